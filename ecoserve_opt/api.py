@@ -1,0 +1,176 @@
+"""Public API: load a scenario, build the model, solve it, get :class:`Results`.
+
+>>> from ecoserve_opt import load_scenario, solve   # doctest: +SKIP
+>>> res = solve(load_scenario("scenarios/default.yaml"))   # doctest: +SKIP
+>>> res.metrics["carbon_kg"]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyomo.environ as pyo
+
+from ecoserve_opt import __version__
+from ecoserve_opt.checks import run_checks
+from ecoserve_opt.data import ModelData, build_data
+from ecoserve_opt.formulation import build_model, set_cap, set_objective
+from ecoserve_opt.io.yaml_loader import LoadedScenario, load_scenario
+from ecoserve_opt.results import Results, extract
+from ecoserve_opt.solve import SolveOptions, SolveOutcome, Solver, Status
+
+log = logging.getLogger(__name__)
+
+PERFORMANCE_TIE_TOLERANCE = 1e-6
+
+
+def scenario_hash(loaded: LoadedScenario) -> str:
+    """Stable hash of the validated scenario (after includes and overrides)."""
+    payload = json.dumps(loaded.scenario.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def solve_options(loaded: LoadedScenario, **override: Any) -> SolveOptions:
+    """SolveOptions from the scenario's ``solver:`` block, with keyword overrides."""
+    s = loaded.scenario.solver
+    base = {
+        "mip_rel_gap": s.mip_rel_gap,
+        "time_limit": s.time_limit_s,
+        "threads": s.threads,
+        "seed": s.seed,
+    }
+    base.update({k: v for k, v in override.items() if v is not None})
+    return SolveOptions(**base)
+
+
+@dataclass
+class Built:
+    """A built model with its data and a persistent solver (re-solvable after changes)."""
+
+    loaded: LoadedScenario
+    data: ModelData
+    model: pyo.ConcreteModel
+    options: SolveOptions
+    objective: str
+    timings: dict[str, float] = field(default_factory=dict)
+    _solver: Solver | None = None
+
+    @property
+    def solver(self) -> Solver:
+        """The persistent HiGHS solver bound to this model."""
+        if self._solver is None:
+            self._solver = Solver(self.options)
+        return self._solver
+
+    def set_objective(self, objective: str) -> None:
+        """Switch the active objective (carbon, energy, cost, performance)."""
+        set_objective(self.model, objective)
+        self.objective = objective
+
+    def solve(self, warm_start: bool = True) -> Results:
+        """Solve (re-solve) and extract results. ``performance`` is lexicographic:
+        minimum latency first, then minimum cost among the latency-optimal designs."""
+        t0 = time.perf_counter()
+        if self.objective == "performance":
+            set_objective(self.model, "performance")
+            set_cap(self.model, "latency", None)
+            first = self.solver.solve(self.model, warm_start=warm_start)
+            if first.status.has_solution and first.objective is not None:
+                set_cap(
+                    self.model,
+                    "latency",
+                    first.objective * (1 + PERFORMANCE_TIE_TOLERANCE) + 1e-12,
+                )
+                set_objective(self.model, "cost")
+                outcome = self.solver.solve(self.model, warm_start=True)
+                set_cap(self.model, "latency", None)
+                set_objective(self.model, "performance")
+            else:
+                outcome = first
+        else:
+            outcome = self.solver.solve(self.model, warm_start=warm_start)
+        self.timings["solve_s"] = time.perf_counter() - t0
+        return self.results(outcome)
+
+    def results(self, outcome: SolveOutcome) -> Results:
+        """Extract :class:`Results` for the last solve."""
+        meta = {
+            "scenario": self.loaded.scenario.name,
+            "scenario_file": str(self.loaded.path) if self.loaded.path else None,
+            "scenario_hash": scenario_hash(self.loaded),
+            "applied_overrides": list(self.loaded.applied),
+            "objective": self.objective,
+            "pillars": self.loaded.scenario.pillars.model_dump(),
+            "embodied_source": self.loaded.scenario.embodied_source,
+            "grid_source": self.data.ci_source,
+            "ecoserve_opt": __version__,
+            "pyomo": _pyomo_version(),
+            "python": platform.python_version(),
+            "mip_rel_gap": self.options.mip_rel_gap,
+            "time_limit_s": self.options.time_limit,
+            "threads": self.options.threads,
+            "timings": dict(self.timings),
+            "n_variables": self.model.nvariables(),
+            "n_constraints": self.model.nconstraints(),
+        }
+        return extract(self.model, self.data, outcome, meta)
+
+
+def build(
+    loaded: LoadedScenario | str | Path,
+    objective: str | None = None,
+    extra_constraints: Callable[[pyo.ConcreteModel, ModelData], None] | None = None,
+    **solver_options: Any,
+) -> Built:
+    """Validate data, run the pre-solve checks and build the Pyomo model (no solve).
+
+    Raises :class:`~ecoserve_opt.exceptions.ScenarioError` for bad input and
+    :class:`~ecoserve_opt.exceptions.InfeasibleError` when a check proves the scenario
+    cannot be served (with the culprit named)."""
+    if not isinstance(loaded, LoadedScenario):
+        loaded = load_scenario(loaded)
+    t0 = time.perf_counter()
+    data = build_data(loaded)
+    findings = run_checks(data, strict=True)
+    for f in findings:
+        log.warning("%s", f)
+    t1 = time.perf_counter()
+    obj = objective or loaded.scenario.objective
+    model = build_model(data, objective=obj, extra_constraints=extra_constraints)
+    t2 = time.perf_counter()
+    return Built(
+        loaded=loaded,
+        data=data,
+        model=model,
+        options=solve_options(loaded, **solver_options),
+        objective=obj,
+        timings={"data_s": t1 - t0, "build_s": t2 - t1},
+    )
+
+
+def solve(
+    loaded: LoadedScenario | str | Path,
+    objective: str | None = None,
+    **solver_options: Any,
+) -> Results:
+    """Build and solve a scenario. An infeasibility found by the solver is reported in
+    ``Results.status``; one proven by the pre-solve checks raises InfeasibleError."""
+    built = build(loaded, objective=objective, **solver_options)
+    return built.solve()
+
+
+__all__ = ["Built", "Results", "Status", "build", "load_scenario", "scenario_hash", "solve"]
+
+
+def _pyomo_version() -> str:
+    from pyomo.version import version
+
+    return str(version)

@@ -1,0 +1,147 @@
+"""Catalog loading: hardware, embodied carbon, LLMs, serving profiles (docs/catalog-format.md).
+
+``load_catalog(folder)`` reads the CSV tables, checks the columns the model needs and that
+every row has a ``source``, and returns a :class:`Catalog` of pandas DataFrames indexed by key.
+Units are those of the files (W, GB, ms); :mod:`ecoserve_opt.data` converts to canonical units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from ecoserve_opt.exceptions import CatalogError
+from ecoserve_opt.paths import catalog_dir
+
+REQUIRED: dict[str, tuple[list[str], list[str]]] = {
+    # file: (key columns, required value columns)
+    "gpus.csv": (
+        ["gpu"],
+        [
+            "generation_year",
+            "form_factor",
+            "memory_gb",
+            "tdp_w",
+            "idle_w",
+            "lifetime_years",
+            "capex_usd",
+        ],
+    ),
+    "hosts.csv": (
+        ["host"],
+        [
+            "cpu",
+            "generation_year",
+            "cores_per_socket",
+            "min_sockets",
+            "max_sockets",
+            "cpu_tdp_w",
+            "cpu_idle_w",
+            "dram_type",
+            "dimm_gb",
+            "dimm_w",
+            "min_dimms",
+            "max_dimms",
+            "ssd_tb",
+            "ssd_w",
+            "min_ssds",
+            "max_ssds",
+            "gpu_slots",
+            "gpu_form_factor",
+            "base_w",
+            "lifetime_years",
+            "capex_base_usd",
+            "capex_cpu_usd",
+            "capex_dimm_usd",
+            "capex_ssd_usd",
+        ],
+    ),
+    "embodied.csv": (["kind", "item", "embodied_source"], ["kgco2e", "per"]),
+    "llms.csv": (["llm"], ["weights_gb"]),
+    "profiles.csv": (
+        ["llm", "gpu", "tp", "batch", "prompt_tokens"],
+        ["ttft_ms", "tpot_ms", "power_w"],
+    ),
+}
+OPTIONAL: dict[str, tuple[list[str], list[str]]] = {
+    "cpu_profiles.csv": (
+        ["llm", "cpu", "batch", "prompt_tokens"],
+        ["ttft_ms", "tpot_ms", "power_w"],
+    ),
+    "grid_regions.csv": (["region", "year"], ["gco2e_per_kwh"]),
+    "grid_countries.csv": (["country", "year"], ["gco2e_per_kwh"]),
+}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The catalog tables (DataFrames, indexed by their key columns)."""
+
+    path: Path
+    gpus: pd.DataFrame
+    hosts: pd.DataFrame
+    embodied: pd.DataFrame
+    llms: pd.DataFrame
+    profiles: pd.DataFrame
+    cpu_profiles: pd.DataFrame | None
+    grid_regions: pd.DataFrame | None
+    grid_countries: pd.DataFrame | None
+
+    def embodied_kg(self, kind: str, item: str, source: str) -> float:
+        """Embodied kgCO2e of one item per its ``per`` unit, from the chosen source."""
+        try:
+            return float(self.embodied.loc[(kind, item, source), "kgco2e"])
+        except KeyError:
+            raise CatalogError(
+                str(self.path / "embodied.csv"),
+                f"{kind}.{item}.{source}",
+                f"no embodied-carbon row for {kind} '{item}' from source '{source}'",
+            ) from None
+
+
+def _read_table(folder: Path, name: str, keys: list[str], cols: list[str]) -> pd.DataFrame:
+    path = folder / name
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise CatalogError(str(path), "", "catalog table not found") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CatalogError(str(path), "", f"malformed CSV ({exc})") from None
+    missing = [c for c in [*keys, *cols, "source"] if c not in df.columns]
+    if missing:
+        raise CatalogError(str(path), missing[0], "required column is missing")
+    nosrc = df["source"].isna() | (df["source"].astype(str).str.strip() == "")
+    if nosrc.any():
+        i = int(nosrc.to_numpy().nonzero()[0][0])
+        raise CatalogError(str(path), f"row {i + 2}.source", "every row needs a source")
+    for c in cols:
+        if df[c].isna().any():
+            i = int(df[c].isna().to_numpy().nonzero()[0][0])
+            raise CatalogError(str(path), f"row {i + 2}.{c}", "value is missing")
+    if df.duplicated(keys).any():
+        i = int(df.duplicated(keys).to_numpy().nonzero()[0][0])
+        raise CatalogError(str(path), f"row {i + 2}", f"duplicate key {tuple(df.iloc[i][keys])}")
+    return df.set_index(keys).sort_index()
+
+
+@lru_cache(maxsize=8)
+def _load(folder: Path) -> Catalog:
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name, (keys, cols) in REQUIRED.items():
+        tables[name[:-4]] = _read_table(folder, name, keys, cols)
+    for name, (keys, cols) in OPTIONAL.items():
+        tables[name[:-4]] = (
+            _read_table(folder, name, keys, cols) if (folder / name).exists() else None
+        )
+    return Catalog(path=folder, **tables)  # type: ignore[arg-type]
+
+
+def load_catalog(folder: str | Path | None = None) -> Catalog:
+    """Load (and cache) the catalog in ``folder``; ``None`` or ``"default"`` = bundled."""
+    path = catalog_dir() if folder is None or str(folder) == "default" else Path(folder)
+    if not path.is_dir():
+        raise CatalogError(str(path), "catalog", "catalog folder not found")
+    return _load(path.resolve())

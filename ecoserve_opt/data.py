@@ -1,0 +1,556 @@
+"""Validated scenario + catalog -> :class:`ModelData` (canonical units, no Pyomo).
+
+Everything the formulation needs is precomputed here as plain dicts keyed by tuples, so the
+formulation only declares sets, variables and constraints. Only valid combinations become
+keys (sparse index sets): an (llm, gpu, tp) replica exists only if the model fits the GPU's
+memory at some batch, and an online operating point only if it meets the LLM's SLOs.
+
+Conventions: power kW, energy kWh, time h (latency s), carbon kgCO2e, money USD,
+throughput output tokens/s per replica.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ecoserve_opt.catalog import Catalog, load_catalog
+from ecoserve_opt.exceptions import CatalogError, ScenarioError
+from ecoserve_opt.io.yaml_loader import LoadedScenario
+from ecoserve_opt.schema.scenario import Scenario
+
+DAYS_PER_YEAR = 365.0
+NO_GPU = "none"
+CLASSES = ("online", "offline")
+# Power of reused DDR4 (GreenSKU DRAM.yaml: 11.85 W per 32 GB DIMM) and SSD (5.6 W per TB).
+REUSED_DRAM_KW_PER_GB = 11.85e-3 / 32.0
+REUSED_SSD_KW_PER_TB = 5.6e-3
+KV_MEMORY_FRACTION = 0.9
+
+
+def _diurnal(kind: str | list[float]) -> np.ndarray:
+    """24 multipliers with mean 1 for an online demand shape."""
+    if isinstance(kind, list):
+        arr = np.asarray(kind, dtype=float)
+    elif kind == "flat":
+        arr = np.ones(24)
+    else:
+        from ecoserve_opt.workload import diurnal_shape
+
+        arr = np.asarray(diurnal_shape(), dtype=float)
+    return arr / arr.mean()
+
+
+@dataclass
+class GpuType:
+    """A GPU type (new or owned copies share it)."""
+
+    gpu: str
+    memory_gb: float
+    form_factor: str
+    idle_kw: float
+    tdp_kw: float
+    embodied_kg: float
+    lifetime: int
+    capex_usd: float
+
+
+@dataclass
+class HostItem:
+    """A host platform that can be bought new, or a pool of owned hosts of a platform."""
+
+    item: str
+    platform: str
+    owned: bool
+    cpu: str
+    cores_per_socket: int
+    sockets: tuple[int, int]
+    dimm_gb: float
+    dimms: tuple[int, int]
+    ssd_tb: float
+    ssds: tuple[int, int]
+    gpu_slots: int
+    form_factor: str
+    base_kw: float
+    cpu_idle_kw: float
+    cpu_tdp_kw: float
+    dimm_kw: float
+    ssd_kw: float
+    emb_base: float
+    emb_cpu: float
+    emb_dram_gb: float
+    emb_ssd_tb: float
+    embodied_scale: float
+    lifetime: int
+    capex_base: float
+    capex_cpu: float
+    capex_dimm: float
+    capex_ssd: float
+
+
+@dataclass
+class ModelData:
+    """Everything the formulation needs, in canonical units."""
+
+    scenario: Scenario
+    catalog_path: Path
+    years: list[int]
+    slots: list[int]
+    slot_hours: float  # hours of the day in one slot
+    ci: dict[tuple[int, int], float]  # kgCO2e/kWh per (year, slot)
+    ci_hourly: np.ndarray  # 24 values (year 1), kgCO2e/kWh
+    ci_source: str
+    pue: float
+    llms: list[str]
+    gpus: dict[str, GpuType]
+    hosts: dict[str, HostItem]
+    # new-purchase cohorts: (gpu, year bought, lifetime) and (host item, year, lifetime)
+    gpu_cohorts: list[tuple[str, int, int]]
+    host_cohorts: list[tuple[str, int, int]]
+    cohort_overhead: dict[tuple[str, str, int], float]  # (kind, id, L) -> spares factor >= 1
+    owned_gpus: dict[str, dict[str, float]]  # pool id -> {gpu, count, years_available}
+    owned_gpu_years: dict[str, list[int]]
+    owned_host_years: dict[str, list[int]]
+    owned_host_count: dict[str, int]
+    host_gpu: list[tuple[str, str]]  # (host item, gpu or NO_GPU) allowed pairings
+    host_lifetimes: dict[str, list[int]]
+    replicas: list[tuple[str, str, int]]  # (llm, gpu, tp)
+    pools: list[str]
+    class_pool: dict[str, str]
+    points: list[tuple[str, str, int, int, str]]  # (llm, gpu, tp, batch, class)
+    cap: dict[tuple[str, str, int, int, str], float]  # output tokens/s per replica
+    gpu_power_kw: dict[tuple[str, str, int, int, str], float]  # per GPU at this point
+    latency_s: dict[tuple[str, str, int, int, str], float]  # ttft/O + tpot, per output token
+    ttft_s: dict[tuple[str, str, int, int, str], float]
+    tpot_s: dict[tuple[str, str, int, int, str], float]
+    online_demand: dict[tuple[str, int, int], float]  # tokens/s per (llm, year, slot)
+    offline_demand: dict[tuple[str, int], float]  # tokens per day per (llm, year)
+    offline_slot_hours: dict[tuple[str, int], float]  # window hours of (llm, slot)
+    cpu_points: list[tuple[str, str, int]]  # (llm, host item, batch)
+    cpu_cap: dict[tuple[str, str, int], float]  # tokens/s per socket
+    cpu_dyn_kw: dict[tuple[str, str, int], float]  # socket power above idle while serving
+    llm_weights_gb: dict[str, float]
+    reused_dram_gb: float
+    reused_ssd_tb: float
+    electricity_usd_per_kwh: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hours_per_year(self) -> float:
+        """Hours represented by one year of the representative day."""
+        return DAYS_PER_YEAR * 24.0
+
+    def slot_weight(self) -> float:
+        """Hours per year that one slot of the representative day stands for."""
+        return DAYS_PER_YEAR * self.slot_hours
+
+
+def _gpu_type(cat: Catalog, gpu: str, source: str, file: str) -> GpuType:
+    if gpu not in cat.gpus.index:
+        raise ScenarioError(file, f"hardware.gpus.{gpu}", _unknown("GPU", gpu, cat.gpus.index))
+    r = cat.gpus.loc[gpu]
+    return GpuType(
+        gpu=gpu,
+        memory_gb=float(r.memory_gb),
+        form_factor=str(r.form_factor),
+        idle_kw=float(r.idle_w) / 1e3,
+        tdp_kw=float(r.tdp_w) / 1e3,
+        embodied_kg=cat.embodied_kg("gpu", gpu, source),
+        lifetime=int(r.lifetime_years),
+        capex_usd=float(r.capex_usd),
+    )
+
+
+def _unknown(kind: str, name: str, known: pd.Index) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown {kind} '{name}' (not in the catalog){hint}"
+
+
+def _host_item(
+    cat: Catalog,
+    platform: str,
+    source: str,
+    owned: bool,
+    reduce: bool,
+    scale: float,
+    file: str,
+    field_path: str,
+) -> HostItem:
+    if platform not in cat.hosts.index:
+        raise ScenarioError(file, field_path, _unknown("host", platform, cat.hosts.index))
+    r = cat.hosts.loc[platform]
+
+    def rng(lo: str, hi: str) -> tuple[int, int]:
+        top = int(r[hi])
+        return (int(r[lo]), top) if reduce and not owned else (top, top)
+
+    dimm_gb = float(r.dimm_gb)
+    return HostItem(
+        item=f"owned:{platform}" if owned else platform,
+        platform=platform,
+        owned=owned,
+        cpu=str(r.cpu),
+        cores_per_socket=int(r.cores_per_socket),
+        sockets=rng("min_sockets", "max_sockets"),
+        dimm_gb=dimm_gb,
+        dimms=rng("min_dimms", "max_dimms"),
+        ssd_tb=float(r.ssd_tb),
+        ssds=rng("min_ssds", "max_ssds"),
+        gpu_slots=int(r.gpu_slots),
+        form_factor=str(r.gpu_form_factor),
+        base_kw=float(r.base_w) / 1e3,
+        cpu_idle_kw=float(r.cpu_idle_w) / 1e3,
+        cpu_tdp_kw=float(r.cpu_tdp_w) / 1e3,
+        dimm_kw=float(r.dimm_w) / 1e3,
+        ssd_kw=float(r.ssd_w) / 1e3,
+        emb_base=cat.embodied_kg("host_base", platform, source),
+        emb_cpu=cat.embodied_kg("cpu", str(r.cpu), source),
+        emb_dram_gb=cat.embodied_kg("dram", str(r.dram_type), source),
+        emb_ssd_tb=cat.embodied_kg("ssd", "ssd", source),
+        embodied_scale=scale,
+        lifetime=int(r.lifetime_years),
+        capex_base=float(r.capex_base_usd),
+        capex_cpu=float(r.capex_cpu_usd),
+        capex_dimm=float(r.capex_dimm_usd),
+        capex_ssd=float(r.capex_ssd_usd),
+    )
+
+
+def _grid(s: Scenario, cat: Catalog, base: Path, file: str) -> tuple[np.ndarray, str]:
+    from ecoserve_opt import grid
+
+    g = s.grid
+    cfe = None
+    if g.intensity is not None:
+        mean, src = g.intensity, "scenario grid.intensity"
+    else:
+        try:
+            mean, src = grid.annual_intensity(
+                region=g.region, country=g.country, year=g.year, catalog_dir=cat.path
+            )
+        except KeyError as exc:
+            fld = "grid.region" if g.region else "grid.country"
+            raise ScenarioError(file, fld, str(exc.args[0]) if exc.args else str(exc)) from None
+        if (
+            g.region is not None
+            and cat.grid_regions is not None
+            and "cfe_share" in (cat.grid_regions.columns)
+        ):
+            rows = cat.grid_regions.xs(g.region, level="region")
+            yr = g.year if g.year is not None else int(rows.index.max())
+            if yr in rows.index and not pd.isna(rows.loc[yr, "cfe_share"]):
+                cfe = float(rows.loc[yr, "cfe_share"])
+    if g.hourly_csv is not None:
+        try:
+            hourly = grid.load_hourly_csv(base / g.hourly_csv)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(file, "grid.hourly_csv", str(exc)) from None
+        src += f"; hourly profile from {g.hourly_csv}"
+    else:
+        hourly = grid.hourly_profile(mean, shape=g.hourly_shape, hours=24, cfe_share=cfe)
+        src += f"; hourly shape '{g.hourly_shape}'"
+    return np.asarray(hourly, dtype=float), src
+
+
+def _operating_points(
+    s: Scenario,
+    cat: Catalog,
+    gpus: dict[str, GpuType],
+    file: str,
+) -> tuple[
+    list[tuple[str, str, int, int, str]],
+    dict[tuple[str, str, int, int, str], dict[str, float]],
+]:
+    """Per (llm, gpu, tp, batch, class): capacity, power, latency for the class's lengths."""
+    prof = cat.profiles.reset_index()
+    prof = prof[prof["gpu"].isin(list(gpus)) & prof["tp"].isin(s.hardware.tp_degrees)]
+    if s.hardware.batches is not None:
+        prof = prof[prof["batch"].isin(s.hardware.batches)]
+    out: dict[tuple[str, str, int, int, str], dict[str, float]] = {}
+    for llm, spec in s.llms.items():
+        weights = float(cat.llms.loc[llm, "weights_gb"])
+        kvb = (
+            float(cat.llms.loc[llm, "kv_bytes_per_token"])
+            if "kv_bytes_per_token" in cat.llms.columns
+            else 0.0
+        )
+        rows = prof[prof["llm"] == llm]
+        for cls in CLASSES:
+            dem = getattr(spec, cls)
+            if dem is None:
+                continue
+            n_in, n_out = dem.input_tokens, dem.output_tokens
+            for (gpu, tp, batch), grp in rows.groupby(["gpu", "tp", "batch"]):
+                g = gpus[str(gpu)]
+                tp_i, b_i = int(tp), int(batch)
+                mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
+                if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
+                    continue
+                grp = grp.sort_values("prompt_tokens")
+                x = grp["prompt_tokens"].to_numpy(float)
+                ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
+                tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
+                pw = float(np.clip(_interp(n_in, x, grp["power_w"].to_numpy(float)), 0, None))
+                if ttft <= 0 or tpot <= 0:
+                    continue
+                if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
+                    continue
+                cap = b_i * n_out / (ttft + n_out * tpot)
+                out[(llm, str(gpu), tp_i, b_i, cls)] = {
+                    "cap": cap,
+                    "power_kw": max(pw / 1e3, g.idle_kw),
+                    "latency": ttft / n_out + tpot,
+                    "ttft": ttft,
+                    "tpot": tpot,
+                }
+    return sorted(out), out
+
+
+def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
+    """Linear interpolation in x, linear extrapolation beyond the table's ends."""
+    if len(x) == 1:
+        return float(y[0]) * (x0 / x[0] if x[0] > 0 else 1.0)
+    if x0 <= x[0]:
+        i, j = 0, 1
+    elif x0 >= x[-1]:
+        i, j = len(x) - 2, len(x) - 1
+    else:
+        return float(np.interp(x0, x, y))
+    return float(y[i] + (y[j] - y[i]) * (x0 - x[i]) / (x[j] - x[i]))
+
+
+def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelData:
+    """Turn a validated scenario into :class:`ModelData` (raises ScenarioError on bad refs)."""
+    s = loaded.scenario
+    file = str(loaded.path) if loaded.path else "<scenario>"
+    if catalog is None:
+        cat_dir = None if s.catalog == "default" else loaded.base_dir / s.catalog
+        catalog = load_catalog(cat_dir)
+    cat = catalog
+    src = s.embodied_source
+    pil = s.pillars
+    years = list(range(1, s.years + 1))
+    n_slots = s.time_slots
+    slot_hours = 24.0 / n_slots
+    slots = list(range(n_slots))
+
+    for llm in s.llms:
+        if llm not in cat.llms.index:
+            raise ScenarioError(file, f"llms.{llm}", _unknown("LLM", llm, cat.llms.index))
+
+    # --- grid --------------------------------------------------------------------------
+    hourly, ci_src = _grid(s, cat, loaded.base_dir, file)
+    ci: dict[tuple[int, int], float] = {}
+    for y in years:
+        fac = (1.0 + s.grid.trend_per_year) ** (y - 1)
+        for sl in slots:
+            hrs = hourly[int(sl * slot_hours) : int((sl + 1) * slot_hours)]
+            ci[(y, sl)] = float(hrs.mean()) * fac
+
+    # --- GPUs ----------------------------------------------------------------------------
+    candidate_gpus = list(dict.fromkeys(s.hardware.gpus))
+    if not pil.rightsize:
+        candidate_gpus = candidate_gpus[:1]
+    owned_gpu_spec = list(s.inventory.gpus) if pil.reuse else []
+    gpu_ids = list(dict.fromkeys([*candidate_gpus, *[o.gpu for o in owned_gpu_spec]]))
+    gpus: dict[str, GpuType] = {}
+    for gid in gpu_ids:
+        gpus[gid] = _gpu_type(cat, gid, src, file)
+    for i, o in enumerate(s.inventory.gpus):
+        if o.gpu not in cat.gpus.index:
+            raise ScenarioError(
+                file, f"inventory.gpus.{i}.gpu", _unknown("GPU", o.gpu, cat.gpus.index)
+            )
+
+    avail = dict(s.hardware.available_from)
+
+    def first_year(kind: str, item: str) -> int:
+        if item in avail:
+            return avail[item]
+        table = cat.gpus if kind == "gpu" else cat.hosts
+        return int(table.loc[item, "generation_year"])
+
+    rec = s.recycle
+    ovh = rec.overhead_per_extra_year
+    cohort_overhead: dict[tuple[str, str, int], float] = {}
+    gpu_cohorts: list[tuple[str, int, int]] = []
+    common_life = min(gpus[g].lifetime for g in candidate_gpus)
+    for gid in candidate_gpus:
+        g = gpus[gid]
+        lifes = (
+            sorted({g.lifetime + e for e in rec.gpu_extra_years}) if pil.recycle else [g.lifetime]
+        )
+        for L in lifes:
+            cohort_overhead[("gpu", gid, L)] = 1.0 + ovh * max(0, L - g.lifetime)
+        for y in years:
+            if first_year("gpu", gid) <= s.start_year + y - 1:
+                gpu_cohorts.extend((gid, y, L) for L in lifes)
+
+    owned_gpus: dict[str, dict[str, float]] = {}
+    owned_gpu_years: dict[str, list[int]] = {}
+    ext = rec.owned_extra_years if pil.recycle else 0
+    for i, o in enumerate(owned_gpu_spec):
+        pid = f"owned{i}:{o.gpu}"
+        life = gpus[o.gpu].lifetime + ext
+        owned_gpus[pid] = {"gpu": o.gpu, "count": o.count}  # type: ignore[dict-item]
+        owned_gpu_years[pid] = [y for y in years if o.age_years + (y - 1) < life]
+
+    # --- hosts ---------------------------------------------------------------------------
+    hosts: dict[str, HostItem] = {}
+    host_lifetimes: dict[str, list[int]] = {}
+    host_cohorts: list[tuple[str, int, int]] = []
+    for hid in dict.fromkeys(s.hardware.hosts):
+        h = _host_item(cat, hid, src, False, pil.reduce, 1.0, file, f"hardware.hosts.{hid}")
+        hosts[hid] = h
+        if pil.recycle:
+            lifes = sorted({common_life} | {h.lifetime + e for e in rec.host_extra_years})
+        else:
+            lifes = [common_life]
+        host_lifetimes[hid] = lifes
+        for L in lifes:
+            cohort_overhead[("host", hid, L)] = 1.0 + ovh * max(0, L - h.lifetime)
+        for y in years:
+            if first_year("host", hid) <= s.start_year + y - 1:
+                host_cohorts.extend((hid, y, L) for L in lifes)
+    owned_host_years: dict[str, list[int]] = {}
+    owned_host_count: dict[str, int] = {}
+    share = s.inventory.embodied_residual_share
+    if pil.reuse:
+        for i, o in enumerate(s.inventory.hosts):
+            h = _host_item(cat, o.host, src, True, False, share, file, f"inventory.hosts.{i}.host")
+            if h.item in hosts:
+                raise ScenarioError(
+                    file, f"inventory.hosts.{i}.host", f"host '{o.host}' is listed twice"
+                )
+            hosts[h.item] = h
+            host_lifetimes[h.item] = [h.lifetime]
+            life = h.lifetime + ext
+            owned_host_years[h.item] = [y for y in years if o.age_years + (y - 1) < life]
+            owned_host_count[h.item] = o.count
+    else:
+        for i, o in enumerate(s.inventory.hosts):
+            if o.host not in cat.hosts.index:
+                raise ScenarioError(
+                    file, f"inventory.hosts.{i}.host", _unknown("host", o.host, cat.hosts.index)
+                )
+
+    host_gpu: list[tuple[str, str]] = []
+    for hid, h in hosts.items():
+        host_gpu.append((hid, NO_GPU))
+        if h.gpu_slots > 0:
+            host_gpu.extend((hid, g) for g in gpus if gpus[g].form_factor == h.form_factor)
+
+    # --- serving configurations ----------------------------------------------------------
+    pts, info = _operating_points(s, cat, gpus, file)
+    if not pil.rightsize:
+        # one TP degree per (llm, gpu): the smallest that has any operating point
+        smallest: dict[tuple[str, str], int] = {}
+        for llm, gid, tp, _b, _c in pts:
+            smallest[(llm, gid)] = min(tp, smallest.get((llm, gid), tp))
+        pts = [p for p in pts if p[2] == smallest[(p[0], p[1])]]
+    servable_gpus = {g for _, g in host_gpu if g != NO_GPU}
+    pts = [p for p in pts if p[1] in servable_gpus]
+    replicas = sorted({(p[0], p[1], p[2]) for p in pts})
+    pools = ["shared"] if s.share_online_offline else ["online", "offline"]
+    class_pool = {c: ("shared" if s.share_online_offline else c) for c in CLASSES}
+
+    # --- demand --------------------------------------------------------------------------
+    online_demand: dict[tuple[str, int, int], float] = {}
+    offline_demand: dict[tuple[str, int], float] = {}
+    offline_slot_hours: dict[tuple[str, int], float] = {}
+    for llm, spec in s.llms.items():
+        for y in years:
+            grow = (1.0 + s.demand_growth_per_year) ** (y - 1)
+            if spec.online is not None:
+                shape = _diurnal(spec.online.diurnal)
+                rate = spec.online.output_tokens_per_s * grow
+                for sl in slots:
+                    seg = shape[int(sl * slot_hours) : int((sl + 1) * slot_hours)]
+                    online_demand[(llm, y, sl)] = rate * float(seg.max())
+            if spec.offline is not None:
+                offline_demand[(llm, y)] = spec.offline.tokens_per_day * grow
+        if spec.offline is not None:
+            a, b = spec.offline.window
+            hours_in = [(h % 24) for h in (range(a, b) if a < b else range(a, b + 24))]
+            for sl in slots:
+                lo, hi = sl * slot_hours, (sl + 1) * slot_hours
+                offline_slot_hours[(llm, sl)] = float(sum(1 for h in hours_in if lo <= h < hi))
+
+    # --- host-CPU offline serving (Reuse pillar, EcoServe's idle-CPU reuse) --------------
+    cpu_points: list[tuple[str, str, int]] = []
+    cpu_cap: dict[tuple[str, str, int], float] = {}
+    cpu_dyn: dict[tuple[str, str, int], float] = {}
+    if pil.reuse_host_cpus and cat.cpu_profiles is not None:
+        cp = cat.cpu_profiles.reset_index()
+        for llm, spec in s.llms.items():
+            if spec.offline is None:
+                continue
+            n_in, n_out = spec.offline.input_tokens, spec.offline.output_tokens
+            for hid, h in hosts.items():
+                rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
+                for batch, grp in rows.groupby("batch"):
+                    grp = grp.sort_values("prompt_tokens")
+                    x = grp["prompt_tokens"].to_numpy(float)
+                    ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
+                    tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
+                    pw = _interp(n_in, x, grp["power_w"].to_numpy(float)) / 1e3
+                    if ttft <= 0 or tpot <= 0:
+                        continue
+                    key = (llm, hid, int(batch))
+                    cpu_points.append(key)
+                    cpu_cap[key] = int(batch) * n_out / (ttft + n_out * tpot)
+                    cpu_dyn[key] = max(pw - h.cpu_idle_kw, 0.0)
+    weights = {llm: float(cat.llms.loc[llm, "weights_gb"]) for llm in s.llms}
+
+    data = ModelData(
+        scenario=s,
+        catalog_path=cat.path,
+        years=years,
+        slots=slots,
+        slot_hours=slot_hours,
+        ci=ci,
+        ci_hourly=hourly,
+        ci_source=ci_src,
+        pue=s.grid.pue,
+        llms=list(s.llms),
+        gpus=gpus,
+        hosts=hosts,
+        gpu_cohorts=gpu_cohorts,
+        host_cohorts=host_cohorts,
+        cohort_overhead=cohort_overhead,
+        owned_gpus=owned_gpus,
+        owned_gpu_years=owned_gpu_years,
+        owned_host_years=owned_host_years,
+        owned_host_count=owned_host_count,
+        host_gpu=host_gpu,
+        host_lifetimes=host_lifetimes,
+        replicas=replicas,
+        pools=pools,
+        class_pool=class_pool,
+        points=pts,
+        cap={p: info[p]["cap"] for p in pts},
+        gpu_power_kw={p: info[p]["power_kw"] for p in pts},
+        latency_s={p: info[p]["latency"] for p in pts},
+        ttft_s={p: info[p]["ttft"] for p in pts},
+        tpot_s={p: info[p]["tpot"] for p in pts},
+        online_demand=online_demand,
+        offline_demand=offline_demand,
+        offline_slot_hours=offline_slot_hours,
+        cpu_points=sorted(cpu_points),
+        cpu_cap=cpu_cap,
+        cpu_dyn_kw=cpu_dyn,
+        llm_weights_gb=weights,
+        reused_dram_gb=s.inventory.dram_gb if pil.reuse else 0.0,
+        reused_ssd_tb=s.inventory.ssd_tb if pil.reuse else 0.0,
+        electricity_usd_per_kwh=s.prices.electricity,
+    )
+    if not math.isfinite(sum(data.cap.values())):
+        raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")
+    return data

@@ -1,0 +1,158 @@
+"""Diagnostics: pre-solve checks, slack mode and coefficient ranges (``ecoserve diagnose``).
+
+Slack mode rebuilds the model with penalised unmet-demand variables (Calliope's
+``ensure_feasibility``, PyPSA's load shedding), solves it and reports which LLM, class,
+year and slot cannot be served, how much, and the likely reason from the checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import pyomo.environ as pyo
+import typer
+
+from ecoserve_opt.checks import Finding, run_checks
+from ecoserve_opt.data import build_data
+from ecoserve_opt.formulation import build_model
+from ecoserve_opt.io.yaml_loader import LoadedScenario
+from ecoserve_opt.solve import SolveOptions, Solver
+
+
+@dataclass
+class Diagnosis:
+    """Findings of the checks, unmet demand from the slack solve, coefficient ranges."""
+
+    findings: list[Finding]
+    unmet: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ranges: dict[str, float] = field(default_factory=dict)
+    slack_status: str = "not run"
+
+    @property
+    def ok(self) -> bool:
+        """No error finding and no unmet demand."""
+        return not any(f.level == "error" for f in self.findings) and self.unmet.empty
+
+    def text(self) -> str:
+        """Readable report."""
+        lines = ["Diagnosis:"]
+        if not self.findings:
+            lines.append("  pre-solve checks: nothing found")
+        lines += [f"  {f}" for f in self.findings]
+        if self.slack_status != "not run":
+            lines.append(f"  slack solve: {self.slack_status}")
+        if not self.unmet.empty:
+            lines.append("  unmet demand (slack mode):")
+            for _, r in self.unmet.iterrows():
+                lines.append(
+                    f"    {r['llm']} {r['class']} year {r['year']} slot {r['slot']}: "
+                    f"{r['unmet']:,.4g} {r['unit']} unmet ({r['share']:.0%} of demand)"
+                )
+        elif self.slack_status.startswith("optimal"):
+            lines.append("  all demand can be served")
+        if self.ranges:
+            lines.append(
+                "  coefficient range: |a| in [{min:.2e}, {max:.2e}] (ratio {ratio:.1e})".format(
+                    **self.ranges
+                )
+            )
+            if self.ranges["ratio"] > 1e9:
+                lines.append("  warning: coefficient ratio above 1e9 can hurt HiGHS's numerics")
+        return "\n".join(lines)
+
+
+def coefficient_ranges(m: pyo.ConcreteModel) -> dict[str, float]:
+    """Smallest and largest absolute linear coefficient over active constraints."""
+    from pyomo.repn import generate_standard_repn
+
+    lo, hi = float("inf"), 0.0
+    for con in m.component_data_objects(pyo.Constraint, active=True):
+        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+        for c in repn.linear_coefs:
+            a = abs(float(c))
+            if a > 0:
+                lo, hi = min(lo, a), max(hi, a)
+    if hi == 0:
+        return {}
+    return {"min": lo, "max": hi, "ratio": hi / lo}
+
+
+def diagnose(loaded: LoadedScenario, slack: bool = True, ranges: bool = True) -> Diagnosis:
+    """Run the checks, then (if ``slack``) a slack-mode solve to locate unmet demand."""
+    d = build_data(loaded)
+    findings = run_checks(d, strict=False)
+    diag = Diagnosis(findings=findings)
+    if not slack:
+        return diag
+    m = build_model(d, slack=True)
+    if ranges:
+        diag.ranges = coefficient_ranges(m)
+    s = loaded.scenario.solver
+    out = Solver(
+        SolveOptions(
+            mip_rel_gap=max(s.mip_rel_gap, 1e-3), time_limit=s.time_limit_s, threads=s.threads
+        )
+    ).solve(m)
+    diag.slack_status = out.status.value
+    if not out.status.has_solution:
+        return diag
+    rows: list[dict[str, Any]] = []
+    for (llm, y, sl), var in m.unmet_online.items():
+        v = pyo.value(var)
+        dem = d.online_demand[(llm, y, sl)]
+        if v > 1e-6 * max(dem, 1):
+            rows.append(
+                {
+                    "llm": llm,
+                    "class": "online",
+                    "year": y,
+                    "slot": sl,
+                    "unmet": v,
+                    "unit": "tokens/s",
+                    "share": v / dem if dem else 1.0,
+                }
+            )
+    for (llm, y), var in m.unmet_offline.items():
+        v = pyo.value(var)
+        dem = d.offline_demand[(llm, y)]
+        if v > 1e-6 * max(dem, 1):
+            rows.append(
+                {
+                    "llm": llm,
+                    "class": "offline",
+                    "year": y,
+                    "slot": "all",
+                    "unmet": v,
+                    "unit": "tokens/day",
+                    "share": v / dem if dem else 1.0,
+                }
+            )
+    diag.unmet = pd.DataFrame(rows)
+    return diag
+
+
+def diagnose_infeasible(loaded: LoadedScenario) -> Diagnosis:
+    """Diagnosis of a scenario whose solve came back infeasible."""
+    return diagnose(loaded, slack=True, ranges=True)
+
+
+def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -> None:
+    """Add ``ecoserve diagnose`` to the CLI."""
+
+    @app.command("diagnose")
+    @guarded
+    def diagnose_cmd(
+        scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+        scenario: Annotated[str | None, typer.Option("--scenario", "-s")] = None,
+        override: Annotated[list[str] | None, typer.Option("--override", "-o")] = None,
+        no_slack: Annotated[bool, typer.Option("--no-slack", help="Checks only.")] = False,
+    ) -> None:
+        """Pre-solve checks, coefficient ranges and a slack-mode solve locating unmet demand."""
+        loaded = load(scenario_file, scenario, override)
+        diag = diagnose(loaded, slack=not no_slack)
+        console.print(diag.text(), highlight=False)
+        if not diag.ok:
+            raise typer.Exit(3)

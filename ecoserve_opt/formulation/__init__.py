@@ -1,0 +1,44 @@
+"""The MILP formulation (pure Pyomo, no I/O). See docs/formulation.md for the full math.
+
+``build_model(data)`` returns a ``ConcreteModel`` with stable component names:
+fleet (``buy_gpu``, ``buy_host``, ``z``, ``sockets``/``dimms``/``ssds``, ``gpus_on``),
+serving (``n_rep``, ``x``, ``xc``), accounting (``P``, ``operational``, ``embodied``,
+``carbon``, ``cost``, ``energy``, ``latency``) and objectives/caps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyomo.environ as pyo
+
+from ecoserve_opt.data import ModelData
+from ecoserve_opt.formulation.carbon import add_carbon
+from ecoserve_opt.formulation.fleet import add_fleet
+from ecoserve_opt.formulation.objectives import add_objectives, set_cap, set_objective
+from ecoserve_opt.formulation.serving import add_serving
+from ecoserve_opt.formulation.sets import add_sets
+
+__all__ = ["build_model", "set_cap", "set_objective"]
+
+
+def build_model(
+    data: ModelData,
+    objective: str | None = None,
+    extra_constraints: Callable[[pyo.ConcreteModel, ModelData], None] | None = None,
+    slack: bool = False,
+) -> pyo.ConcreteModel:
+    """Build the fleet-design MILP for ``data``.
+
+    ``extra_constraints(model, data)`` is called last (PyPSA's ``extra_functionality``).
+    """
+    m = pyo.ConcreteModel(name=data.scenario.name)
+    add_sets(m, data)
+    add_fleet(m, data)
+    add_serving(m, data, slack=slack)
+    add_carbon(m, data)
+    obj = objective or data.scenario.objective
+    add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
+    if extra_constraints is not None:
+        extra_constraints(m, data)
+    return m

@@ -1,0 +1,201 @@
+r"""Serving block: replicas, load per operating point, demand, host-CPU offline serving.
+
+Variables
+
+* :math:`n_{lgtpy} \in \mathbb{Z}_+`: replicas of LLM :math:`l` on :math:`t` GPUs of type
+  :math:`g` in pool :math:`p` (``shared``, or ``online``/``offline`` when classes do not share);
+* :math:`x_{kys} \ge 0`: output tokens/s served at operating point
+  :math:`k = (l,g,t,b,c)` in year :math:`y`, slot :math:`s` (offline only in its window);
+* :math:`x^{cpu}_{lhbys} \ge 0`: offline tokens/s served by the CPUs of host item :math:`h`.
+
+Constraints (:math:`\kappa_k` tokens/s of one replica at point :math:`k`,
+:math:`\kappa^{cpu}` tokens/s of one socket)
+
+.. math::
+
+   \sum_{b,\,c:\,pool(c)=p} x_{lgtbc\,ys} / \kappa_{lgtbc} &\le n_{lgtpy}
+       && \text{(time-sharing of a replica)}\\
+   \sum_{g,l,t,p} t\, n_{lgtpy} &\le \sum_{hL} n^{on}_{hgLy}\\
+   \sum_{g,t,b} x_{lgtb,on,ys} &\ge D^{on}_{lys}\\
+   \sum_s 3600\,\Delta_s \Big(\sum_{g,t,b} x_{lgtb,off,ys} + \sum_{h,b} x^{cpu}_{lhbys}\Big)
+       &\ge D^{off}_{ly}\\
+   \sum_{l,b} x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le (1-\phi)\sum_{gL} k_{hgLy}
+       - \sum_{gL}\frac{c^{gpu} n^{on}_{hgLy} + c^{host} z_{hgLy}}{\mathrm{cores}_h}\\
+   \sum_{l,b} W_l\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le \text{spare host DRAM}_{hy}
+
+Without the *shift_offline* pillar the offline rate in every window slot is fixed to the
+uniform :math:`D^{off}/(3600 \cdot \text{window hours})`. The online demand of a slot is the
+peak hour within it; offline rates are slot averages.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ecoserve_opt.data import NO_GPU, ModelData
+
+
+def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None:
+    """Add the serving block (see module docstring) to ``m``.
+
+    With ``slack=True`` every demand constraint gets a non-negative unmet-demand variable
+    (``unmet_online``, ``unmet_offline``) so the model is always feasible; the objective then
+    penalises unmet tokens (diagnostics' slack mode).
+    """
+    m.demand_scale = pyo.Param(initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
+    m.n_rep = pyo.Var(m.R, m.Y, domain=pyo.NonNegativeIntegers)
+    xkeys = []
+    for k in d.points:
+        for y in d.years:
+            for s in d.slots:
+                if k[4] == "offline" and d.offline_slot_hours.get((k[0], s), 0.0) <= 0:
+                    continue
+                xkeys.append((*k, y, s))
+    m.XK = pyo.Set(initialize=xkeys, dimen=7, ordered=True)
+    m.x = pyo.Var(m.XK, domain=pyo.NonNegativeReals)
+    ckeys = []
+    for k in d.cpu_points:
+        for y in d.years:
+            for s in d.slots:
+                if d.offline_slot_hours.get((k[0], s), 0.0) > 0:
+                    ckeys.append((*k, y, s))
+    m.XC = pyo.Set(initialize=ckeys, dimen=5, ordered=True)
+    m.xc = pyo.Var(m.XC, domain=pyo.NonNegativeReals)
+
+    by_rep: dict[tuple[str, str, int, str, int, int], list] = {}
+    for key in m.XK:
+        l_, g, t, _b, c, y, s = key
+        by_rep.setdefault((l_, g, t, d.class_pool[c], y, s), []).append(key)
+
+    def rep_cap(_m: pyo.ConcreteModel, l_: str, g: str, t: int, p: str, y: int, s: int) -> object:
+        keys = by_rep.get((l_, g, t, p, y, s))
+        if not keys:
+            return pyo.Constraint.Skip
+        return sum(m.x[k] / d.cap[k[:5]] for k in keys) <= m.n_rep[l_, g, t, p, y]
+
+    m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
+
+    def gpus_used(_m: pyo.ConcreteModel, g: str, y: int) -> object:
+        used = [t * m.n_rep[l_, gg, t, p, y] for (l_, gg, t, p) in m.R if gg == g]
+        if not used:
+            return pyo.Constraint.Skip
+        return sum(used) <= m.mounted[g, y]
+
+    m.gpus_for_replicas = pyo.Constraint(m.G, m.Y, rule=gpus_used)
+
+    on_keys: dict[tuple[str, int, int], list] = {}
+    off_keys: dict[tuple[str, int, int], list] = {}
+    for key in m.XK:
+        (on_keys if key[4] == "online" else off_keys).setdefault(
+            (key[0], key[5], key[6]), []
+        ).append(key)
+    cpu_keys: dict[tuple[str, int, int], list] = {}
+    for key in m.XC:
+        cpu_keys.setdefault((key[0], key[3], key[4]), []).append(key)
+
+    on_idx = sorted(d.online_demand)
+
+    m.unmet_online = pyo.Var(on_idx if slack else [], domain=pyo.NonNegativeReals)
+    m.unmet_offline = pyo.Var(
+        sorted(d.offline_demand) if slack else [], domain=pyo.NonNegativeReals
+    )
+
+    def online(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
+        served = sum(m.x[k] for k in on_keys.get((l_, y, s), []))
+        if slack:
+            served += m.unmet_online[l_, y, s]
+        if isinstance(served, int | float):
+            # no configuration can serve this demand: keep the model (and this fact) visible
+            return (
+                pyo.Constraint.Infeasible
+                if d.online_demand[(l_, y, s)] > 0
+                else (pyo.Constraint.Skip)
+            )
+        return served >= d.online_demand[(l_, y, s)] * m.demand_scale
+
+    m.online_demand = pyo.Constraint(on_idx, rule=online)
+
+    def off_rate(l_: str, y: int, s: int) -> object:
+        return sum(m.x[k] for k in off_keys.get((l_, y, s), [])) + sum(
+            m.xc[k] for k in cpu_keys.get((l_, y, s), [])
+        )
+
+    m.offline_rate = pyo.Expression(
+        [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots],
+        rule=lambda _m, l_, y, s: off_rate(l_, y, s),
+    )
+    sec = 3600.0 * d.slot_hours
+
+    def offline(_m: pyo.ConcreteModel, l_: str, y: int) -> object:
+        tokens = sum(sec * m.offline_rate[l_, y, s] for s in d.slots)
+        if slack:
+            tokens += m.unmet_offline[l_, y]
+        if isinstance(tokens, int | float):
+            return (
+                pyo.Constraint.Infeasible
+                if d.offline_demand[(l_, y)] > 0
+                else (pyo.Constraint.Skip)
+            )
+        return tokens >= d.offline_demand[(l_, y)] * m.demand_scale
+
+    m.offline_demand = pyo.Constraint(sorted(d.offline_demand), rule=offline)
+
+    if not d.scenario.pillars.shift_offline:
+        win_total = {
+            l_: sum(d.offline_slot_hours.get((l_, s), 0.0) for s in d.slots)
+            for (l_, _y) in d.offline_demand
+        }
+
+        def flat(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
+            share = d.offline_slot_hours.get((l_, s), 0.0) / d.slot_hours
+            rate = d.offline_demand[(l_, y)] / (3600.0 * win_total[l_])
+            return m.offline_rate[l_, y, s] == rate * share * m.demand_scale
+
+        m.offline_flat = pyo.Constraint(
+            [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots], rule=flat
+        )
+
+    # host-CPU offline serving
+    hn = d.scenario.host_needs
+    by_hys: dict[tuple[str, int, int], list] = {}
+    for key in m.XC:
+        by_hys.setdefault((key[1], key[3], key[4]), []).append(key)
+    dep_by_hy: dict[tuple[str, int], list] = {}
+    for k in m.D:
+        dep_by_hy.setdefault((k[0], k[3]), []).append(k)
+
+    def cpu_cap(_m: pyo.ConcreteModel, h: str, y: int, s: int) -> object:
+        keys = by_hys.get((h, y, s))
+        if not keys:
+            return pyo.Constraint.Skip
+        it = d.hosts[h]
+        deps = dep_by_hy.get((h, y), [])
+        spare = sum(
+            (1 - hn.cpu_reserved_fraction) * m.sockets[k]
+            - (hn.cores_per_gpu * m.gpus_on[k] + hn.cores_per_host * m.z[k]) / it.cores_per_socket
+            for k in deps
+        )
+        return sum(m.xc[k] / d.cpu_cap[k[:3]] for k in keys) <= spare
+
+    def cpu_mem(_m: pyo.ConcreteModel, h: str, y: int, s: int) -> object:
+        keys = by_hys.get((h, y, s))
+        if not keys:
+            return pyo.Constraint.Skip
+        it = d.hosts[h]
+        deps = dep_by_hy.get((h, y), [])
+        spare = 0.0
+        for k in deps:
+            g = k[1]
+            mem = d.gpus[g].memory_gb if g != NO_GPU else 0.0
+            spare += (
+                it.dimm_gb * m.dimms[k]
+                + m.reused_dram_of(*k)
+                - hn.dram_per_gpu_memory * mem * m.gpus_on[k]
+                - hn.dram_gb_per_host * m.z[k]
+            )
+        need = sum(d.llm_weights_gb[k[0]] * m.xc[k] / d.cpu_cap[k[:3]] for k in keys)
+        return need <= spare
+
+    hys = sorted(by_hys)
+    m.cpu_capacity = pyo.Constraint(hys, rule=cpu_cap)
+    m.cpu_memory = pyo.Constraint(hys, rule=cpu_mem)

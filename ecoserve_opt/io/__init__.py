@@ -1,0 +1,1 @@
+"""Input/output: scenario YAML loading and atomic result writing."""

@@ -1,0 +1,429 @@
+"""Results: pandas tables extracted from a solved model, exports, and re-reading.
+
+The carbon breakdown is recomputed here from the solution values and the data (not read from
+the model's expressions), so tests can check it against the objective: an independent check
+that the formulation charges what it should.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
+from ecoserve_opt.io.atomic import atomic_write_bytes, atomic_write_text
+from ecoserve_opt.solve import SolveOutcome, Status
+
+COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
+TABLES = ("fleet", "deployment", "replicas", "breakdown", "power", "utilisation", "offline")
+
+
+def _v(x: Any) -> float:
+    val = pyo.value(x, exception=False)
+    return 0.0 if val is None else float(val)
+
+
+@dataclass(frozen=True)
+class Results:
+    """A solved (or failed) scenario: status, metrics and tidy tables."""
+
+    name: str
+    objective: str
+    status: Status
+    metrics: pd.Series
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, item: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if item in tables:
+            return tables[item]
+        raise AttributeError(item)
+
+    @property
+    def optimal(self) -> bool:
+        """True only for a proven optimum (within the requested gap)."""
+        return self.status == Status.OPTIMAL
+
+    @property
+    def carbon(self) -> float:
+        """Total carbon over the horizon (kgCO2e)."""
+        return float(self.metrics["carbon_kg"])
+
+    def summary(self) -> str:
+        """A plain-text summary (status, metrics, fleet)."""
+        lines = [f"scenario {self.name!r}  objective={self.objective}  status={self.status.value}"]
+        m = self.metrics
+        if self.status.has_solution:
+            if self.status == Status.FEASIBLE:
+                lines.append(
+                    f"  NOT OPTIMAL: stopped by a limit, gap {m.get('gap', float('nan')):.2%},"
+                    f" bound {m.get('bound', float('nan')):.6g}"
+                )
+            lines.append(
+                f"  carbon {m['carbon_kg']:,.0f} kgCO2e (operational {m['operational_kg']:,.0f},"
+                f" embodied {m['embodied_kg']:,.0f}); energy {m['energy_kwh']:,.0f} kWh;"
+                f" cost {m['cost_usd']:,.0f} USD"
+            )
+        return "\n".join(lines)
+
+    def to_dir(self, path: str | Path, fmt: str = "csv") -> Path:
+        """Write every table (CSV or Parquet), ``metrics.csv`` and ``meta.json`` atomically."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, df in self.tables.items():
+            if fmt == "parquet":
+                import io
+
+                buf = io.BytesIO()
+                df.to_parquet(buf, index=False)
+                atomic_write_bytes(out / f"{name}.parquet", buf.getvalue())
+            else:
+                atomic_write_text(out / f"{name}.csv", df.to_csv(index=False))
+        atomic_write_text(out / "metrics.csv", self.metrics.to_frame("value").to_csv())
+        meta = {
+            **self.meta,
+            "name": self.name,
+            "objective": self.objective,
+            "status": self.status.value,
+            "tables": sorted(self.tables),
+            "format": fmt,
+        }
+        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=str))
+        return out
+
+    @classmethod
+    def from_dir(cls, path: str | Path) -> Results:
+        """Read results written by :meth:`to_dir`."""
+        p = Path(path)
+        meta = json.loads((p / "meta.json").read_text())
+        fmt = meta.get("format", "csv")
+        tables = {}
+        for name in meta.get("tables", []):
+            f = p / f"{name}.{fmt}"
+            tables[name] = pd.read_parquet(f) if fmt == "parquet" else pd.read_csv(f)
+        metrics = pd.read_csv(p / "metrics.csv", index_col=0)["value"]
+        return cls(
+            name=meta["name"],
+            objective=meta["objective"],
+            status=Status(meta["status"]),
+            metrics=metrics,
+            tables=tables,
+            meta=meta,
+        )
+
+
+def extract(
+    m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, meta: dict[str, Any]
+) -> Results:
+    """Read the solution of ``m`` into a :class:`Results`."""
+    obj = meta.get("objective", d.scenario.objective)
+    base_metrics = {
+        "objective": outcome.objective if outcome.objective is not None else math.nan,
+        "bound": outcome.bound if outcome.bound is not None else math.nan,
+        "gap": outcome.gap if outcome.gap is not None else math.nan,
+        "wall_time_s": outcome.wall_time_s,
+    }
+    meta = {
+        **meta,
+        "status": outcome.status.value,
+        "termination": outcome.termination,
+        "solver": outcome.solver,
+    }
+    if not outcome.status.has_solution:
+        return Results(d.scenario.name, obj, outcome.status, pd.Series(base_metrics), {}, meta)
+
+    w = d.slot_weight()
+    pue = _v(m.pue)
+    ci = {(y, s): _v(m.ci[y, s]) * _v(m.ci_scale) for y in d.years for s in d.slots}
+
+    # ---- fleet --------------------------------------------------------------------------
+    rows = []
+    for c in m.GC:
+        n = round(_v(m.buy_gpu[c]))
+        if n:
+            rows.append(
+                {
+                    "kind": "gpu",
+                    "item": c[0],
+                    "source": "new",
+                    "year_bought": c[1],
+                    "lifetime_years": c[2],
+                    "count": n,
+                }
+            )
+    for o, y in m.OG:
+        n = round(_v(m.use_owned_gpu[o, y]))
+        if n:
+            rows.append(
+                {
+                    "kind": "gpu",
+                    "item": d.owned_gpus[o]["gpu"],
+                    "source": "owned",
+                    "year_bought": 0,
+                    "lifetime_years": d.gpus[str(d.owned_gpus[o]["gpu"])].lifetime,
+                    "count": n,
+                    "year_used": y,
+                }
+            )
+    for c in m.HC:
+        n = round(_v(m.buy_host[c]))
+        if n:
+            rows.append(
+                {
+                    "kind": "host",
+                    "item": c[0],
+                    "source": "new",
+                    "year_bought": c[1],
+                    "lifetime_years": c[2],
+                    "count": n,
+                }
+            )
+    for h, y in m.OH:
+        n = round(_v(m.use_owned_host[h, y]))
+        if n:
+            rows.append(
+                {
+                    "kind": "host",
+                    "item": d.hosts[h].platform,
+                    "source": "owned",
+                    "year_bought": 0,
+                    "lifetime_years": d.hosts[h].lifetime,
+                    "count": n,
+                    "year_used": y,
+                }
+            )
+    fleet = pd.DataFrame(
+        rows,
+        columns=["kind", "item", "source", "year_bought", "lifetime_years", "count", "year_used"],
+    )
+
+    # ---- deployment and per-component power/embodied -----------------------------------
+    dep_rows = []
+    emb = {c: 0.0 for c in COMPONENTS}
+    static_kw = {(y, c): 0.0 for y in d.years for c in COMPONENTS}
+    share = d.scenario.inventory.embodied_residual_share
+    for k in m.D:
+        h, g, L, y = k
+        z = round(_v(m.z[k]))
+        if z == 0:
+            continue
+        it = d.hosts[h]
+        sockets, dimms, ssds = _v(m.sockets[k]), _v(m.dimms[k]), _v(m.ssds[k])
+        rd, rs = _v(m.reused_dram_of(*k)), _v(m.reused_ssd_of(*k))
+        gon = _v(m.gpus_on[k])
+        dep_rows.append(
+            {
+                "host": it.platform,
+                "owned": it.owned,
+                "gpu": g,
+                "lifetime_years": L,
+                "year": y,
+                "hosts": z,
+                "gpus": gon,
+                "sockets": sockets,
+                "cores": sockets * it.cores_per_socket,
+                "dimms": dimms,
+                "dram_gb": dimms * it.dimm_gb + rd,
+                "reused_dram_gb": rd,
+                "ssds": ssds,
+                "ssd_tb": ssds * it.ssd_tb + rs,
+                "reused_ssd_tb": rs,
+            }
+        )
+        fac = (
+            (it.embodied_scale / it.lifetime)
+            if it.owned
+            else (d.cohort_overhead[("host", h, L)] / L)
+        )
+        emb["other"] += fac * it.emb_base * z
+        emb["CPU"] += fac * it.emb_cpu * sockets
+        emb["DRAM"] += fac * it.emb_dram_gb * it.dimm_gb * dimms
+        emb["SSD"] += fac * it.emb_ssd_tb * it.ssd_tb * ssds
+        static_kw[(y, "other")] += it.base_kw * z
+        static_kw[(y, "CPU")] += it.cpu_idle_kw * sockets
+        static_kw[(y, "DRAM")] += it.dimm_kw * dimms + REUSED_DRAM_KW_PER_GB * rd
+        static_kw[(y, "SSD")] += it.ssd_kw * ssds + REUSED_SSD_KW_PER_TB * rs
+        if g != NO_GPU:
+            static_kw[(y, "GPU")] += d.gpus[g].idle_kw * gon
+    for c in m.GC:
+        n = _v(m.buy_gpu[c])
+        g, y0, L = c
+        yrs = sum(1 for y in d.years if y0 <= y < y0 + L)
+        emb["GPU"] += d.cohort_overhead[("gpu", g, L)] * d.gpus[g].embodied_kg / L * yrs * n
+    for o, _y in m.OG:
+        gt = d.gpus[str(d.owned_gpus[o]["gpu"])]
+        emb["GPU"] += share * gt.embodied_kg / gt.lifetime * _v(m.use_owned_gpu[o, _y])
+    deployment = pd.DataFrame(dep_rows)
+
+    # ---- replicas, utilisation, dynamic power -------------------------------------------
+    rep_rows = []
+    for k in m.R:
+        for y in d.years:
+            n = round(_v(m.n_rep[(*k, y)]))
+            if n:
+                rep_rows.append(
+                    {
+                        "llm": k[0],
+                        "gpu": k[1],
+                        "tp": k[2],
+                        "pool": k[3],
+                        "year": y,
+                        "replicas": n,
+                        "gpus": n * k[2],
+                    }
+                )
+    replicas = pd.DataFrame(
+        rep_rows, columns=["llm", "gpu", "tp", "pool", "year", "replicas", "gpus"]
+    )
+    dyn = {(y, s, c): 0.0 for y in d.years for s in d.slots for c in ("GPU", "CPU")}
+    util_rows = []
+    busy: dict[tuple, float] = {}
+    off_rows = []
+    for k in m.XK:
+        val = _v(m.x[k])
+        if val <= 1e-9:
+            continue
+        l_, g, t, b, c, y, s = k
+        p = k[:5]
+        dyn[(y, s, "GPU")] += t * (d.gpu_power_kw[p] - d.gpus[g].idle_kw) * val / d.cap[p]
+        key = (l_, g, t, d.class_pool[c], y, s)
+        busy[key] = busy.get(key, 0.0) + val / d.cap[p]
+        util_rows.append(
+            {
+                "llm": l_,
+                "gpu": g,
+                "tp": t,
+                "batch": b,
+                "class": c,
+                "year": y,
+                "slot": s,
+                "tokens_per_s": val,
+                "replica_equiv": val / d.cap[p],
+            }
+        )
+        if c == "offline":
+            owned_share = _owned_share(m, d, g, y)
+            off_rows.append(
+                {
+                    "llm": l_,
+                    "where": f"gpu:{g}",
+                    "year": y,
+                    "slot": s,
+                    "tokens_per_day": val * 3600 * d.slot_hours,
+                    "owned_share": owned_share,
+                }
+            )
+    for k in m.XC:
+        val = _v(m.xc[k])
+        if val <= 1e-9:
+            continue
+        l_, h, b, y, s = k
+        dyn[(y, s, "CPU")] += d.cpu_dyn_kw[(l_, h, b)] * val / d.cpu_cap[(l_, h, b)]
+        off_rows.append(
+            {
+                "llm": l_,
+                "where": f"cpu:{d.hosts[h].platform}",
+                "year": y,
+                "slot": s,
+                "tokens_per_day": val * 3600 * d.slot_hours,
+                "owned_share": 1.0 if d.hosts[h].owned else 0.0,
+            }
+        )
+    utilisation = pd.DataFrame(util_rows)
+    offline = pd.DataFrame(
+        off_rows, columns=["llm", "where", "year", "slot", "tokens_per_day", "owned_share"]
+    )
+
+    # ---- power, operational carbon by component -----------------------------------------
+    p_rows = []
+    oper = {c: 0.0 for c in COMPONENTS}
+    energy = 0.0
+    for y in d.years:
+        for s in d.slots:
+            comp = {c: static_kw[(y, c)] for c in COMPONENTS}
+            comp["GPU"] += dyn[(y, s, "GPU")]
+            comp["CPU"] += dyn[(y, s, "CPU")]
+            total = sum(comp.values())
+            for c in COMPONENTS:
+                oper[c] += w * pue * ci[(y, s)] * comp[c]
+            energy += w * pue * total
+            p_rows.append(
+                {
+                    "year": y,
+                    "slot": s,
+                    "hour_start": s * d.slot_hours,
+                    "it_power_kw": total,
+                    "grid_kg_per_kwh": ci[(y, s)],
+                    **{f"{c.lower()}_kw": comp[c] for c in COMPONENTS},
+                }
+            )
+    power = pd.DataFrame(p_rows)
+    emb_scale = _v(m.embodied_scale)
+    breakdown = pd.DataFrame(
+        [
+            {
+                "component": c,
+                "operational_kg": oper[c],
+                "embodied_kg": emb[c] * emb_scale,
+                "total_kg": oper[c] + emb[c] * emb_scale,
+            }
+            for c in COMPONENTS
+        ]
+    )
+    on_tokens = sum(d.online_demand.values()) * w
+    metrics = pd.Series(
+        {
+            "carbon_kg": breakdown["total_kg"].sum(),
+            "operational_kg": breakdown["operational_kg"].sum(),
+            "embodied_kg": breakdown["embodied_kg"].sum(),
+            "energy_kwh": energy,
+            "cost_usd": _v(m.cost),
+            "capex_usd": _v(m.capex),
+            "latency_s_per_token": _v(m.latency) if on_tokens else math.nan,
+            "gpu_hours": _v(m.gpu_hours),
+            "gpus": float(replicas.loc[replicas["year"] == d.years[0], "gpus"].sum())
+            if len(replicas)
+            else 0.0,
+            "hosts": float(deployment.loc[deployment["year"] == d.years[0], "hosts"].sum())
+            if len(deployment)
+            else 0.0,
+            "offline_tokens_per_day": float(offline["tokens_per_day"].sum() / len(d.years))
+            if len(offline)
+            else 0.0,
+            "offline_share_host_cpu": _share(offline, "cpu:"),
+            **base_metrics,
+        }
+    )
+    tables = {
+        "fleet": fleet,
+        "deployment": deployment,
+        "replicas": replicas,
+        "breakdown": breakdown,
+        "power": power,
+        "utilisation": utilisation,
+        "offline": offline,
+    }
+    return Results(d.scenario.name, obj, outcome.status, metrics, tables, meta)
+
+
+def _share(offline: pd.DataFrame, prefix: str) -> float:
+    if offline.empty:
+        return 0.0
+    tot = offline["tokens_per_day"].sum()
+    part = offline.loc[offline["where"].str.startswith(prefix), "tokens_per_day"].sum()
+    return float(part / tot) if tot > 0 else 0.0
+
+
+def _owned_share(m: pyo.ConcreteModel, d: ModelData, g: str, y: int) -> float:
+    owned = sum(
+        _v(m.use_owned_gpu[o, yy]) for o, yy in m.OG if yy == y and d.owned_gpus[o]["gpu"] == g
+    )
+    mounted = _v(m.mounted[g, y])
+    return min(owned / mounted, 1.0) if mounted > 0 else 0.0

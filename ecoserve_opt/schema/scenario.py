@@ -1,0 +1,309 @@
+"""Scenario schema (pydantic v2, ``extra="forbid"``, frozen).
+
+Every quantity accepts a bare number in the canonical unit (see :mod:`ecoserve_opt.schema.units`)
+or a string with a unit. Field docstrings are the reference documentation
+(``ecoserve schema`` prints the JSON schema).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ecoserve_opt.schema.units import (
+    CarbonIntensity,
+    Duration,
+    EnergyPrice,
+    Fraction,
+    Latency,
+    Memory,
+    Rate,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class OnlineDemand(_Strict):
+    """Latency-sensitive (interactive) demand of one LLM."""
+
+    requests_per_s: Rate | None = Field(default=None, ge=0)
+    """Mean request rate (requests/s) over the day; the diurnal shape scales it per hour."""
+    tokens_per_s: Rate | None = Field(default=None, ge=0)
+    """Alternative to ``requests_per_s``: mean generated (output) tokens/s."""
+    input_tokens: int = Field(default=1024, gt=0)
+    """Mean prompt length (tokens)."""
+    output_tokens: int = Field(default=256, gt=0)
+    """Mean generated length (tokens)."""
+    ttft_slo: Latency = Field(default=2.0, gt=0)
+    """Time-to-first-token SLO (s): a configuration serves online load only if it meets it."""
+    tpot_slo: Latency = Field(default=0.1, gt=0)
+    """Time-per-output-token SLO (s)."""
+    diurnal: Literal["flat", "default"] | list[float] = "default"
+    """Hourly shape of the request rate: ``flat``, ``default`` (the workload module's
+    documented diurnal shape) or 24 multipliers (normalised to mean 1)."""
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> OnlineDemand:
+        if (self.requests_per_s is None) == (self.tokens_per_s is None):
+            raise ValueError("give exactly one of requests_per_s or tokens_per_s")
+        if isinstance(self.diurnal, list) and (
+            len(self.diurnal) != 24 or min(self.diurnal) < 0 or sum(self.diurnal) <= 0
+        ):
+            raise ValueError("diurnal must have 24 non-negative values with a positive sum")
+        return self
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Mean generated tokens/s."""
+        if self.tokens_per_s is not None:
+            return self.tokens_per_s
+        assert self.requests_per_s is not None
+        return self.requests_per_s * self.output_tokens
+
+
+class OfflineDemand(_Strict):
+    """Batch (offline) demand of one LLM: a daily volume with a time window, no latency SLO."""
+
+    tokens_per_day: float = Field(ge=0)
+    """Generated (output) tokens per day."""
+    input_tokens: int = Field(default=1024, gt=0)
+    """Mean prompt length (tokens)."""
+    output_tokens: int = Field(default=256, gt=0)
+    """Mean generated length (tokens)."""
+    window: tuple[int, int] = (0, 24)
+    """Hours of the day [start, end) in which the batch may run (end may be < start: wraps)."""
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: tuple[int, int]) -> tuple[int, int]:
+        a, b = v
+        if not (0 <= a <= 23 and 1 <= b <= 24) or a == b:
+            raise ValueError(
+                "window must be [start, end) with 0<=start<=23, 1<=end<=24, start!=end"
+            )
+        return v
+
+
+class LLM(_Strict):
+    """One served LLM (must exist in the catalog's ``llms.csv``)."""
+
+    online: OnlineDemand | None = None
+    offline: OfflineDemand | None = None
+
+    @model_validator(mode="after")
+    def _some_demand(self) -> LLM:
+        if self.online is None and self.offline is None:
+            raise ValueError("an LLM needs online and/or offline demand")
+        return self
+
+
+class Grid(_Strict):
+    """Where the fleet runs and how clean its electricity is."""
+
+    region: str | None = None
+    """Cloud region from ``grid_regions.csv`` (e.g. ``us-central1``)."""
+    country: str | None = None
+    """ISO-3 country from ``grid_countries.csv`` (e.g. ``FRA``)."""
+    intensity: CarbonIntensity | None = Field(default=None, ge=0)
+    """Explicit annual mean grid intensity (kgCO2e/kWh); overrides region/country."""
+    year: int | None = None
+    """Data year for region/country (default: latest)."""
+    hourly_shape: Literal["flat", "solar", "evening-peak"] = "solar"
+    """Shape of the 24-h intensity profile generated from the annual mean."""
+    hourly_csv: str | None = None
+    """User CSV (``hour,gco2e_per_kwh``, 24 rows) replacing the generated profile."""
+    trend_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+    """Relative change of intensity per planning year (e.g. -0.05 = 5% cleaner each year)."""
+    pue: float = Field(default=1.12, ge=1.0, le=3.0)
+    """Data-centre power usage effectiveness."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Grid:
+        if self.intensity is None and self.region is None and self.country is None:
+            raise ValueError("give one of region, country or intensity")
+        if self.region is not None and self.country is not None:
+            raise ValueError("give region or country, not both")
+        return self
+
+
+class Hardware(_Strict):
+    """Candidate hardware for new purchases."""
+
+    gpus: list[str] = Field(min_length=1)
+    """GPU ids from ``gpus.csv`` that may be bought."""
+    hosts: list[str] = Field(min_length=1)
+    """Host platform ids from ``hosts.csv`` that may be bought."""
+    tp_degrees: list[int] = [1, 2, 4, 8]
+    """Tensor-parallel degrees considered."""
+    batches: list[int] | None = None
+    """Batch sizes considered (default: all in the profile table)."""
+    available_from: dict[str, int] = {}
+    """Override of the first year an item (GPU or host id) can be bought."""
+
+
+class OwnedGPU(_Strict):
+    """Already-owned GPUs (their manufacturing carbon is spent)."""
+
+    gpu: str
+    count: int = Field(ge=0)
+    age_years: float = Field(default=3.0, ge=0)
+
+
+class OwnedHost(_Strict):
+    """Already-owned host servers of an older platform."""
+
+    host: str
+    count: int = Field(ge=0)
+    age_years: float = Field(default=3.0, ge=0)
+
+
+class Inventory(_Strict):
+    """Hardware already owned, usable when the Reuse pillar is on."""
+
+    gpus: list[OwnedGPU] = []
+    hosts: list[OwnedHost] = []
+    dram_gb: Memory = Field(default=0.0, ge=0)
+    """Pool of reusable DRAM (GB) that can go into new hosts (GreenSKU-style, zero embodied)."""
+    ssd_tb: float = Field(default=0.0, ge=0)
+    """Pool of reusable SSD capacity (TB) for new hosts."""
+    embodied_residual_share: Fraction = Field(default=0.0, ge=0, le=1)
+    """Share of an owned item's embodied carbon still charged when it is used (0 = sunk)."""
+
+
+class Pillars(_Strict):
+    """EcoServe's 4R pillars; each switches a block of the model on."""
+
+    reduce: bool = True
+    """Host CPU sockets, DRAM and SSD sized to need (off: the full SKU)."""
+    reuse: bool = True
+    """Already-owned hosts/GPUs/DRAM/SSD may be used (off: inventory ignored)."""
+    reuse_host_cpus: bool = True
+    """Offline inference on the spare CPUs of provisioned hosts and CPU-only servers."""
+    rightsize: bool = True
+    """GPU mix, count and TP degree per model (off: one GPU type for all, smallest fitting TP)."""
+    recycle: bool = True
+    """Lifetime extension and decoupled host/GPU refresh (off: fixed, coupled lifetimes)."""
+    shift_offline: bool = True
+    """Offline work placed in low-carbon hours of its window (off: spread evenly)."""
+
+
+class HostNeeds(_Strict):
+    """What GPU serving needs from its host (lower bounds for the Reduce pillar)."""
+
+    dram_per_gpu_memory: float = Field(default=1.0, ge=0)
+    """Host DRAM per GB of GPU memory (weight staging, KV offload)."""
+    dram_gb_per_host: Memory = Field(default=64.0, ge=0)
+    """OS and runtime DRAM per host (GB)."""
+    ssd_tb_per_gpu: float = Field(default=0.25, ge=0)
+    """Checkpoint/model storage per GPU (TB)."""
+    ssd_tb_per_host: float = Field(default=0.5, ge=0)
+    """OS and logs per host (TB)."""
+    cores_per_gpu: int = Field(default=4, ge=0)
+    """Host cores driving each GPU (tokenisation, scheduling)."""
+    cores_per_host: int = Field(default=4, ge=0)
+    """Host cores for the OS and agents."""
+    cpu_reserved_fraction: Fraction = Field(default=0.25, ge=0, lt=1)
+    """Share of host cores never lent to offline CPU inference (headroom)."""
+
+
+class Recycle(_Strict):
+    """Lifetime choices of the Recycle pillar."""
+
+    gpu_extra_years: list[int] = [0, 1, 2]
+    """Lifetime extensions (years beyond the catalog lifetime) that new GPUs may get."""
+    host_extra_years: list[int] = [0, 1, 2, 3]
+    """Lifetime extensions that new hosts may get."""
+    overhead_per_extra_year: Fraction = Field(default=0.03, ge=0, le=1)
+    """Spares/failure overhead per year of extension: embodied is charged x(1+overhead)."""
+    owned_extra_years: int = Field(default=2, ge=0)
+    """Years an owned item may serve beyond its catalog lifetime."""
+
+
+class Prices(_Strict):
+    """Prices for the cost objective."""
+
+    electricity: EnergyPrice = Field(default=0.08, ge=0)
+    """Electricity price (USD/kWh)."""
+
+
+class Solver(_Strict):
+    """HiGHS settings."""
+
+    mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
+    time_limit: Duration | None = Field(default=None)
+    """Wall-clock limit; bare numbers are seconds here, strings like "2 min" are accepted."""
+    threads: int = Field(default=1, ge=1)
+    seed: int = 0
+
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _seconds(cls, v: object) -> object:
+        from ecoserve_opt.schema.units import to_canonical
+
+        if v is None:
+            return v
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return float(v) / 3600.0
+        return to_canonical(v, "latency") / 3600.0 if isinstance(v, str) else v
+
+    @property
+    def time_limit_s(self) -> float | None:
+        """Time limit in seconds."""
+        return None if self.time_limit is None else self.time_limit * 3600.0
+
+
+Objective = Literal["carbon", "energy", "cost", "performance"]
+
+
+class Scenario(_Strict):
+    """A complete planning scenario."""
+
+    name: str = "scenario"
+    description: str = ""
+    catalog: str = "default"
+    """Catalog folder (relative to the scenario file) or ``default`` (the bundled one)."""
+    embodied_source: Literal["act", "greensku", "boavizta"] = "act"
+    """Which embodied-carbon data set to use (they disagree by 2x or more)."""
+    horizon: Duration = Field(default=8760.0)
+    """Planning horizon, whole years (e.g. "3 years")."""
+    start_year: int = 2025
+    """Calendar year of the first planning year (for hardware availability)."""
+    time_slots: int = 24
+    """Slots per representative day (a divisor of 24): hours are aggregated into them."""
+    grid: Grid
+    llms: dict[str, LLM] = Field(min_length=1)
+    hardware: Hardware
+    inventory: Inventory = Inventory()
+    pillars: Pillars = Pillars()
+    host_needs: HostNeeds = HostNeeds()
+    recycle: Recycle = Recycle()
+    prices: Prices = Prices()
+    share_online_offline: bool = True
+    """Online and offline classes may share replicas (off: separate pools)."""
+    demand_growth_per_year: float = Field(default=0.0, ge=-0.5, le=2.0)
+    """Relative demand growth per planning year."""
+    objective: Objective = "carbon"
+    solver: Solver = Solver()
+
+    @field_validator("horizon")
+    @classmethod
+    def _whole_years(cls, v: float) -> float:
+        years = v / 8760.0
+        if years < 1 - 1e-9 or abs(years - round(years)) > 1e-6 or years > 20:
+            raise ValueError("horizon must be a whole number of years between 1 and 20")
+        return v
+
+    @field_validator("time_slots")
+    @classmethod
+    def _slots(cls, v: int) -> int:
+        if v <= 0 or 24 % v:
+            raise ValueError("time_slots must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)")
+        return v
+
+    @property
+    def years(self) -> int:
+        """Number of planning years."""
+        return round(self.horizon / 8760.0)

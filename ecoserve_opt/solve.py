@@ -1,0 +1,193 @@
+"""The only module that talks to HiGHS (through ``pyomo.contrib.solver``'s persistent ``highs``).
+
+* explicit ``mip_rel_gap``, ``time_limit``, ``threads`` and ``random_seed`` on every solve;
+* ``load_solutions=False`` and no exception on non-optimal results: the outcome is mapped to
+  :class:`Status`, and a time-limited feasible result is kept as ``FEASIBLE`` with its gap
+  and bound, never reported as optimal;
+* the solver object is persistent: re-solving after changing mutable parameters only sends
+  the changes, and the previous solution is handed to HiGHS as a warm start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from ecoserve_opt.exceptions import SolverError
+
+log = logging.getLogger(__name__)
+
+
+class Status(str, Enum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # stopped by a limit with an incumbent: gap > requested
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NO_SOLUTION = "no_solution"  # stopped by a limit before any incumbent
+    ERROR = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        """True when variable values can be read."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """HiGHS settings (defaults as in the scenario's ``solver:`` block)."""
+
+    mip_rel_gap: float = 1e-4
+    time_limit: float | None = None  # seconds
+    threads: int = 1
+    seed: int = 0
+    tee: bool = False
+    save_lp: Path | None = None
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What HiGHS returned, mapped to plain fields."""
+
+    status: Status
+    termination: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    wall_time_s: float
+    solver_time_s: float | None
+    solver: str
+    log: str = field(default="", repr=False)
+
+
+def _gap(obj: float | None, bound: float | None) -> float | None:
+    if obj is None or bound is None:
+        return None
+    return abs(obj - bound) / max(abs(obj), 1e-10)
+
+
+class Solver:
+    """A persistent HiGHS solver bound to one Pyomo model."""
+
+    def __init__(self, options: SolveOptions | None = None) -> None:
+        self.options = options or SolveOptions()
+        self._highs = Highs()
+        if not self._highs.available():
+            raise SolverError("HiGHS (highspy) is not installed: pip install highspy")
+        self._model: pyo.ConcreteModel | None = None
+        self.solves = 0
+
+    @property
+    def version(self) -> str:
+        """HiGHS version string."""
+        return "highs " + ".".join(str(v) for v in self._highs.version())
+
+    def _warm_start(self, model: pyo.ConcreteModel) -> bool:
+        """Hand the model's current variable values to HiGHS as a starting solution."""
+        import highspy
+
+        h = getattr(self._highs, "_solver_model", None)
+        vmap = getattr(self._highs, "_pyomo_var_to_solver_var_map", None)
+        if h is None or not vmap:
+            return False
+        ncol = h.getNumCol()
+        values = [0.0] * ncol
+        seen = 0
+        for var in model.component_data_objects(pyo.Var, active=True, descend_into=True):
+            col = vmap.get(id(var))
+            if col is None or var.value is None:
+                continue
+            values[col] = float(var.value)
+            seen += 1
+        if seen == 0:
+            return False
+        sol = highspy.HighsSolution()
+        sol.col_value = values
+        sol.value_valid = True
+        status = h.setSolution(sol)
+        return status != highspy.HighsStatus.kError
+
+    def solve(self, model: pyo.ConcreteModel, warm_start: bool = True) -> SolveOutcome:
+        """Solve (or re-solve) ``model``; loads the solution into it when there is one."""
+        opts = self.options
+        cfg = {
+            "load_solutions": False,
+            "raise_exception_on_nonoptimal_result": False,
+            "rel_gap": opts.mip_rel_gap,
+            "threads": opts.threads,
+            "solver_options": {"random_seed": opts.seed, "mip_abs_gap": 1e-9},
+        }
+        if opts.time_limit is not None:
+            cfg["time_limit"] = opts.time_limit
+        if opts.tee:
+            cfg["tee"] = [_LogStream()]
+        if self._model is not model:
+            self._highs.set_instance(model)
+            self._model = model
+        elif warm_start and self.solves > 0:
+            try:
+                self._highs.update()
+                self._warm_start(model)
+            except Exception as exc:  # a failed warm start must never fail the solve
+                log.debug("warm start skipped: %s", exc)
+        if opts.save_lp is not None:
+            model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})
+        t0 = time.perf_counter()
+        try:
+            res = self._highs.solve(model, **cfg)
+        except Exception as exc:
+            raise SolverError(f"HiGHS failed: {exc}") from exc
+        wall = time.perf_counter() - t0
+        self.solves += 1
+        tc = res.termination_condition
+        has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        if tc == TerminationCondition.convergenceCriteriaSatisfied and has_sol:
+            status = Status.OPTIMAL
+        elif tc == TerminationCondition.provenInfeasible:
+            status = Status.INFEASIBLE
+        elif tc == TerminationCondition.unbounded:
+            status = Status.UNBOUNDED
+        elif tc == TerminationCondition.infeasibleOrUnbounded:
+            status = Status.INFEASIBLE
+        elif has_sol:
+            status = Status.FEASIBLE
+        elif tc == TerminationCondition.error:
+            status = Status.ERROR
+        else:
+            status = Status.NO_SOLUTION
+        if status.has_solution:
+            res.solution_loader.load_vars()
+        obj = res.incumbent_objective if status.has_solution else None
+        bound = res.objective_bound
+        return SolveOutcome(
+            status=status,
+            termination=str(tc.name),
+            objective=obj,
+            bound=bound,
+            gap=_gap(obj, bound) if status.has_solution else None,
+            wall_time_s=wall,
+            solver_time_s=getattr(res.timing_info, "highs_time", None),
+            solver=self.version,
+            log=res.solver_log or "",
+        )
+
+
+class _LogStream:
+    """File-like sink sending HiGHS output lines to the logger."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing buffered."""

@@ -1,0 +1,66 @@
+"""The tiny scenario's optimum, worked out by hand.
+
+Fixture (tests/fixtures/tiny): one LLM, demand 1000 output tokens/s (flat), I = O = 100.
+Capacity per replica = b*O / (TTFT + O*TPOT):
+  gpu-a: 4*100 / (1.0 + 100*0.010) = 200 tok/s, power 150 W busy, 50 W idle, 100 kg, 5 y
+  gpu-b: 4*100 / (0.5 + 100*0.005) = 400 tok/s, power 400 W busy, 100 W idle, 300 kg, 5 y
+host-x (fixed SKU, 4 PCIe slots): 1 socket (50 W idle, 50 kg), 8x32 GB DDR5 (0.5 kg/GB),
+  2x1 TB SSD (20 kg/TB), base 100 kg; all lifetimes 5 y -> (100+50+128+40)/5 = 63.6 kg/y.
+Grid 0.5 kg/kWh flat, PUE 1, 8760 h.
+
+Candidates (GPU power = idle + (busy-idle) x utilisation):
+  A) 5 gpu-a, 2 hosts: P = 5*0.15 + 2*0.05 = 0.85 kW -> 7446 kWh -> 3723 kg;
+     embodied 5*20 + 2*63.6 = 227.2 -> total 3950.2 kg     <- optimum
+  B) 3 gpu-b, 1 host: P = 3*0.1 + 2.5*0.3 + 0.05 = 1.1 kW -> 4818 kg; emb 243.6 -> 5061.6
+  C) 2 gpu-b + 1 gpu-a, 1 host: P = 0.25 + 0.6 + 0.1 + 0.05 = 1.0 kW -> 4380; emb 203.6
+     -> 4583.6
+  (4 gpu-a alone give 800 < 1000 tok/s.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import solve_dict
+
+pytestmark = pytest.mark.milp
+
+
+def test_tiny_carbon_optimum(tiny_dict: dict[str, Any]) -> None:
+    res = solve_dict(tiny_dict)
+    assert res.optimal
+    assert res.carbon == pytest.approx(3950.2, rel=1e-9)
+    assert res.metrics["operational_kg"] == pytest.approx(3723.0, rel=1e-9)
+    assert res.metrics["embodied_kg"] == pytest.approx(227.2, rel=1e-9)
+    rep = res.tables["replicas"]
+    assert rep[["gpu", "replicas"]].values.tolist() == [["gpu-a", 5]]
+    assert res.metrics["hosts"] == 2
+    # the model's own objective equals the independently recomputed breakdown
+    assert res.metrics["objective"] == pytest.approx(res.carbon, rel=1e-9)
+
+
+def test_tiny_only_gpu_b_gives_option_b(tiny_dict: dict[str, Any]) -> None:
+    tiny_dict["hardware"]["gpus"] = ["gpu-b"]
+    res = solve_dict(tiny_dict)
+    assert res.carbon == pytest.approx(5061.6, rel=1e-9)
+
+
+def test_energy_objective_picks_lowest_energy(tiny_dict: dict[str, Any]) -> None:
+    res = solve_dict(tiny_dict, objective="energy")
+    assert res.metrics["energy_kwh"] == pytest.approx(7446.0, rel=1e-9)
+
+
+def test_grid_intensity_scales_operational_only(tiny_dict: dict[str, Any]) -> None:
+    tiny_dict["grid"]["intensity"] = "1000 gCO2e/kWh"
+    res = solve_dict(tiny_dict)
+    assert res.metrics["operational_kg"] == pytest.approx(2 * 3723.0, rel=1e-9)
+    assert res.metrics["embodied_kg"] == pytest.approx(227.2, rel=1e-9)
+
+
+def test_embodied_source_is_a_choice(tiny_dict: dict[str, Any]) -> None:
+    # the tiny catalog's greensku rows are exactly 2x its act rows
+    tiny_dict["embodied_source"] = "greensku"
+    res = solve_dict(tiny_dict)
+    assert res.metrics["embodied_kg"] == pytest.approx(2 * 227.2, rel=1e-9)
