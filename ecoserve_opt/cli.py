@@ -28,8 +28,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe 4R as a MILP).",
 )
-console = Console()
-err_console = Console(stderr=True)
+# Wide tables when piped or captured (CI logs); the terminal's width otherwise.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 _STATE = {"debug": False}
 
 EXIT_BAD_INPUT = 2

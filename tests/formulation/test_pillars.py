@@ -1,0 +1,201 @@
+"""Each EcoServe pillar on tiny instances with hand-worked optima, and monotonicity.
+
+Common numbers (tests/fixtures/tiny, see test_tiny_optimum.py): gpu-a 200 tok/s per replica,
+150 W busy / 50 W idle, 100 kg, 5 y; grid 0.5 kg/kWh, PUE 1, 8760 h/year.
+Baseline (all pillars off): 5 gpu-a on 2 host-x, 3950.2 kg.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import solve_dict
+
+pytestmark = pytest.mark.milp
+H = 8760.0
+BASE = 3950.2
+
+
+def test_reduce_trims_host(tiny_dict: dict[str, Any]) -> None:
+    """host-r: sockets 1-2 (32 cores, 50 W idle, 50 kg), DIMMs 4-16 x 32 GB (5 W, 16 kg),
+    SSDs 1-4 x 1 TB (5 W, 20 kg), base 100 W / 100 kg, 5 y. 5 gpu-a -> 2 hosts.
+
+    Off (full SKU): per host 0.1+2*0.05+16*0.005+4*0.005 = 0.3 kW, (100+100+256+80)/5
+      = 107.2 kg/y -> P = 0.75+0.6 = 1.35 kW -> 5913 kg; embodied 100+214.4 -> 6227.4.
+    On: cores 32k >= 4*5+4*2 = 28 -> k = 2 (min 1 per host); DRAM 32m >= 16*5+64*2 = 208
+      -> m = 8 (min 4 per host); SSD q >= 0.25*5+0.5*2 = 2.25 -> q = 3.
+      P = 0.75 + 0.2 + 0.1 + 0.04 + 0.015 = 1.105 kW -> 4839.9 kg;
+      embodied 100 + (200+100+128+60)/5 = 197.6 -> 5037.5.
+    """
+    tiny_dict["hardware"].update(gpus=["gpu-a"], hosts=["host-r"])
+    off = solve_dict(tiny_dict)
+    assert off.carbon == pytest.approx(6227.4, rel=1e-9)
+    tiny_dict["pillars"]["reduce"] = True
+    on = solve_dict(tiny_dict)
+    assert on.carbon == pytest.approx(5037.5, rel=1e-9)
+    dep = on.tables["deployment"].iloc[0]
+    assert (dep["sockets"], dep["dimms"], dep["ssds"]) == (2, 8, 3)
+
+
+def test_reuse_owned_gpus_and_hosts(tiny_dict: dict[str, Any]) -> None:
+    """3 owned gpu-a and 1 owned host-x with sunk embodied: buy 2 gpu-a and 1 host-x.
+    Embodied 2*20 + 63.6 = 103.6 -> 3723 + 103.6 = 3826.6. Off: inventory ignored."""
+    tiny_dict["inventory"] = {
+        "gpus": [{"gpu": "gpu-a", "count": 3, "age_years": 3}],
+        "hosts": [{"host": "host-x", "count": 1, "age_years": 2}],
+    }
+    assert solve_dict(tiny_dict).carbon == pytest.approx(BASE, rel=1e-9)
+    tiny_dict["pillars"]["reuse"] = True
+    on = solve_dict(tiny_dict)
+    assert on.carbon == pytest.approx(3826.6, rel=1e-9)
+    fleet = on.tables["fleet"]
+    assert fleet.loc[(fleet.kind == "gpu") & (fleet.source == "owned"), "count"].sum() == 3
+
+
+def test_owned_past_lifetime_is_unusable(tiny_dict: dict[str, Any]) -> None:
+    tiny_dict["pillars"]["reuse"] = True
+    tiny_dict["inventory"] = {"gpus": [{"gpu": "gpu-a", "count": 5, "age_years": 5}]}
+    assert solve_dict(tiny_dict).carbon == pytest.approx(BASE, rel=1e-9)
+
+
+@pytest.mark.parametrize("cpu_dyn_w", [100.0, 200.0, 230.0, 300.0])
+def test_offline_moves_to_host_cpus_exactly_when_cheaper(
+    tiny_dict: dict[str, Any], catalog_copy: Any, cpu_dyn_w: float
+) -> None:
+    """Online load fills the 5 gpu-a; add 20 tok/s of offline work (1,728,000 tokens/day).
+
+    Host CPUs: 2 host-x, spare sockets 0.75*2 - (4*5+4*2)/32 = 0.625; one socket serves
+      4*100/(2+100*0.04) = 66.67 tok/s, so 20 tok/s use 0.3 socket at dyn power p:
+      carbon = 8760*0.5*0.3*p = 1314 p (p in kW).
+    Cheapest GPU option: a 6th gpu-a (fits the 2 hosts): 20 kg + idle 0.05*4380 = 219
+      + dyn 0.1*0.1*4380 = 43.8 -> 282.8 kg.
+    So CPUs take the work iff 1314 p < 282.8, i.e. p < 215.2 W.
+    """
+    import pandas as pd
+
+    cpu = pd.read_csv(Path(tiny_dict["catalog"]) / "cpu_profiles.csv")
+    cpu["power_w"] = 50.0 + cpu_dyn_w  # idle 50 W + dynamic
+    tiny_dict["catalog"] = str(catalog_copy(cpu_profiles=cpu))
+    tiny_dict["llms"]["tiny-llm"]["offline"] = {
+        "tokens_per_day": 20 * 86400,
+        "input_tokens": 100,
+        "output_tokens": 100,
+    }
+    tiny_dict["pillars"]["reuse_host_cpus"] = True
+    res = solve_dict(tiny_dict)
+    cpu_carbon = 1314.0 * cpu_dyn_w / 1e3
+    expected = BASE + min(cpu_carbon, 282.8)
+    assert res.carbon == pytest.approx(expected, rel=1e-9)
+    on_cpu = res.metrics["offline_share_host_cpu"]
+    assert on_cpu == pytest.approx(1.0 if cpu_carbon < 282.8 else 0.0)
+    tiny_dict["pillars"]["reuse_host_cpus"] = False
+    off = solve_dict(tiny_dict)
+    assert off.carbon == pytest.approx(BASE + 282.8, rel=1e-9)
+    assert res.carbon <= off.carbon + 1e-6
+
+
+def test_rightsize_off_uses_first_gpu_only(tiny_dict: dict[str, Any]) -> None:
+    tiny_dict["hardware"]["gpus"] = ["gpu-b", "gpu-a"]
+    tiny_dict["pillars"]["rightsize"] = False
+    assert solve_dict(tiny_dict).carbon == pytest.approx(5061.6, rel=1e-9)
+    tiny_dict["pillars"]["rightsize"] = True
+    assert solve_dict(tiny_dict).carbon == pytest.approx(BASE, rel=1e-9)
+
+
+def test_recycle_extends_lifetimes(tiny_dict: dict[str, Any]) -> None:
+    """Embodied per year E*(1+0.03e)/(L0+e). GPU (E=100, L0=5, e<=2): e=2 -> 15.142857;
+    host-x (E=318, L0=5, e<=3; 5 = coupled life is also allowed): e=3 -> 43.3275."""
+    tiny_dict["pillars"]["recycle"] = True
+    res = solve_dict(tiny_dict)
+    gpu = 100 * 1.06 / 7
+    host = 318 * 1.09 / 8
+    assert res.carbon == pytest.approx(3723 + 5 * gpu + 2 * host, rel=1e-9)
+    fleet = res.tables["fleet"].set_index("kind")
+    assert fleet.loc["gpu", "lifetime_years"] == 7
+    assert fleet.loc["host", "lifetime_years"] == 8
+
+
+def test_recycle_newer_generation_only_when_available(tiny_dict: dict[str, Any]) -> None:
+    """Two years from 2021: gpu-b (2022) cannot be bought in year 1."""
+    tiny_dict.update(horizon="2 years", start_year=2021)
+    tiny_dict["hardware"]["gpus"] = ["gpu-b", "gpu-a"]
+    tiny_dict["pillars"]["recycle"] = True
+    res = solve_dict(tiny_dict)
+    fleet = res.tables["fleet"]
+    bought_b = fleet[(fleet.item == "gpu-b") & (fleet.source == "new")]
+    assert (bought_b["year_bought"] >= 2).all()
+    assert fleet[(fleet.item == "gpu-a") & (fleet.year_bought == 1)]["count"].sum() >= 5
+
+
+def _two_level_grid(tmp_path: Path) -> str:
+    csv = tmp_path / "grid.csv"
+    lines = ["hour,gco2e_per_kwh"] + [f"{h},{100 if h < 12 else 900}" for h in range(24)]
+    csv.write_text("\n".join(lines) + "\n")
+    return str(csv)
+
+
+def test_shift_offline_to_clean_hours(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
+    """Offline only, 17.28 M tokens/day (= one gpu-a all day); 12 h at 0.1, 12 h at 0.9.
+
+    Off (flat): 1 gpu-a busy all day: (0.15+0.05 kW) * (12*0.1+12*0.9) = 2.4 kg/day -> 876;
+      embodied 20 + 63.6 -> 959.6.
+    On: 2 gpu-a busy in the 12 clean hours, idle otherwise:
+      12*0.35*0.1 + 12*0.15*0.9 = 2.04 kg/day -> 744.6; embodied 40 + 63.6 -> 848.2.
+    """
+    tiny_dict["hardware"]["gpus"] = ["gpu-a"]
+    tiny_dict["time_slots"] = 24
+    tiny_dict["grid"] = {"intensity": 0.5, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.0}
+    tiny_dict["llms"]["tiny-llm"] = {
+        "offline": {"tokens_per_day": 200 * 86400, "input_tokens": 100, "output_tokens": 100}
+    }
+    off = solve_dict(tiny_dict)
+    assert off.carbon == pytest.approx(959.6, rel=1e-9)
+    tiny_dict["pillars"]["shift_offline"] = True
+    on = solve_dict(tiny_dict)
+    assert on.carbon == pytest.approx(848.2, rel=1e-9)
+    power = on.tables["power"]
+    assert power.loc[power.grid_kg_per_kwh > 0.5, "gpu_kw"].max() == pytest.approx(0.1)
+
+
+def _rich(tiny_dict: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    tiny_dict["hardware"].update(gpus=["gpu-b", "gpu-a"], hosts=["host-r", "host-x", "host-c"])
+    tiny_dict["time_slots"] = 4
+    tiny_dict["grid"] = {"intensity": 0.5, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.1}
+    tiny_dict["llms"]["tiny-llm"]["offline"] = {
+        "tokens_per_day": 300 * 86400,
+        "input_tokens": 100,
+        "output_tokens": 100,
+        "window": [6, 22],
+    }
+    tiny_dict["llms"]["tiny-llm"]["online"]["diurnal"] = [
+        1 + 0.5 * (8 <= h < 20) for h in range(24)
+    ]
+    tiny_dict["inventory"] = {
+        "gpus": [{"gpu": "gpu-a", "count": 2, "age_years": 4}],
+        "hosts": [{"host": "host-x", "count": 1, "age_years": 3}],
+        "embodied_residual_share": 0.2,
+    }
+    return tiny_dict
+
+
+PILLARS = ["reduce", "reuse", "reuse_host_cpus", "rightsize", "recycle", "shift_offline"]
+
+
+@pytest.mark.parametrize("pillar", PILLARS)
+def test_pillar_never_raises_carbon(pillar: str, tiny_dict: dict[str, Any], tmp_path: Path) -> None:
+    """For every setting of the other pillars (a sample), switching this one on never raises
+    the optimal carbon."""
+    base = _rich(tiny_dict, tmp_path)
+    others = [p for p in PILLARS if p != pillar]
+    combos = list(itertools.product([False, True], repeat=len(others)))[::7]
+    for combo in combos:
+        settings = dict(zip(others, combo, strict=True))
+        results = {}
+        for state in (False, True):
+            base["pillars"] = {**settings, pillar: state}
+            results[state] = solve_dict(base).carbon
+        assert results[True] <= results[False] * (1 + 1e-9), (pillar, settings, results)
