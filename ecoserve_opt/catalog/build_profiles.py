@@ -1,0 +1,294 @@
+"""Build the LLM and serving-profile tables of the bundled catalog (``models/``).
+
+Run from the repository root::
+
+    python -m ecoserve_opt.catalog.build_profiles [--shared DIR] [--out models]
+
+``--shared`` defaults to ``../shared/data`` relative to the repository root, ``--out`` to
+``models`` in the repository root. It needs ``gpus.csv`` and ``hosts.csv`` in ``--out``
+(written by :mod:`ecoserve_opt.catalog.build_hardware`). Deterministic: re-running on the same
+inputs reproduces the CSVs byte for byte.
+
+Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
+
+* ``llms.csv`` -- architecture numbers of six LLMs from their model cards / papers
+  (:data:`LLMS`), ``bytes_per_param`` 2 (FP16/BF16), ``weights_gb = params_b x 2``,
+  ``kv_bytes_per_token = 2 x n_layers x n_kv_heads x head_dim x 2``. Two extra columns,
+  ``n_experts`` and ``experts_per_token``, let the roofline count the expert weights a
+  mixture-of-experts decode step actually reads.
+* ``profiles.csv`` -- (1) the measured Splitwise rows (splitwise-sim ``data/perf_model.csv``,
+  MIT), averaged per key over repeats (and, for prompt 512 / batch 1, over the 128..8192
+  ``token_size`` runs), for ``a100-80gb`` and ``h100-80gb`` (the power-capped
+  ``h100-80gb-pcap`` variant is skipped): ``ttft_ms = prompt_time``,
+  ``tpot_ms = token_time``, ``power_w = average_power x tdp_w`` where the power was
+  recorded, else the roofline's power (said so in ``source``), ``method = measured``; keys
+  that break the catalog memory rule (llama2-70b TP 2 at batch 32 / 64) are left out. (2)
+  roofline rows (:mod:`ecoserve_opt.perf.roofline`, ``method = roofline``) for every
+  llm x gpu x tp {1,2,4,8} x batch {1,...,64} x prompt {128,...,4096} that fits memory
+  and has no measured row.
+* ``cpu_profiles.csv`` -- CPU-socket roofline rows for every llm x host CPU x batch
+  {1,4,16,32} x prompt {128,512,1024,2048} that fits the socket's DRAM budget; extra column
+  ``mem_gb`` (weights + KV cache the row needs in the socket's DRAM).
+* ``licenses/splitwise-sim-LICENSE-MIT.txt`` and ``traces/`` (the two Azure LLM traces and
+  their CC-BY-4.0 licence, see :mod:`ecoserve_opt.workload`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ecoserve_opt.perf import roofline as rf
+from ecoserve_opt.workload import copy_traces
+
+TPS = (1, 2, 4, 8)
+BATCHES = (1, 2, 4, 8, 16, 32, 64)
+PROMPTS = (128, 512, 1024, 2048, 4096)
+CPU_BATCHES = (1, 4, 16, 32)
+CPU_PROMPTS = (128, 512, 1024, 2048)
+BYTES_PER_PARAM = 2
+
+#: llm -> (family, params_b, active_params_b, n_layers, d_model, n_kv_heads, head_dim,
+#: n_experts, experts_per_token). Parameter counts are the checkpoints' totals (embeddings
+#: included); sources in :data:`LLM_SOURCES`.
+LLMS: dict[str, tuple[str, float, float, int, int, int, int, int, int]] = {
+    "llama3.2-1b": ("llama3.2", 1.236, 1.236, 16, 2048, 8, 64, 1, 1),
+    "llama3-8b": ("llama3", 8.030, 8.030, 32, 4096, 8, 128, 1, 1),
+    "llama3-70b": ("llama3", 70.554, 70.554, 80, 8192, 8, 128, 1, 1),
+    "llama2-70b": ("llama2", 68.977, 68.977, 80, 8192, 8, 128, 1, 1),
+    "mixtral-8x7b": ("mixtral", 46.7, 12.9, 32, 4096, 8, 128, 8, 2),
+    "bloom-176b": ("bloom", 176.247, 176.247, 70, 14336, 112, 128, 1, 1),
+}
+DERIVED_NOTE = "weights_gb = params_b x 2 B; kv = 2 x layers x kv_heads x head_dim x 2 B"
+LLM_SOURCES: dict[str, str] = {
+    "llama3.2-1b": "meta-llama/Llama-3.2-1B model card and config.json (16 layers, hidden "
+    "2048, 32 heads, 8 KV heads, head_dim 64, tied embeddings; 1.24B parameters)",
+    "llama3-8b": "meta-llama/Meta-Llama-3-8B model card and config.json (32 layers, hidden "
+    "4096, 32 heads, 8 KV heads (GQA); 8.03B parameters)",
+    "llama3-70b": "meta-llama/Meta-Llama-3-70B model card and config.json (80 layers, hidden "
+    "8192, 64 heads, 8 KV heads (GQA); 70.55B parameters)",
+    "llama2-70b": "Touvron et al., Llama 2, arXiv 2307.09288 (70B uses GQA); "
+    "meta-llama/Llama-2-70b-hf config.json (80 layers, hidden 8192, 64 heads, 8 KV heads; "
+    "68.98B parameters)",
+    "mixtral-8x7b": "Jiang et al., Mixtral of Experts, arXiv 2401.04088 (32 layers, dim 4096, "
+    "32 heads, 8 KV heads, head_dim 128, 8 experts, top-2); Mistral AI 'Mixtral of experts' "
+    "announcement (46.7B total, 12.9B active parameters per token)",
+    "bloom-176b": "BigScience, BLOOM, arXiv 2211.05100 (70 layers, hidden 14336, 112 heads, "
+    "multi-head attention); bigscience/bloom model card (176,247,271,424 parameters)",
+}
+
+ROOFLINE_SOURCE = "ecoserve_opt.perf.roofline, calibrated on splitwise-sim perf_model.csv"
+CPU_SOURCE = (
+    "ecoserve_opt.perf.roofline CPU roofline (not calibrated: CPU_MBU {mbu}, CPU_MFU {mfu}; "
+    "power GreenSKU CPU.yaml derate at 100% load), docs/profiles.md; specs from llms.csv, "
+    "hosts.csv and {sku}: {isa}"
+)
+
+
+def repo_root() -> Path:
+    """The repository root (parent of the package folder)."""
+    return rf.REPO_ROOT
+
+
+def default_shared_dir() -> Path:
+    """``../shared/data`` relative to the repository root."""
+    return rf.DEFAULT_SHARED
+
+
+def llms_table() -> pd.DataFrame:
+    """``llms.csv`` as a DataFrame (see :data:`LLMS`)."""
+    rows = []
+    for llm, (fam, p, a, n_l, d, kvh, hd, ne, k) in LLMS.items():
+        rows.append(
+            {
+                "llm": llm,
+                "family": fam,
+                "params_b": p,
+                "active_params_b": a,
+                "n_layers": n_l,
+                "d_model": d,
+                "n_kv_heads": kvh,
+                "head_dim": hd,
+                "bytes_per_param": BYTES_PER_PARAM,
+                "weights_gb": round(p * BYTES_PER_PARAM, 3),
+                "kv_bytes_per_token": 2 * n_l * kvh * hd * BYTES_PER_PARAM,
+                "n_experts": ne,
+                "experts_per_token": k,
+                "source": f"{LLM_SOURCES[llm]}; {DERIVED_NOTE}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def measured_profiles(
+    measured: pd.DataFrame,
+    llms: dict[str, rf.LLMSpec],
+    gpus: dict[str, rf.GPUSpec],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(catalog rows, excluded keys) from :func:`ecoserve_opt.perf.roofline.load_splitwise`."""
+    rows, dropped = [], []
+    for r in rf.rows_of(measured):
+        llm, gpu = llms[r.llm], gpus[r.gpu]
+        mem = rf.gpu_mem_gb(llm, r.tp, r.batch, r.prompt_tokens + r.output_tokens)
+        key = {"llm": r.llm, "gpu": r.gpu, "tp": r.tp, "batch": r.batch}
+        key["prompt_tokens"] = r.prompt_tokens
+        if mem > rf.KV_MEMORY_FRACTION * gpu.memory_gb:
+            dropped.append({**key, "mem_gb": round(mem, 3)})
+            continue
+        src = (
+            f"{rf.SPLITWISE_SOURCE}: mean of {r.n_repeats} runs (token_size "
+            f"{r.output_tokens:.0f} on average); ttft_ms = prompt_time, tpot_ms = token_time"
+        )
+        if r.power_status == "measured":
+            power = r.power_frac * gpu.tdp_w
+            src += "; power_w = average_power x tdp_w (gpus.csv)"
+        else:
+            est = rf.estimate_gpu(llm, gpu, r.tp, r.batch, r.prompt_tokens)
+            power = est.power_w
+            src += f"; power {r.power_status} in the source, power_w from the roofline model"
+        rows.append(
+            {
+                **key,
+                "ttft_ms": round(float(r.ttft_ms), 4),
+                "tpot_ms": round(float(r.tpot_ms), 4),
+                "power_w": round(float(power), 2),
+                "method": "measured",
+                "source": src,
+            }
+        )
+    return pd.DataFrame(rows), pd.DataFrame(dropped)
+
+
+def roofline_profiles(
+    llms: dict[str, rf.LLMSpec],
+    gpus: dict[str, rf.GPUSpec],
+    skip: set[tuple[str, str, int, int, int]],
+) -> pd.DataFrame:
+    """Roofline rows for the full grid that fit memory, except keys in ``skip``."""
+    rows = []
+    for name, llm in llms.items():
+        for gid, gpu in gpus.items():
+            for tp in TPS:
+                for b in BATCHES:
+                    for s in PROMPTS:
+                        if (name, gid, tp, b, s) in skip:
+                            continue
+                        est = rf.estimate_gpu(llm, gpu, tp, b, s)
+                        if not est.fits:
+                            continue
+                        rows.append(
+                            {
+                                "llm": name,
+                                "gpu": gid,
+                                "tp": tp,
+                                "batch": b,
+                                "prompt_tokens": s,
+                                "ttft_ms": round(est.ttft_ms, 4),
+                                "tpot_ms": round(est.tpot_ms, 4),
+                                "power_w": round(est.power_w, 2),
+                                "method": "roofline",
+                                "source": ROOFLINE_SOURCE,
+                            }
+                        )
+    return pd.DataFrame(rows)
+
+
+def cpu_profiles(llms: dict[str, rf.LLMSpec], cpus: dict[str, rf.CPUSpec]) -> pd.DataFrame:
+    """CPU-socket roofline rows that fit the socket's DRAM budget."""
+    rows = []
+    for name, llm in llms.items():
+        for cid, cpu in cpus.items():
+            arch = rf.CPU_ARCH[cid]
+            src = CPU_SOURCE.format(mbu=rf.CPU_MBU, mfu=rf.CPU_MFU, sku=arch.sku, isa=arch.isa)
+            for b in CPU_BATCHES:
+                for s in CPU_PROMPTS:
+                    est = rf.estimate_cpu(llm, cpu, b, s)
+                    if not est.fits:
+                        continue
+                    rows.append(
+                        {
+                            "llm": name,
+                            "cpu": cid,
+                            "batch": b,
+                            "prompt_tokens": s,
+                            "ttft_ms": round(est.ttft_ms, 4),
+                            "tpot_ms": round(est.tpot_ms, 4),
+                            "power_w": round(est.power_w, 2),
+                            "mem_gb": round(est.mem_gb, 3),
+                            "method": "roofline",
+                            "source": src,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def build(shared: Path, out: Path) -> dict[str, Path | int]:
+    """Write ``llms.csv``, ``profiles.csv``, ``cpu_profiles.csv``, licence and traces."""
+    out.mkdir(parents=True, exist_ok=True)
+    llms_df = llms_table()
+    _write(llms_df, out / "llms.csv")
+    llms = rf.llm_specs(pd.read_csv(out / "llms.csv"))
+    gpus = rf.gpu_specs(pd.read_csv(out / "gpus.csv"))
+    cpus = rf.cpu_specs(pd.read_csv(out / "hosts.csv"))
+
+    measured = rf.load_splitwise(shared)
+    meas, dropped = measured_profiles(measured, llms, gpus)
+    all_keys = {
+        (r.llm, r.gpu, int(r.tp), int(r.batch), int(r.prompt_tokens)) for r in rf.rows_of(measured)
+    }
+    roof = roofline_profiles(llms, gpus, all_keys)
+    prof = pd.concat([meas, roof], ignore_index=True)
+    prof = prof.sort_values(["llm", "gpu", "tp", "batch", "prompt_tokens"], kind="stable")
+    _write(prof, out / "profiles.csv")
+    cpu = cpu_profiles(llms, cpus)
+    _write(cpu, out / "cpu_profiles.csv")
+
+    lic = out / "licenses"
+    lic.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(
+        Path(shared) / "perf" / "LICENSE-splitwise-sim-MIT.txt",
+        lic / "splitwise-sim-LICENSE-MIT.txt",
+    )
+    copy_traces(shared, out)
+    return {
+        "profiles_rows": len(prof),
+        "measured_rows": len(meas),
+        "measured_dropped": len(dropped),
+        "cpu_rows": len(cpu),
+        "out": out,
+    }
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description="Build llms.csv, profiles.csv, cpu_profiles.csv")
+    ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
+    ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
+    ap.add_argument(
+        "--report",
+        action="store_true",
+        help="only print the calibration error table (markdown) for docs/profiles.md",
+    )
+    args = ap.parse_args(argv)
+    shared = args.shared if args.shared is not None else default_shared_dir()
+    out = args.out if args.out is not None else repo_root() / "models"
+    if args.report:
+        rep = rf.calibration_report(shared=shared, catalog=out)
+        sys.stdout.write(rf.report_markdown(rep))
+        return 0
+    info = build(shared, out)
+    for k, v in info.items():
+        sys.stdout.write(f"{k}: {v}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

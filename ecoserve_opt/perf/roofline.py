@@ -1,0 +1,875 @@
+r"""Calibrated roofline estimator for LLM serving on GPUs and on host CPUs (pure numpy/pandas).
+
+Notation: per LLM, :math:`P` all parameters, :math:`A` active parameters per token (= P for a
+dense model), :math:`L` layers, :math:`d` model width, :math:`W` weight bytes
+(``weights_gb``), :math:`k` KV-cache bytes per token
+(:math:`2 L\,n_{kv}\,d_{head}\,\text{bytes}`). Per GPU: peak dense FP16 tensor FLOP/s
+:math:`F`, memory bandwidth :math:`B`, memory :math:`M`, interconnect bandwidth :math:`N`
+(datasheet NVLink / PCIe figure, :data:`INTERCONNECT_GBS`), TDP and idle power. A replica
+is ``tp`` GPUs in tensor parallelism serving ``batch`` = b requests of ``prompt`` = s tokens
+that each generate ``output`` = o tokens (o = :data:`PROFILE_OUTPUT_TOKENS` = 128 in the
+catalog, the output length of the Splitwise measurements).
+
+GPU prefill (time to first token of the whole batch, compute-bound)::
+
+    FLOPs_p  = 2 A s b + 2 L s^2 d b                     (weights + causal attention)
+    core_p   = max(FLOPs_p / (tp F mfu_prefill), W_touched(s b) / (tp B mbu_decode))
+    comm_p   = comm_slowdown * AR(s b)                    (tp > 1)
+    ttft     = core_p + comm_p + L * prefill_layer_overhead_ms
+
+GPU decode (one step of the batch, memory-bandwidth-bound), at the mean decode context
+c = s + o/2::
+
+    bytes_d  = W_touched(b) + b c k                        (weights + KV cache read)
+    FLOPs_d  = 2 A b + 4 L c d b
+    tpot     = bytes_d / (tp B mbu_decode) + FLOPs_d / (tp F mfu_decode)
+               + comm_slowdown * AR(b) + L * log2(tp) * decode_tp_layer_ms
+               + L * decode_layer_overhead_ms
+
+``AR(t) = 2 L * t d * 2 bytes * 2 (tp-1)/tp / N`` is the ring all-reduce time of the two
+activation all-reduces per layer (Megatron-style tensor parallelism); ``decode_tp_layer_ms``
+is the per-layer latency of the small decode all-reduces, growing with log2(tp) (tree/ring
+steps). The decode FLOP term is the part of the small-batch GEMMs that does not overlap with
+the weight stream (fitted). For a mixture of experts with E experts and top-K routing,
+``W_touched(t) = W_shared + W_experts * (1 - (1 - K/E)^t)`` (expected share of experts that
+t tokens touch); for a dense model ``W_touched = W``.
+
+Memory (per GPU; the same rule as :mod:`ecoserve_opt.data`)::
+
+    W / tp + b (s + o) k / tp  <=  KV_MEMORY_FRACTION (0.9) * M
+
+Power per GPU, averaged over the request (prefill then o decode steps), interpolated between
+idle and TDP by the estimated utilisation::
+
+    u_p = min(1, power_prefill * core_p / ttft),   u_d = min(1, power_decode * busy_d / tpot)
+    u   = (ttft u_p + o tpot u_d) / (ttft + o tpot)
+    P   = idle_w + (tdp_w - idle_w) u
+
+with ``busy_d`` the bandwidth + FLOP terms of the decode step (the rest is overhead /
+communication time, when the GPU is mostly waiting).
+
+Calibration. The nine efficiency constants (:class:`Calibration`) are fitted by
+:func:`fit_calibration` against the measured Splitwise table (splitwise-sim
+``data/perf_model.csv``, MIT: llama2-70b TP 2/4/8 and bloom-176b TP 8 on A100-80GB and
+H100-80GB, repeats averaged per key, :func:`load_splitwise`). The fit minimises the sum of
+squared *relative* errors and is deterministic: decode and prefill are linear least squares
+with non-negative coefficients (exact NNLS by enumerating column subsets), ``mfu_prefill`` is
+found on a fixed grid (0.2..1.0, step 0.0025) because of the ``max``, the two alternate until
+they agree, and the two power fractions are a final NNLS on the rows whose power was
+recorded. Results are rounded to 4 significant digits and kept below as named constants;
+a test re-runs the fit and checks it reproduces them. :func:`calibration_report` gives the
+per-row error table (``docs/profiles.md`` shows it). Measured power is A100-only (every
+H100 reading is 0, i.e. not recorded), so H100 power is the model's extrapolation.
+
+CPU roofline (one socket; EcoServe's Reuse pillar runs offline inference on idle host CPUs).
+Peak FLOP/s = cores x GHz x FLOPs/cycle/core from :data:`CPU_ARCH` (FP32 FMA rate, doubled
+where the core has AVX512_BF16, AMX rate where it has AMX; sources in the table)::
+
+    ttft = max(FLOPs_p / (peak CPU_MFU), W_touched(s b) / (B_socket CPU_MBU))
+    tpot = max(bytes_d / (B_socket CPU_MBU), FLOPs_d / (peak CPU_MFU))
+    W + b (s + o) k <= dram_budget_gb    (CPU_DRAM_FRACTION of the socket's DRAM)
+    P_socket = cpu_idle_w + (CPU_LOAD_POWER_FRACTION * cpu_tdp_w - cpu_idle_w)
+
+No measured CPU serving data are bundled, so the CPU constants are not fitted:
+``CPU_MBU = 0.7`` is checked against a published llama.cpp figure (dual EPYC 9175F,
+16 x DDR5-6400, Llama-3.1-70B f16: 4.31 tokens/s, ggml-org/llama.cpp issue #11744; the
+formula gives 819.2 GB/s x 0.7 / 141 GB = 4.1 tokens/s); ``CPU_MFU = 0.5`` is an assumption;
+socket power while serving is GreenSKU's SPECpower derate at 100 % load (0.95 x TDP,
+``embodied/greensku/CPU.yaml``), as serving threads keep every core busy. See
+``docs/profiles.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+GB = 1e9
+#: Share of GPU memory usable for weights + KV cache (same rule as ecoserve_opt.data).
+KV_MEMORY_FRACTION = 0.9
+#: Output tokens per request assumed for catalog rows (Splitwise's default token_size).
+PROFILE_OUTPUT_TOKENS = 128
+#: Bytes per activation element (FP16/BF16) in the all-reduce volume.
+ACT_BYTES = 2
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Default shared field-data folder: ``../shared/data`` relative to the repository root.
+DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
+SPLITWISE_FILE = Path("perf") / "splitwise_perf_model.csv"
+SPLITWISE_SOURCE = "splitwise-sim data/perf_model.csv (MIT)"
+#: Splitwise hardware ids kept (the power-capped ``h100-80gb-pcap`` variant is skipped).
+SPLITWISE_GPUS = ("a100-80gb", "h100-80gb")
+#: A recorded average power below this share of its (model, GPU, TP) group median is treated
+#: as a failed reading (the llama2-70b prompt-8192 rows read ~0.18 x TDP at every TP).
+POWER_FAILED_FRACTION = 0.5
+
+# --- GPU interconnect (datasheet figures, bidirectional) -------------------------------------
+INTERCONNECT_GBS: dict[str, tuple[float, str]] = {
+    "h100-80gb": (900.0, "NVIDIA H100 datasheet: NVLink 900 GB/s (SXM5)"),
+    "a100-80gb": (600.0, "NVIDIA A100 datasheet: NVLink 600 GB/s (SXM4)"),
+    "a100-40gb": (600.0, "NVIDIA A100 datasheet: NVLink 600 GB/s (SXM4)"),
+    "v100-32gb": (300.0, "NVIDIA V100 datasheet: NVLink 300 GB/s (SXM2)"),
+    "l40s": (64.0, "NVIDIA L40S datasheet: PCIe Gen4 x16 64 GB/s, no NVLink"),
+    "l4": (64.0, "NVIDIA L4 datasheet: PCIe Gen4 x16 64 GB/s"),
+    "a10g": (64.0, "NVIDIA A10 datasheet: PCIe Gen4 x16 64 GB/s"),
+    "t4": (32.0, "NVIDIA T4 datasheet: PCIe Gen3 x16 32 GB/s"),
+}
+#: Fallback by ``form_factor`` for GPUs missing from :data:`INTERCONNECT_GBS`.
+INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0}
+
+
+# --- calibration -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calibration:
+    """Efficiency constants of the GPU roofline (see the module docstring)."""
+
+    mfu_prefill: float  # achieved / peak FLOP/s in prefill
+    mbu_decode: float  # achieved / peak memory bandwidth in decode (and prefill weight reads)
+    mfu_decode: float  # FLOP efficiency of the non-overlapped decode GEMM term
+    prefill_layer_overhead_ms: float  # fixed prefill overhead per layer
+    decode_layer_overhead_ms: float  # fixed decode overhead per layer and step
+    decode_tp_layer_ms: float  # decode all-reduce latency per layer per log2(tp)
+    comm_slowdown: float  # all-reduce time / (volume / datasheet interconnect bandwidth)
+    power_prefill: float  # utilisation per unit busy share, prefill
+    power_decode: float  # utilisation per unit busy share, decode
+
+
+# Fit result of fit_calibration() on the Splitwise table (A100-80GB + H100-80GB: 100 keys
+# that fit memory for latency, 41 keys with recorded power); see docs/profiles.md.
+MFU_PREFILL = 0.66
+MBU_DECODE = 0.8441
+MFU_DECODE = 0.2444
+PREFILL_LAYER_OVERHEAD_MS = 0.2862
+DECODE_LAYER_OVERHEAD_MS = 0.07558
+DECODE_TP_LAYER_MS = 0.08401
+COMM_SLOWDOWN = 8.903
+POWER_PREFILL = 0.4282
+POWER_DECODE = 1.029
+
+CALIBRATION = Calibration(
+    mfu_prefill=MFU_PREFILL,
+    mbu_decode=MBU_DECODE,
+    mfu_decode=MFU_DECODE,
+    prefill_layer_overhead_ms=PREFILL_LAYER_OVERHEAD_MS,
+    decode_layer_overhead_ms=DECODE_LAYER_OVERHEAD_MS,
+    decode_tp_layer_ms=DECODE_TP_LAYER_MS,
+    comm_slowdown=COMM_SLOWDOWN,
+    power_prefill=POWER_PREFILL,
+    power_decode=POWER_DECODE,
+)
+
+# --- CPU constants ---------------------------------------------------------------------------
+#: Achieved / peak DRAM bandwidth of CPU decode (sanity check: llama.cpp issue #11744).
+CPU_MBU = 0.7
+#: Achieved / peak FLOP/s of CPU GEMMs (assumption, no CPU measurement bundled).
+CPU_MFU = 0.5
+#: Share of a socket's DRAM available to the LLM (weights + KV); the rest stays with the host.
+CPU_DRAM_FRACTION = 0.5
+#: Socket power at 100 % load / TDP (GreenSKU CPU.yaml spec_derates[100] = 0.95).
+CPU_LOAD_POWER_FRACTION = 0.95
+
+
+@dataclass(frozen=True)
+class CpuArch:
+    """Microarchitecture facts of a host CPU (per core)."""
+
+    sku: str
+    ghz: float  # base clock (sustained all-core under vector load is at least this on EPYC)
+    flops_per_cycle: float  # peak 16-bit (or FP32 where no BF16 path) FLOPs/cycle/core
+    isa: str
+    source: str
+
+
+CPU_ARCH: dict[str, CpuArch] = {
+    "genoa": CpuArch(
+        "AMD EPYC 9654",
+        2.4,
+        64.0,
+        "Zen 4 AVX-512 with AVX512_BF16 on 2x256-bit FMA pipes: 32 FP32, 64 BF16 FLOPs/cycle",
+        "AMD EPYC 9654 product page (base 2.4 GHz); AMD Software Optimization Guide for "
+        "Family 19h (Zen 4: AVX-512 incl. BF16 on 256-bit datapaths)",
+    ),
+    "bergamo": CpuArch(
+        "AMD EPYC 9754",
+        2.25,
+        64.0,
+        "Zen 4c, same ISA and FP pipes as Zen 4: 64 BF16 FLOPs/cycle",
+        "AMD EPYC 9754 product page (base 2.25 GHz); Zen 4c = Zen 4 ISA",
+    ),
+    "rome": CpuArch(
+        "AMD EPYC 7742",
+        2.25,
+        32.0,
+        "Zen 2 AVX2, 2x256-bit FMA, no BF16: 32 FP32 FLOPs/cycle",
+        "AMD EPYC 7742 product page (base 2.25 GHz); AMD Software Optimization Guide for "
+        "Family 17h (Zen 2: two 256-bit FMA pipes)",
+    ),
+    "icelake": CpuArch(
+        "Intel Xeon Platinum 8380",
+        2.3,
+        64.0,
+        "AVX-512, 2 FMA units, no AVX512_BF16 / AMX: 64 FP32 FLOPs/cycle",
+        "Intel ARK Xeon Platinum 8380 (base 2.3 GHz, 2 AVX-512 FMA units)",
+    ),
+    "skylake": CpuArch(
+        "Intel Xeon Platinum 8168",
+        2.7,
+        64.0,
+        "AVX-512, 2 FMA units: 64 FP32 FLOPs/cycle (AVX-512 all-core clock is below base)",
+        "Intel ARK Xeon Platinum 8168 (base 2.7 GHz, 2 AVX-512 FMA units)",
+    ),
+    "sapphirerapids": CpuArch(
+        "Intel Xeon Platinum 8480+",
+        2.0,
+        1024.0,
+        "AMX-BF16 tiles: 1024 BF16 FLOPs/cycle/core",
+        "Intel ARK Xeon Platinum 8480+ (base 2.0 GHz); Intel AMX overview (1024 BF16 "
+        "ops/cycle/core)",
+    ),
+}
+
+
+# --- specs -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LLMSpec:
+    """Architecture numbers of one LLM (a row of ``llms.csv``)."""
+
+    llm: str
+    params_b: float
+    active_params_b: float
+    n_layers: int
+    d_model: int
+    weights_gb: float
+    kv_bytes_per_token: float
+    n_experts: int = 1
+    experts_per_token: int = 1
+
+    @property
+    def active_params(self) -> float:
+        """Active parameters per token."""
+        return self.active_params_b * 1e9
+
+    @property
+    def weights_bytes(self) -> float:
+        """Bytes of all weights."""
+        return self.weights_gb * GB
+
+    def weight_bytes_touched(self, tokens: float) -> float:
+        """Expected weight bytes read for ``tokens`` tokens in one forward pass (MoE-aware)."""
+        if self.n_experts <= 1 or self.active_params_b >= self.params_b:
+            return self.weights_bytes
+        e, k = self.n_experts, self.experts_per_token
+        bpp = self.weights_bytes / (self.params_b * 1e9)
+        experts = (self.params_b - self.active_params_b) * e / (e - k) * 1e9
+        shared = self.params_b * 1e9 - experts
+        hit = 1.0 - (1.0 - k / e) ** max(tokens, 0.0)
+        return bpp * (shared + experts * hit)
+
+    @classmethod
+    def from_row(cls, llm: str, row: pd.Series) -> LLMSpec:
+        """Spec from a ``llms.csv`` row."""
+        return cls(
+            llm=llm,
+            params_b=float(row["params_b"]),
+            active_params_b=float(row["active_params_b"]),
+            n_layers=int(row["n_layers"]),
+            d_model=int(row["d_model"]),
+            weights_gb=float(row["weights_gb"]),
+            kv_bytes_per_token=float(row["kv_bytes_per_token"]),
+            n_experts=int(row.get("n_experts", 1)),
+            experts_per_token=int(row.get("experts_per_token", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class GPUSpec:
+    """Numbers of one GPU (a row of ``gpus.csv``) plus its interconnect."""
+
+    gpu: str
+    memory_gb: float
+    mem_bw_gbs: float
+    fp16_tflops: float
+    tdp_w: float
+    idle_w: float
+    link_gbs: float
+
+    @classmethod
+    def from_row(cls, gpu: str, row: pd.Series) -> GPUSpec:
+        """Spec from a ``gpus.csv`` row (interconnect from :data:`INTERCONNECT_GBS`)."""
+        if gpu in INTERCONNECT_GBS:
+            link = INTERCONNECT_GBS[gpu][0]
+        else:
+            link = INTERCONNECT_BY_FORM.get(str(row.get("form_factor", "pcie")), 64.0)
+        return cls(
+            gpu=gpu,
+            memory_gb=float(row["memory_gb"]),
+            mem_bw_gbs=float(row["mem_bw_gbs"]),
+            fp16_tflops=float(row["fp16_tflops"]),
+            tdp_w=float(row["tdp_w"]),
+            idle_w=float(row["idle_w"]),
+            link_gbs=link,
+        )
+
+
+@dataclass(frozen=True)
+class CPUSpec:
+    """One host-CPU socket: ``hosts.csv`` numbers + :data:`CPU_ARCH` + DRAM budget."""
+
+    cpu: str
+    cores: int
+    ghz: float
+    flops_per_cycle: float
+    mem_bw_gbs: float
+    tdp_w: float
+    idle_w: float
+    dram_budget_gb: float
+
+    @property
+    def peak_flops(self) -> float:
+        """Peak FLOP/s of the socket."""
+        return self.cores * self.ghz * 1e9 * self.flops_per_cycle
+
+
+def rows_of(df: pd.DataFrame) -> Iterator[Any]:
+    """Rows of ``df`` as attribute namespaces of native Python values."""
+    for rec in df.to_dict("records"):
+        yield SimpleNamespace(**{str(k): v for k, v in rec.items()})
+
+
+def _indexed(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    return df.set_index(key) if key in df.columns else df
+
+
+def llm_specs(llms: pd.DataFrame) -> dict[str, LLMSpec]:
+    """``llms.csv`` (plain or indexed by ``llm``) -> specs."""
+    df = _indexed(llms, "llm")
+    return {str(k): LLMSpec.from_row(str(k), r) for k, r in df.iterrows()}
+
+
+def gpu_specs(gpus: pd.DataFrame) -> dict[str, GPUSpec]:
+    """``gpus.csv`` (plain or indexed by ``gpu``) -> specs."""
+    df = _indexed(gpus, "gpu")
+    return {str(k): GPUSpec.from_row(str(k), r) for k, r in df.iterrows()}
+
+
+def cpu_specs(hosts: pd.DataFrame) -> dict[str, CPUSpec]:
+    """``hosts.csv`` -> one spec per ``cpu`` with a :data:`CPU_ARCH` entry.
+
+    The DRAM budget per socket is ``CPU_DRAM_FRACTION x dimm_gb x max_dimms / max_sockets``,
+    the smallest over the hosts that use the CPU (the catalog rows assume the host's full
+    DIMM complement; a host reduced by the Reduce pillar may hold less).
+    """
+    df = hosts.reset_index() if "host" not in hosts.columns else hosts
+    out: dict[str, CPUSpec] = {}
+    for cpu, grp in df.groupby("cpu", sort=True):
+        arch = CPU_ARCH.get(str(cpu))
+        if arch is None:
+            continue
+        r = grp.iloc[0]
+        per_socket = grp["dimm_gb"] * grp["max_dimms"] / grp["max_sockets"]
+        out[str(cpu)] = CPUSpec(
+            cpu=str(cpu),
+            cores=int(r["cores_per_socket"]),
+            ghz=arch.ghz,
+            flops_per_cycle=arch.flops_per_cycle,
+            mem_bw_gbs=float(grp["mem_bw_gbs_per_socket"].min()),
+            tdp_w=float(r["cpu_tdp_w"]),
+            idle_w=float(r["cpu_idle_w"]),
+            dram_budget_gb=float(CPU_DRAM_FRACTION * per_socket.min()),
+        )
+    return out
+
+
+# --- estimator -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Estimate:
+    """Latency and power of one operating point."""
+
+    ttft_ms: float  # prefill of the whole batch
+    tpot_ms: float  # one decode step of the batch
+    power_w: float  # per GPU (GPU estimate) or per socket (CPU estimate), request average
+    mem_gb: float  # per GPU / per socket: weights + KV cache of the batch
+    fits: bool
+    batch: int
+    output_tokens: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Output tokens/s of the replica (prefill + decode of the batch, back to back)."""
+        t_s = (self.ttft_ms + self.output_tokens * self.tpot_ms) / 1e3
+        return self.batch * self.output_tokens / t_s
+
+
+def gpu_mem_gb(llm: LLMSpec, tp: int, batch: int, context_tokens: float) -> float:
+    """Per-GPU memory of weights + KV cache for ``batch`` sequences of ``context_tokens``."""
+    return (llm.weights_bytes + batch * context_tokens * llm.kv_bytes_per_token) / tp / GB
+
+
+def _allreduce_ms(llm: LLMSpec, gpu: GPUSpec, tp: int, tokens: float) -> float:
+    """Ring all-reduce time of 2 activation all-reduces per layer at datasheet bandwidth."""
+    if tp <= 1:
+        return 0.0
+    vol = 2.0 * llm.n_layers * tokens * llm.d_model * ACT_BYTES * 2.0 * (tp - 1) / tp
+    return vol / (gpu.link_gbs * GB) * 1e3
+
+
+def _div(x: float, eff: float) -> float:
+    return 0.0 if math.isinf(eff) else x / eff
+
+
+def _prefill_units(
+    llm: LLMSpec, gpu: GPUSpec, tp: int, batch: int, prompt: int
+) -> tuple[float, float, float]:
+    """(FLOP time at peak, weight-read time at peak bandwidth, all-reduce time) in ms."""
+    tokens = batch * prompt
+    flops = 2.0 * llm.active_params * tokens + 2.0 * llm.n_layers * prompt**2 * llm.d_model * batch
+    t_flop = flops / (tp * gpu.fp16_tflops * 1e12) * 1e3
+    t_read = llm.weight_bytes_touched(tokens) / (tp * gpu.mem_bw_gbs * GB) * 1e3
+    return t_flop, t_read, _allreduce_ms(llm, gpu, tp, tokens)
+
+
+def _decode_units(
+    llm: LLMSpec, gpu: GPUSpec, tp: int, batch: int, context: float
+) -> tuple[float, float, float]:
+    """(byte time at peak bandwidth, FLOP time at peak, all-reduce time) in ms."""
+    nbytes = llm.weight_bytes_touched(batch) + batch * context * llm.kv_bytes_per_token
+    flops = 2.0 * llm.active_params * batch + 4.0 * llm.n_layers * context * llm.d_model * batch
+    t_mem = nbytes / (tp * gpu.mem_bw_gbs * GB) * 1e3
+    t_flop = flops / (tp * gpu.fp16_tflops * 1e12) * 1e3
+    return t_mem, t_flop, _allreduce_ms(llm, gpu, tp, batch)
+
+
+def gpu_prefill_ms(
+    llm: LLMSpec,
+    gpu: GPUSpec,
+    tp: int,
+    batch: int,
+    prompt: int,
+    cal: Calibration = CALIBRATION,
+) -> tuple[float, float]:
+    """(ttft, busy part of it) in ms for a batch of ``batch`` prompts of ``prompt`` tokens."""
+    t_flop, t_read, t_ar = _prefill_units(llm, gpu, tp, batch, prompt)
+    core = max(_div(t_flop, cal.mfu_prefill), _div(t_read, cal.mbu_decode))
+    total = core + cal.comm_slowdown * t_ar + llm.n_layers * cal.prefill_layer_overhead_ms
+    return total, core
+
+
+def gpu_decode_ms(
+    llm: LLMSpec,
+    gpu: GPUSpec,
+    tp: int,
+    batch: int,
+    context: float,
+    cal: Calibration = CALIBRATION,
+) -> tuple[float, float]:
+    """(tpot, busy part of it) in ms for one decode step at mean context ``context``."""
+    t_mem, t_flop, t_ar = _decode_units(llm, gpu, tp, batch, context)
+    busy = _div(t_mem, cal.mbu_decode) + _div(t_flop, cal.mfu_decode)
+    total = (
+        busy
+        + cal.comm_slowdown * t_ar
+        + llm.n_layers * math.log2(tp) * cal.decode_tp_layer_ms
+        + llm.n_layers * cal.decode_layer_overhead_ms
+    )
+    return total, busy
+
+
+def _power_w(
+    idle_w: float,
+    tdp_w: float,
+    pre: tuple[float, float],
+    dec: tuple[float, float],
+    output_tokens: float,
+    cal: Calibration,
+) -> float:
+    (ttft, busy_p), (tpot, busy_d) = pre, dec
+    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
+    u_d = min(1.0, cal.power_decode * busy_d / tpot)
+    t_dec = output_tokens * tpot
+    u = (ttft * u_p + t_dec * u_d) / (ttft + t_dec)
+    return idle_w + (tdp_w - idle_w) * u
+
+
+def estimate_gpu(
+    llm: LLMSpec,
+    gpu: GPUSpec,
+    tp: int,
+    batch: int,
+    prompt: int,
+    output_tokens: float = PROFILE_OUTPUT_TOKENS,
+    cal: Calibration = CALIBRATION,
+) -> Estimate:
+    """Roofline estimate of one (llm, gpu, tp, batch, prompt) operating point."""
+    pre = gpu_prefill_ms(llm, gpu, tp, batch, prompt, cal)
+    dec = gpu_decode_ms(llm, gpu, tp, batch, prompt + output_tokens / 2.0, cal)
+    mem = gpu_mem_gb(llm, tp, batch, prompt + output_tokens)
+    return Estimate(
+        ttft_ms=pre[0],
+        tpot_ms=dec[0],
+        power_w=_power_w(gpu.idle_w, gpu.tdp_w, pre, dec, output_tokens, cal),
+        mem_gb=mem,
+        fits=mem <= KV_MEMORY_FRACTION * gpu.memory_gb,
+        batch=batch,
+        output_tokens=output_tokens,
+    )
+
+
+def cpu_mem_gb(llm: LLMSpec, batch: int, context_tokens: float) -> float:
+    """Socket memory of weights + KV cache."""
+    return (llm.weights_bytes + batch * context_tokens * llm.kv_bytes_per_token) / GB
+
+
+def cpu_decode_bound_tokens_per_s(
+    llm: LLMSpec, cpu: CPUSpec, batch: int, context: float, efficiency: float = 1.0
+) -> float:
+    """Bandwidth bound on decode tokens/s per socket: batch x B x eff / bytes per step."""
+    nbytes = llm.weight_bytes_touched(batch) + batch * context * llm.kv_bytes_per_token
+    return batch * cpu.mem_bw_gbs * GB * efficiency / nbytes
+
+
+def estimate_cpu(
+    llm: LLMSpec,
+    cpu: CPUSpec,
+    batch: int,
+    prompt: int,
+    output_tokens: int = PROFILE_OUTPUT_TOKENS,
+) -> Estimate:
+    """CPU-socket roofline estimate (see the module docstring)."""
+    tokens = batch * prompt
+    bw = cpu.mem_bw_gbs * GB * CPU_MBU
+    peak = cpu.peak_flops * CPU_MFU
+    f_p = 2.0 * llm.active_params * tokens + 2.0 * llm.n_layers * prompt**2 * llm.d_model * batch
+    ttft = max(f_p / peak, llm.weight_bytes_touched(tokens) / bw) * 1e3
+    ctx = prompt + output_tokens / 2.0
+    nbytes = llm.weight_bytes_touched(batch) + batch * ctx * llm.kv_bytes_per_token
+    f_d = 2.0 * llm.active_params * batch + 4.0 * llm.n_layers * ctx * llm.d_model * batch
+    tpot = max(nbytes / bw, f_d / peak) * 1e3
+    mem = cpu_mem_gb(llm, batch, prompt + output_tokens)
+    power = cpu.idle_w + (CPU_LOAD_POWER_FRACTION * cpu.tdp_w - cpu.idle_w)
+    return Estimate(
+        ttft_ms=ttft,
+        tpot_ms=tpot,
+        power_w=max(power, cpu.idle_w),
+        mem_gb=mem,
+        fits=mem <= cpu.dram_budget_gb,
+        batch=batch,
+        output_tokens=output_tokens,
+    )
+
+
+# --- measured table --------------------------------------------------------------------------
+def read_splitwise_raw(shared: str | Path | None = None) -> pd.DataFrame:
+    """The Splitwise perf table as shipped (all rows, all hardware ids)."""
+    root = Path(shared) if shared is not None else DEFAULT_SHARED
+    return pd.read_csv(root / SPLITWISE_FILE)
+
+
+def load_splitwise(shared: str | Path | None = None) -> pd.DataFrame:
+    """Measured Splitwise rows averaged per catalog key ``(llm, gpu, tp, batch, prompt)``.
+
+    Columns: ``llm, gpu, tp, batch, prompt_tokens, output_tokens`` (mean ``token_size``),
+    ``ttft_ms`` (mean ``prompt_time``), ``tpot_ms`` (mean ``token_time``), ``n_repeats``,
+    ``power_frac`` (mean ``average_power`` over the rows where it was recorded, i.e. > 0;
+    fraction of TDP), ``power_output_tokens`` (mean ``token_size`` of those rows) and
+    ``power_status``: ``measured``, ``not recorded`` (all zero) or ``failed reading`` (below
+    ``POWER_FAILED_FRACTION`` x the median of its (llm, gpu, tp) group).
+    """
+    raw = read_splitwise_raw(shared)
+    raw = raw[raw["hardware"].isin(SPLITWISE_GPUS)].copy()
+    raw = raw.rename(
+        columns={
+            "model": "llm",
+            "hardware": "gpu",
+            "tensor_parallel": "tp",
+            "batch_size": "batch",
+            "prompt_size": "prompt_tokens",
+        }
+    )
+    key = ["llm", "gpu", "tp", "batch", "prompt_tokens"]
+    out = raw.groupby(key, sort=True).agg(
+        output_tokens=("token_size", "mean"),
+        ttft_ms=("prompt_time", "mean"),
+        tpot_ms=("token_time", "mean"),
+        n_repeats=("prompt_time", "size"),
+    )
+    rec = raw[raw["average_power"] > 0].groupby(key, sort=True)
+    out["power_frac"] = rec["average_power"].mean()
+    out["power_output_tokens"] = rec["token_size"].mean()
+    out = out.reset_index()
+    med = out.groupby(["llm", "gpu", "tp"])["power_frac"].transform("median")
+    status = np.where(out["power_frac"].isna(), "not recorded", "measured")
+    status = np.where(
+        out["power_frac"].notna() & (out["power_frac"] < POWER_FAILED_FRACTION * med),
+        "failed reading",
+        status,
+    )
+    out["power_status"] = status
+    out["tp"] = out["tp"].astype(int)
+    out["batch"] = out["batch"].astype(int)
+    out["prompt_tokens"] = out["prompt_tokens"].astype(int)
+    out["n_repeats"] = out["n_repeats"].astype(int)
+    return out
+
+
+# --- fitting ---------------------------------------------------------------------------------
+def _nnls(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Exact non-negative least squares by enumerating column subsets (few columns)."""
+    n = a.shape[1]
+    best_res, best = math.inf, np.zeros(n)
+    for k in range(1, n + 1):
+        for cols in itertools.combinations(range(n), k):
+            sub = a[:, cols]
+            x, *_ = np.linalg.lstsq(sub, y, rcond=None)
+            if (x < 0).any():
+                continue
+            res = float(((sub @ x - y) ** 2).sum())
+            if res < best_res - 1e-15:
+                best_res = res
+                best = np.zeros(n)
+                best[list(cols)] = x
+    return best
+
+
+def _sig(x: float, digits: int = 4) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.{digits}g}")
+
+
+def _inv(c: float) -> float:
+    return math.inf if c <= 0 else 1.0 / c
+
+
+def _fit_rows(
+    measured: pd.DataFrame, llms: dict[str, LLMSpec], gpus: dict[str, GPUSpec]
+) -> pd.DataFrame:
+    rows = measured[measured["llm"].isin(llms) & measured["gpu"].isin(gpus)].copy()
+    fits = [
+        gpu_mem_gb(llms[r.llm], r.tp, r.batch, r.prompt_tokens + r.output_tokens)
+        <= KV_MEMORY_FRACTION * gpus[r.gpu].memory_gb
+        for r in rows_of(rows)
+    ]
+    rows["fits_memory"] = fits
+    return rows
+
+
+def fit_calibration(
+    measured: pd.DataFrame,
+    llms: dict[str, LLMSpec],
+    gpus: dict[str, GPUSpec],
+    iterations: int = 20,
+    round_digits: int | None = 4,
+) -> Calibration:
+    """Least-squares fit of :class:`Calibration` on measured rows that fit memory."""
+    rows = _fit_rows(measured, llms, gpus)
+    rows = rows[rows["fits_memory"]].reset_index(drop=True)
+    pre_u = np.array(
+        [
+            _prefill_units(llms[r.llm], gpus[r.gpu], r.tp, r.batch, r.prompt_tokens)
+            for r in rows_of(rows)
+        ]
+    )
+    dec_u = np.array(
+        [
+            _decode_units(
+                llms[r.llm], gpus[r.gpu], r.tp, r.batch, r.prompt_tokens + r.output_tokens / 2.0
+            )
+            for r in rows_of(rows)
+        ]
+    )
+    n_l = np.array([llms[r].n_layers for r in rows["llm"]], dtype=float)
+    lg = np.log2(rows["tp"].to_numpy(float))
+    ttft = rows["ttft_ms"].to_numpy(float)
+    tpot = rows["tpot_ms"].to_numpy(float)
+
+    kappa, c_mem = 0.0, 1.0
+    mfu_p, tau_p = 0.5, 0.0
+    c_comp = tau_d = tau_tp = 0.0
+    grid = np.round(np.arange(0.2, 1.0 + 1e-9, 0.0025), 6)
+    for _ in range(iterations):
+        # decode: tpot - kappa AR = c_mem T_mem + c_comp T_flop + tau_d L + tau_tp L log2(tp)
+        a = np.column_stack([dec_u[:, 0], dec_u[:, 1], n_l, n_l * lg]) / tpot[:, None]
+        y = (tpot - kappa * dec_u[:, 2]) / tpot
+        c_mem, c_comp, tau_d, tau_tp = (float(v) for v in _nnls(a, y))
+        # prefill: grid over mfu, NNLS for (kappa, tau_p)
+        best = (math.inf, mfu_p, kappa, tau_p)
+        b = np.column_stack([pre_u[:, 2], n_l]) / ttft[:, None]
+        for m in grid:
+            core = np.maximum(pre_u[:, 0] / m, pre_u[:, 1] * c_mem)
+            yy = (ttft - core) / ttft
+            x = _nnls(b, yy)
+            res = float(((b @ x - yy) ** 2).sum())
+            if res < best[0] - 1e-15:
+                best = (res, float(m), float(x[0]), float(x[1]))
+        _, mfu_p, kappa_new, tau_p = best
+        done = abs(kappa_new - kappa) <= 1e-10 * max(1.0, kappa)
+        kappa = kappa_new
+        if done:
+            break
+
+    cal = Calibration(
+        mfu_prefill=mfu_p,
+        mbu_decode=_inv(c_mem),
+        mfu_decode=_inv(c_comp),
+        prefill_layer_overhead_ms=float(tau_p),
+        decode_layer_overhead_ms=float(tau_d),
+        decode_tp_layer_ms=float(tau_tp),
+        comm_slowdown=float(kappa),
+        power_prefill=0.0,
+        power_decode=0.0,
+    )
+    if round_digits:
+        cal = Calibration(**{k: _sig(v, round_digits) for k, v in asdict(cal).items()})
+
+    # power: dynamic fraction = pi_p busy_p / T + pi_d o busy_d / T (A100 rows with power)
+    pw = rows[rows["power_status"] == "measured"].reset_index(drop=True)
+    feats, target = [], []
+    for r in rows_of(pw):
+        llm, gpu = llms[r.llm], gpus[r.gpu]
+        o = float(r.power_output_tokens)
+        t_p, busy_p = gpu_prefill_ms(llm, gpu, r.tp, r.batch, r.prompt_tokens, cal)
+        t_d, busy_d = gpu_decode_ms(llm, gpu, r.tp, r.batch, r.prompt_tokens + o / 2.0, cal)
+        total = t_p + o * t_d
+        feats.append([busy_p / total, o * busy_d / total])
+        target.append((r.power_frac * gpu.tdp_w - gpu.idle_w) / (gpu.tdp_w - gpu.idle_w))
+    fa, ty = np.array(feats), np.array(target)
+    pi_p, pi_d = _nnls(fa / ty[:, None], np.ones(len(ty)))
+    cal = replace(cal, power_prefill=float(pi_p), power_decode=float(pi_d))
+    if round_digits:
+        cal = replace(
+            cal,
+            power_prefill=_sig(cal.power_prefill, round_digits),
+            power_decode=_sig(cal.power_decode, round_digits),
+        )
+    return cal
+
+
+def _catalog_tables(catalog: str | Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from ecoserve_opt.paths import catalog_dir
+
+    folder = Path(catalog) if catalog is not None else catalog_dir()
+    return pd.read_csv(folder / "llms.csv"), pd.read_csv(folder / "gpus.csv")
+
+
+def calibration_report(
+    measured: pd.DataFrame | None = None,
+    llms: pd.DataFrame | dict[str, LLMSpec] | None = None,
+    gpus: pd.DataFrame | dict[str, GPUSpec] | None = None,
+    cal: Calibration = CALIBRATION,
+    shared: str | Path | None = None,
+    catalog: str | Path | None = None,
+) -> pd.DataFrame:
+    """Per-row error of the roofline against the measured Splitwise keys.
+
+    Defaults: measured rows from ``shared`` (``../shared/data``), specs from the catalog
+    folder ``catalog`` (the bundled ``models/``). Errors are signed relative errors
+    (model / measured - 1). ``fits_memory`` marks the keys that pass the catalog memory rule
+    (the others are left out of ``profiles.csv`` and of the fit).
+    """
+    if measured is None:
+        measured = load_splitwise(shared)
+    if llms is None or gpus is None:
+        l_df, g_df = _catalog_tables(catalog)
+        llms = l_df if llms is None else llms
+        gpus = g_df if gpus is None else gpus
+    lspec = llms if isinstance(llms, dict) else llm_specs(llms)
+    gspec = gpus if isinstance(gpus, dict) else gpu_specs(gpus)
+    rows = _fit_rows(measured, lspec, gspec).reset_index(drop=True)
+    recs = []
+    for r in rows_of(rows):
+        llm, gpu = lspec[r.llm], gspec[r.gpu]
+        est = estimate_gpu(llm, gpu, r.tp, r.batch, r.prompt_tokens, r.output_tokens, cal)
+        measured_power = r.power_status == "measured"
+        # power is compared at the output length of the runs whose power was recorded
+        o = r.power_output_tokens if measured_power else PROFILE_OUTPUT_TOKENS
+        p_est = estimate_gpu(llm, gpu, r.tp, r.batch, r.prompt_tokens, o, cal)
+        recs.append(
+            {
+                "ttft_model_ms": est.ttft_ms,
+                "tpot_model_ms": est.tpot_ms,
+                "power_w": r.power_frac * gpu.tdp_w if measured_power else math.nan,
+                "power_model_w": p_est.power_w,
+            }
+        )
+    rep = pd.concat([rows, pd.DataFrame(recs)], axis=1)
+    rep["ttft_err"] = rep["ttft_model_ms"] / rep["ttft_ms"] - 1.0
+    rep["tpot_err"] = rep["tpot_model_ms"] / rep["tpot_ms"] - 1.0
+    rep["power_err"] = rep["power_model_w"] / rep["power_w"] - 1.0
+    cols = [
+        "llm",
+        "gpu",
+        "tp",
+        "batch",
+        "prompt_tokens",
+        "output_tokens",
+        "n_repeats",
+        "fits_memory",
+        "ttft_ms",
+        "ttft_model_ms",
+        "ttft_err",
+        "tpot_ms",
+        "tpot_model_ms",
+        "tpot_err",
+        "power_status",
+        "power_w",
+        "power_model_w",
+        "power_err",
+    ]
+    return rep[cols]
+
+
+def error_summary(report: pd.DataFrame, only_fitting: bool = True) -> pd.DataFrame:
+    """Median / p90 / max absolute relative error per quantity of a calibration report."""
+    rep = report[report["fits_memory"]] if only_fitting else report
+    out = {}
+    for q in ("ttft", "tpot", "power"):
+        e = rep[f"{q}_err"].abs().dropna()
+        out[q] = {
+            "n": len(e),
+            "median_ape": float(e.median()),
+            "p90_ape": float(e.quantile(0.9)),
+            "max_ape": float(e.max()),
+        }
+    return pd.DataFrame(out).T
+
+
+def report_markdown(report: pd.DataFrame) -> str:
+    """Markdown of a calibration report: error summary, then one line per measured key."""
+    lines = ["| quantity | keys | median abs. error | p90 abs. error | max abs. error |"]
+    lines.append("|---|---|---|---|---|")
+    for q, r in error_summary(report).iterrows():
+        lines.append(
+            f"| {q} | {int(r['n'])} | {r['median_ape']:.1%} | {r['p90_ape']:.1%} "
+            f"| {r['max_ape']:.1%} |"
+        )
+    lines += [
+        "",
+        "| llm | gpu | tp | batch | prompt | ttft ms | model | err | tpot ms | model | err "
+        "| power W | model | err |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def pct(x: float) -> str:
+        return "" if pd.isna(x) else f"{x:+.0%}"
+
+    def num(x: float, nd: int) -> str:
+        return "" if pd.isna(x) else f"{x:.{nd}f}"
+
+    for r in rows_of(report):
+        note = "" if r.fits_memory else " (over memory limit, not in catalog)"
+        power = num(r.power_w, 0) if r.power_status == "measured" else r.power_status
+        lines.append(
+            f"| {r.llm} | {r.gpu} | {r.tp} | {r.batch}{note} | {r.prompt_tokens} "
+            f"| {num(r.ttft_ms, 1)} | {num(r.ttft_model_ms, 1)} | {pct(r.ttft_err)} "
+            f"| {num(r.tpot_ms, 1)} | {num(r.tpot_model_ms, 1)} | {pct(r.tpot_err)} "
+            f"| {power} | {num(r.power_model_w, 0)} | {pct(r.power_err)} |"
+        )
+    return "\n".join(lines) + "\n"
