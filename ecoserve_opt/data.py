@@ -326,9 +326,38 @@ def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
     return float(y[i] + (y[j] - y[i]) * (x0 - x[i]) / (x[j] - x[i]))
 
 
+def resolve_workloads(s: Scenario) -> Scenario:
+    """Fill online demand given as ``workload: <trace>`` from the bundled trace summary.
+
+    The trace's request rate (times ``rate_scale``), mean input/output lengths and diurnal
+    shape are used wherever the scenario does not set the field itself.
+    """
+    llms = {}
+    for name, spec in s.llms.items():
+        on = spec.online
+        if on is None or on.workload is None:
+            llms[name] = spec
+            continue
+        from ecoserve_opt.workload import summarise
+
+        w = summarise(on.workload)
+        given = on.model_fields_set
+        upd: dict[str, object] = {}
+        if "input_tokens" not in given:
+            upd["input_tokens"] = max(1, round(w.mean_input_tokens))
+        if "output_tokens" not in given:
+            upd["output_tokens"] = max(1, round(w.mean_output_tokens))
+        if on.requests_per_s is None and on.tokens_per_s is None:
+            upd["requests_per_s"] = w.requests_per_s * on.rate_scale
+        if "diurnal" not in given:
+            upd["diurnal"] = list(w.diurnal)
+        llms[name] = spec.model_copy(update={"online": on.model_copy(update=upd)})
+    return s.model_copy(update={"llms": llms})
+
+
 def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelData:
     """Turn a validated scenario into :class:`ModelData` (raises ScenarioError on bad refs)."""
-    s = loaded.scenario
+    s = resolve_workloads(loaded.scenario)
     file = str(loaded.path) if loaded.path else "<scenario>"
     if catalog is None:
         cat_dir = None if s.catalog == "default" else loaded.base_dir / s.catalog
@@ -455,8 +484,12 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         for llm, gid, tp, _b, _c in pts:
             smallest[(llm, gid)] = min(tp, smallest.get((llm, gid), tp))
         pts = [p for p in pts if p[2] == smallest[(p[0], p[1])]]
-    servable_gpus = {g for _, g in host_gpu if g != NO_GPU}
-    pts = [p for p in pts if p[1] in servable_gpus]
+    # a replica's TP group must fit inside one host: tp <= largest slot count for that GPU
+    max_slots: dict[str, int] = {}
+    for hid, g in host_gpu:
+        if g != NO_GPU:
+            max_slots[g] = max(max_slots.get(g, 0), hosts[hid].gpu_slots)
+    pts = [p for p in pts if p[2] <= max_slots.get(p[1], 0)]
     replicas = sorted({(p[0], p[1], p[2]) for p in pts})
     pools = ["shared"] if s.share_online_offline else ["online", "offline"]
     class_pool = {c: ("shared" if s.share_online_offline else c) for c in CLASSES}

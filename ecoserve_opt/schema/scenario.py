@@ -29,6 +29,11 @@ class _Strict(BaseModel):
 class OnlineDemand(_Strict):
     """Latency-sensitive (interactive) demand of one LLM."""
 
+    workload: Literal["azure-conv-2023", "azure-code-2023"] | None = None
+    """Bundled Azure LLM trace giving the request rate, mean token lengths and diurnal shape
+    (fields given explicitly here win)."""
+    rate_scale: float = Field(default=1.0, gt=0)
+    """Multiplier on the workload trace's request rate (e.g. 100 = a fleet 100x the trace)."""
     requests_per_s: Rate | None = Field(default=None, ge=0)
     """Mean request rate (requests/s) over the day; the diurnal shape scales it per hour."""
     tokens_per_s: Rate | None = Field(default=None, ge=0)
@@ -47,8 +52,10 @@ class OnlineDemand(_Strict):
 
     @model_validator(mode="after")
     def _one_rate(self) -> OnlineDemand:
-        if (self.requests_per_s is None) == (self.tokens_per_s is None):
-            raise ValueError("give exactly one of requests_per_s or tokens_per_s")
+        if self.requests_per_s is not None and self.tokens_per_s is not None:
+            raise ValueError("give requests_per_s or tokens_per_s, not both")
+        if self.workload is None and self.requests_per_s is None and self.tokens_per_s is None:
+            raise ValueError("give one of requests_per_s, tokens_per_s or workload")
         if isinstance(self.diurnal, list) and (
             len(self.diurnal) != 24 or min(self.diurnal) < 0 or sum(self.diurnal) <= 0
         ):
@@ -60,7 +67,8 @@ class OnlineDemand(_Strict):
         """Mean generated tokens/s."""
         if self.tokens_per_s is not None:
             return self.tokens_per_s
-        assert self.requests_per_s is not None
+        if self.requests_per_s is None:
+            raise ValueError("workload not resolved: use ecoserve_opt.data.resolve_workloads")
         return self.requests_per_s * self.output_tokens
 
 
