@@ -92,6 +92,8 @@ def _resolve_includes(path: Path, data: dict[str, Any], seen: tuple[Path, ...]) 
         if not isinstance(inc, str):
             raise ScenarioError(str(path), f"include.{i}", "must be a file path")
         inc_path = (path.parent / inc).resolve()
+        if not inc_path.is_file():
+            raise ScenarioError(str(path), f"include.{i}", f"included file not found: {inc}")
         if inc_path in seen:
             raise ScenarioError(str(path), f"include.{i}", f"circular include of {inc}")
         inc_data = _read_yaml(inc_path)

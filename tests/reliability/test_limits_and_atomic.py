@@ -1,0 +1,58 @@
+"""Time limits are reported honestly; outputs are written atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecoserve_opt.io.atomic import atomic_write_text
+from ecoserve_opt.solve import Status
+
+
+def test_atomic_write_keeps_old_file_on_crash(tmp_path: Path, monkeypatch: Any) -> None:
+    target = tmp_path / "table.csv"
+    atomic_write_text(target, "old\n")
+
+    def boom(*_a: Any, **_k: Any) -> None:
+        raise OSError("disk vanished")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk vanished"):
+        atomic_write_text(target, "new content that must not half-appear\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # no temp files left
+
+
+@pytest.mark.milp
+def test_time_limited_solve_is_not_called_optimal(tmp_path: Path) -> None:
+    """The 3-year paper scenario cannot be proven optimal in 2 s: the result must be
+    'feasible' with a positive gap (or 'no_solution'), never 'optimal'."""
+    from typer.testing import CliRunner
+
+    import ecoserve_opt as eo
+    from ecoserve_opt.cli import app
+
+    repo = Path(__file__).resolve().parents[2]
+    loaded = eo.load_scenario(repo / "scenarios" / "ecoserve_paper.yaml")
+    res = eo.solve(loaded, time_limit=2.0, mip_rel_gap=0.0)
+    assert res.status in (Status.FEASIBLE, Status.NO_SOLUTION)
+    if res.status == Status.FEASIBLE:
+        assert res.metrics["gap"] > 0
+        assert res.metrics["bound"] <= res.metrics["objective"]
+        assert not res.optimal
+        r = CliRunner().invoke(
+            app,
+            [
+                "solve",
+                str(repo / "scenarios" / "ecoserve_paper.yaml"),
+                "--time-limit",
+                "2",
+                "--gap",
+                "0",
+            ],
+        )
+        assert r.exit_code == 0
+        assert "NOT OPTIMAL: stopped by a limit with gap" in r.output
