@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from ecoserve_opt.cli import app
+from ecoserve_opt.data import build_data
 from ecoserve_opt.exceptions import CatalogError, InfeasibleError, ScenarioError
 from ecoserve_opt.io.yaml_loader import load_scenario
 
@@ -58,8 +59,6 @@ def test_unknown_owned_host(tmp_path: Path, tiny_dict: dict[str, Any]) -> None:
     tiny_dict["inventory"] = {"hosts": [{"host": "host-q", "count": 2}]}
     p = _write(tmp_path, tiny_dict)
     with pytest.raises(ScenarioError) as exc:
-        from ecoserve_opt.data import build_data
-
         build_data(load_scenario(p))
     assert exc.value.path == "inventory.hosts.0.host"
 
@@ -80,8 +79,6 @@ def test_missing_catalog_table(
     tiny_dict["catalog"] = str(cat)
     p = _write(tmp_path, tiny_dict)
     with pytest.raises(CatalogError) as exc:
-        from ecoserve_opt.data import build_data
-
         build_data(load_scenario(p))
     assert exc.value.file.endswith("profiles.csv")
     assert exc.value.reason == "catalog table not found"
