@@ -41,7 +41,7 @@ def scenario_hash(loaded: LoadedScenario) -> str:
 def solve_options(loaded: LoadedScenario, **override: Any) -> SolveOptions:
     """SolveOptions from the scenario's ``solver:`` block, with keyword overrides."""
     s = loaded.scenario.solver
-    base = {
+    base: dict[str, Any] = {
         "mip_rel_gap": s.mip_rel_gap,
         "time_limit": s.time_limit_s,
         "threads": s.threads,

@@ -175,6 +175,30 @@ def check_ranges(d: ModelData) -> list[Finding]:
                 "consider coarser units or fewer slots",
             )
         )
+    for (llm, y), tokens in d.offline_demand.items():
+        rate = tokens / 86400.0
+        if 0 < rate / float(caps.max()) < 1e-5:
+            out.append(
+                Finding(
+                    "warning",
+                    "ranges",
+                    f"llms.{llm}.offline",
+                    f"year {y}: {tokens:.3g} tokens/day is below 1e-5 of one "
+                    "replica's capacity, under the solver's tolerances; results for "
+                    "it are unreliable",
+                )
+            )
+    for (llm, y, s), rate in d.online_demand.items():
+        if 0 < rate / float(caps.max()) < 1e-5:
+            out.append(
+                Finding(
+                    "warning",
+                    "ranges",
+                    f"llms.{llm}.online",
+                    f"year {y} slot {s}: {rate:.3g} tokens/s is below 1e-5 of one "
+                    "replica's capacity, under the solver's tolerances",
+                )
+            )
     span = float(caps.max() / caps.min())
     if span > 1e6:
         out.append(

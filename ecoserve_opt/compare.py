@@ -94,7 +94,7 @@ def compare(
     **solver_options: Any,
 ) -> pd.DataFrame:
     """Solve every design point; one row each, plus EcoServe's reduction against each row."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     pts = design_points(loaded, ablation=ablation)
     for i, dp in enumerate(pts):
         if progress is not None:

@@ -152,16 +152,16 @@ class ModelData:
 def _gpu_type(cat: Catalog, gpu: str, source: str, file: str) -> GpuType:
     if gpu not in cat.gpus.index:
         raise ScenarioError(file, f"hardware.gpus.{gpu}", _unknown("GPU", gpu, cat.gpus.index))
-    r = cat.gpus.loc[gpu]
+    r = cat.row("gpus", gpu)
     return GpuType(
         gpu=gpu,
-        memory_gb=float(r.memory_gb),
-        form_factor=str(r.form_factor),
-        idle_kw=float(r.idle_w) / 1e3,
-        tdp_kw=float(r.tdp_w) / 1e3,
+        memory_gb=float(r["memory_gb"]),
+        form_factor=str(r["form_factor"]),
+        idle_kw=float(r["idle_w"]) / 1e3,
+        tdp_kw=float(r["tdp_w"]) / 1e3,
         embodied_kg=cat.embodied_kg("gpu", gpu, source),
-        lifetime=int(r.lifetime_years),
-        capex_usd=float(r.capex_usd),
+        lifetime=int(r["lifetime_years"]),
+        capex_usd=float(r["capex_usd"]),
     )
 
 
@@ -185,41 +185,41 @@ def _host_item(
 ) -> HostItem:
     if platform not in cat.hosts.index:
         raise ScenarioError(file, field_path, _unknown("host", platform, cat.hosts.index))
-    r = cat.hosts.loc[platform]
+    r = cat.row("hosts", platform)
 
     def rng(lo: str, hi: str) -> tuple[int, int]:
         top = int(r[hi])
         return (int(r[lo]), top) if reduce and not owned else (top, top)
 
-    dimm_gb = float(r.dimm_gb)
+    dimm_gb = float(r["dimm_gb"])
     return HostItem(
         item=f"owned:{platform}" if owned else platform,
         platform=platform,
         owned=owned,
-        cpu=str(r.cpu),
-        cores_per_socket=int(r.cores_per_socket),
+        cpu=str(r["cpu"]),
+        cores_per_socket=int(r["cores_per_socket"]),
         sockets=rng("min_sockets", "max_sockets"),
         dimm_gb=dimm_gb,
         dimms=rng("min_dimms", "max_dimms"),
-        ssd_tb=float(r.ssd_tb),
+        ssd_tb=float(r["ssd_tb"]),
         ssds=rng("min_ssds", "max_ssds"),
-        gpu_slots=int(r.gpu_slots),
-        form_factor=str(r.gpu_form_factor),
-        base_kw=float(r.base_w) / 1e3,
-        cpu_idle_kw=float(r.cpu_idle_w) / 1e3,
-        cpu_tdp_kw=float(r.cpu_tdp_w) / 1e3,
-        dimm_kw=float(r.dimm_w) / 1e3,
-        ssd_kw=float(r.ssd_w) / 1e3,
+        gpu_slots=int(r["gpu_slots"]),
+        form_factor=str(r["gpu_form_factor"]),
+        base_kw=float(r["base_w"]) / 1e3,
+        cpu_idle_kw=float(r["cpu_idle_w"]) / 1e3,
+        cpu_tdp_kw=float(r["cpu_tdp_w"]) / 1e3,
+        dimm_kw=float(r["dimm_w"]) / 1e3,
+        ssd_kw=float(r["ssd_w"]) / 1e3,
         emb_base=cat.embodied_kg("host_base", platform, source),
-        emb_cpu=cat.embodied_kg("cpu", str(r.cpu), source),
-        emb_dram_gb=cat.embodied_kg("dram", str(r.dram_type), source),
+        emb_cpu=cat.embodied_kg("cpu", str(r["cpu"]), source),
+        emb_dram_gb=cat.embodied_kg("dram", str(r["dram_type"]), source),
         emb_ssd_tb=cat.embodied_kg("ssd", "ssd", source),
         embodied_scale=scale,
-        lifetime=int(r.lifetime_years),
-        capex_base=float(r.capex_base_usd),
-        capex_cpu=float(r.capex_cpu_usd),
-        capex_dimm=float(r.capex_dimm_usd),
-        capex_ssd=float(r.capex_ssd_usd),
+        lifetime=int(r["lifetime_years"]),
+        capex_base=float(r["capex_base_usd"]),
+        capex_cpu=float(r["capex_cpu_usd"]),
+        capex_dimm=float(r["capex_dimm_usd"]),
+        capex_ssd=float(r["capex_ssd_usd"]),
     )
 
 
@@ -245,8 +245,9 @@ def _grid(s: Scenario, cat: Catalog, base: Path, file: str) -> tuple[np.ndarray,
         ):
             rows = cat.grid_regions.xs(g.region, level="region")
             yr = g.year if g.year is not None else int(rows.index.max())
-            if yr in rows.index and not pd.isna(rows.loc[yr, "cfe_share"]):
-                cfe = float(rows.loc[yr, "cfe_share"])
+            val = rows["cfe_share"].to_dict().get(yr)
+            if val is not None and not pd.isna(val):
+                cfe = float(val)
     if g.hourly_csv is not None:
         try:
             hourly = grid.load_hourly_csv(base / g.hourly_csv)
@@ -275,21 +276,19 @@ def _operating_points(
         prof = prof[prof["batch"].isin(s.hardware.batches)]
     out: dict[tuple[str, str, int, int, str], dict[str, float]] = {}
     for llm, spec in s.llms.items():
-        weights = float(cat.llms.loc[llm, "weights_gb"])
-        kvb = (
-            float(cat.llms.loc[llm, "kv_bytes_per_token"])
-            if "kv_bytes_per_token" in cat.llms.columns
-            else 0.0
-        )
+        llm_row = cat.row("llms", llm)
+        weights = float(llm_row["weights_gb"])
+        kvb = float(llm_row.get("kv_bytes_per_token", 0.0))
         rows = prof[prof["llm"] == llm]
         for cls in CLASSES:
             dem = getattr(spec, cls)
             if dem is None:
                 continue
             n_in, n_out = dem.input_tokens, dem.output_tokens
-            for (gpu, tp, batch), grp in rows.groupby(["gpu", "tp", "batch"]):
+            for key, grp in rows.groupby(["gpu", "tp", "batch"]):
+                gpu, tp, batch = key  # type: ignore[misc]
                 g = gpus[str(gpu)]
-                tp_i, b_i = int(tp), int(batch)
+                tp_i, b_i = int(tp), int(batch)  # type: ignore[call-overload]
                 mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
                 if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
                     continue
@@ -403,8 +402,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     def first_year(kind: str, item: str) -> int:
         if item in avail:
             return avail[item]
-        table = cat.gpus if kind == "gpu" else cat.hosts
-        return int(table.loc[item, "generation_year"])
+        return int(cat.row("gpus" if kind == "gpu" else "hosts", item)["generation_year"])
 
     rec = s.recycle
     ovh = rec.overhead_per_extra_year
@@ -452,29 +450,29 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     owned_host_count: dict[str, int] = {}
     share = s.inventory.embodied_residual_share
     if pil.reuse:
-        for i, o in enumerate(s.inventory.hosts):
-            h = _host_item(cat, o.host, src, True, False, share, file, f"inventory.hosts.{i}.host")
+        for i, oh in enumerate(s.inventory.hosts):
+            h = _host_item(cat, oh.host, src, True, False, share, file, f"inventory.hosts.{i}.host")
             if h.item in hosts:
                 raise ScenarioError(
-                    file, f"inventory.hosts.{i}.host", f"host '{o.host}' is listed twice"
+                    file, f"inventory.hosts.{i}.host", f"host '{oh.host}' is listed twice"
                 )
             hosts[h.item] = h
             host_lifetimes[h.item] = [h.lifetime]
             life = h.lifetime + ext
-            owned_host_years[h.item] = [y for y in years if o.age_years + (y - 1) < life]
-            owned_host_count[h.item] = o.count
+            owned_host_years[h.item] = [y for y in years if oh.age_years + (y - 1) < life]
+            owned_host_count[h.item] = oh.count
     else:
-        for i, o in enumerate(s.inventory.hosts):
-            if o.host not in cat.hosts.index:
+        for i, oh in enumerate(s.inventory.hosts):
+            if oh.host not in cat.hosts.index:
                 raise ScenarioError(
-                    file, f"inventory.hosts.{i}.host", _unknown("host", o.host, cat.hosts.index)
+                    file, f"inventory.hosts.{i}.host", _unknown("host", oh.host, cat.hosts.index)
                 )
 
     host_gpu: list[tuple[str, str]] = []
     for hid, h in hosts.items():
         host_gpu.append((hid, NO_GPU))
         if h.gpu_slots > 0:
-            host_gpu.extend((hid, g) for g in gpus if gpus[g].form_factor == h.form_factor)
+            host_gpu.extend((hid, gid) for gid in gpus if gpus[gid].form_factor == h.form_factor)
 
     # --- serving configurations ----------------------------------------------------------
     pts, info = _operating_points(s, cat, gpus, file)
@@ -486,9 +484,9 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         pts = [p for p in pts if p[2] == smallest[(p[0], p[1])]]
     # a replica's TP group must fit inside one host: tp <= largest slot count for that GPU
     max_slots: dict[str, int] = {}
-    for hid, g in host_gpu:
-        if g != NO_GPU:
-            max_slots[g] = max(max_slots.get(g, 0), hosts[hid].gpu_slots)
+    for hid, gid in host_gpu:
+        if gid != NO_GPU:
+            max_slots[gid] = max(max_slots.get(gid, 0), hosts[hid].gpu_slots)
     pts = [p for p in pts if p[2] <= max_slots.get(p[1], 0)]
     replicas = sorted({(p[0], p[1], p[2]) for p in pts})
     pools = ["shared"] if s.share_online_offline else ["online", "offline"]
@@ -528,7 +526,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
             n_in, n_out = spec.offline.input_tokens, spec.offline.output_tokens
             for hid, h in hosts.items():
                 rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
-                for batch, grp in rows.groupby("batch"):
+                for bkey, grp in rows.groupby("batch"):
+                    batch = int(bkey)  # type: ignore[arg-type]
                     grp = grp.sort_values("prompt_tokens")
                     x = grp["prompt_tokens"].to_numpy(float)
                     ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
@@ -536,11 +535,11 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
                     pw = _interp(n_in, x, grp["power_w"].to_numpy(float)) / 1e3
                     if ttft <= 0 or tpot <= 0:
                         continue
-                    key = (llm, hid, int(batch))
+                    key = (llm, hid, batch)
                     cpu_points.append(key)
-                    cpu_cap[key] = int(batch) * n_out / (ttft + n_out * tpot)
+                    cpu_cap[key] = batch * n_out / (ttft + n_out * tpot)
                     cpu_dyn[key] = max(pw - h.cpu_idle_kw, 0.0)
-    weights = {llm: float(cat.llms.loc[llm, "weights_gb"]) for llm in s.llms}
+    weights = {llm: float(cat.row("llms", llm)["weights_gb"]) for llm in s.llms}
 
     data = ModelData(
         scenario=s,

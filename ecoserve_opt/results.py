@@ -253,10 +253,10 @@ def extract(
         if g != NO_GPU:
             static_kw[(y, "GPU")] += d.gpus[g].idle_kw * gon
     for c in m.GC:
-        n = _v(m.buy_gpu[c])
+        n_new = _v(m.buy_gpu[c])
         g, y0, L = c
         yrs = sum(1 for y in d.years if y0 <= y < y0 + L)
-        emb["GPU"] += d.cohort_overhead[("gpu", g, L)] * d.gpus[g].embodied_kg / L * yrs * n
+        emb["GPU"] += d.cohort_overhead[("gpu", g, L)] * d.gpus[g].embodied_kg / L * yrs * n_new
     for o, _y in m.OG:
         gt = d.gpus[str(d.owned_gpus[o]["gpu"])]
         emb["GPU"] += share * gt.embodied_kg / gt.lifetime * _v(m.use_owned_gpu[o, _y])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -90,10 +91,15 @@ class Catalog:
     grid_regions: pd.DataFrame | None
     grid_countries: pd.DataFrame | None
 
+    def row(self, table: str, key: str) -> dict[str, Any]:
+        """One row of a single-key table (``gpus``, ``hosts``, ``llms``) as a plain dict."""
+        df: pd.DataFrame = getattr(self, table)
+        return {str(k): v for k, v in df.loc[key].to_dict().items()}
+
     def embodied_kg(self, kind: str, item: str, source: str) -> float:
         """Embodied kgCO2e of one item per its ``per`` unit, from the chosen source."""
         try:
-            return float(self.embodied.loc[(kind, item, source), "kgco2e"])
+            return float(self.embodied["kgco2e"].to_dict()[(kind, item, source)])
         except KeyError:
             raise CatalogError(
                 str(self.path / "embodied.csv"),

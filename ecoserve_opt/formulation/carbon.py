@@ -32,6 +32,8 @@ Latency (performance metric) is the mean per-output-token latency of online traf
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
@@ -55,7 +57,7 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     for k in m.XC:
         xc_by_ys.setdefault((k[3], k[4]), []).append(k)
 
-    def host_static(k: tuple) -> object:
+    def host_static(k: tuple) -> Any:
         h, g, _L, _y = k
         it = d.hosts[h]
         e = (
@@ -74,7 +76,7 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.Y, rule=lambda _m, y: sum(host_static(k) for k in dep_by_y.get(y, []))
     )
 
-    def dyn(y: int, s: int) -> object:
+    def dyn(y: int, s: int) -> Any:
         gpu = sum(
             k[2] * (d.gpu_power_kw[k[:5]] - d.gpus[k[1]].idle_kw) * m.x[k] / d.cap[k[:5]]
             for k in x_by_ys.get((y, s), [])
@@ -107,7 +109,7 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         g = d.gpus[str(d.owned_gpus[o]["gpu"])]
         return share * g.embodied_kg / g.lifetime if per == "carbon" else 0.0
 
-    def host_part(k: tuple, per: str, part: str) -> object:
+    def host_part(k: tuple, per: str, part: str) -> Any:
         h, _g, L, _y = k
         it = d.hosts[h]
         fac = (1.0 if it.owned else d.cohort_overhead[("host", h, L)]) / L
@@ -133,7 +135,7 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     parts = ("base", "cpu", "dram", "ssd")
     m.PARTS = pyo.Set(initialize=["gpu", *parts], ordered=True)
 
-    def emb_rule(_m: pyo.ConcreteModel, part: str) -> object:
+    def emb_rule(_m: pyo.ConcreteModel, part: str) -> Any:
         if part == "gpu":
             return sum(gpu_emb(c, "carbon") * m.buy_gpu[c] for c in m.GC) + sum(
                 owned_gpu(o, "carbon") * m.use_owned_gpu[o, y] for o, y in m.OG

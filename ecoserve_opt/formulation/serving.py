@@ -54,11 +54,11 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
     m.XK = pyo.Set(initialize=xkeys, dimen=7, ordered=True)
     m.x = pyo.Var(m.XK, domain=pyo.NonNegativeReals)
     ckeys = []
-    for k in d.cpu_points:
+    for kc in d.cpu_points:
         for y in d.years:
             for s in d.slots:
-                if d.offline_slot_hours.get((k[0], s), 0.0) > 0:
-                    ckeys.append((*k, y, s))
+                if d.offline_slot_hours.get((kc[0], s), 0.0) > 0:
+                    ckeys.append((*kc, y, s))
     m.XC = pyo.Set(initialize=ckeys, dimen=5, ordered=True)
     m.xc = pyo.Var(m.XC, domain=pyo.NonNegativeReals)
 

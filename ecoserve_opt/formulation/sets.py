@@ -40,7 +40,7 @@ def add_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
         dimen=2,
         ordered=True,
     )
-    dep = []
+    dep: list[tuple[str, str, int, int]] = []
     for h, g in d.host_gpu:
         item = d.hosts[h]
         ys = d.owned_host_years.get(h, []) if item.owned else d.years
