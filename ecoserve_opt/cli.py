@@ -90,6 +90,17 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def enable_solver_log() -> None:
+    """Send the ``ecoserve_opt.highs`` logger (HiGHS's own log lines) to stderr."""
+    lg = logging.getLogger("ecoserve_opt.highs")
+    if not lg.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        lg.addHandler(handler)
+    lg.setLevel(logging.INFO)
+    lg.propagate = False
+
+
 def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     """``["a.b=1", "c=x"]`` -> ``{"a.b": 1, "c": "x"}`` (values parsed as YAML)."""
     from ecoserve_opt.io.yaml_loader import parse_override_value
@@ -210,6 +221,9 @@ def solve_cmd(
     threads: Annotated[int | None, typer.Option()] = None,
     save_lp: Annotated[Path | None, typer.Option(help="Write the LP file here.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    solver_log: Annotated[
+        bool, typer.Option("--solver-log", help="Stream HiGHS's progress log to stderr.")
+    ] = False,
 ) -> None:
     """Solve a scenario and print the chosen fleet and its carbon."""
     from ecoserve_opt.api import build
@@ -222,6 +236,8 @@ def solve_cmd(
     if fmt not in ("csv", "parquet"):
         raise fail(f"--format: {fmt!r} is not csv or parquet")
     loaded = load(scenario_file, scenario, override)
+    if solver_log:
+        enable_solver_log()
     built = build(
         loaded,
         objective=objective,
@@ -229,6 +245,7 @@ def solve_cmd(
         mip_rel_gap=gap,
         threads=threads,
         save_lp=save_lp,
+        tee=solver_log,
     )
     res = built.solve()
     if json_out:

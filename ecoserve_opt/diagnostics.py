@@ -116,7 +116,7 @@ def diagnose(loaded: LoadedScenario, slack: bool = True, ranges: bool = True) ->
                 }
             )
     for (llm, y), var in m.unmet_offline.items():
-        v = pyo.value(var)
+        v = pyo.value(var) * 86400.0  # the variable is a daily-mean rate
         dem = d.offline_demand[(llm, y)]
         if v > 1e-6 * max(dem, 1):
             rows.append(

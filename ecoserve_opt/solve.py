@@ -128,7 +128,7 @@ class Solver:
         if opts.time_limit is not None:
             cfg["time_limit"] = opts.time_limit
         if opts.tee:
-            cfg["tee"] = [_LogStream()]
+            cfg["tee"] = [logging.getLogger("ecoserve_opt.highs")]
         if self._model is not model:
             self._highs.set_instance(model)
             self._model = model
@@ -178,16 +178,3 @@ class Solver:
             solver=self.version,
             log=res.solver_log or "",
         )
-
-
-class _LogStream:
-    """File-like sink sending HiGHS output lines to the logger."""
-
-    def write(self, text: str) -> int:
-        for line in text.splitlines():
-            if line.strip():
-                log.info(line)
-        return len(text)
-
-    def flush(self) -> None:
-        """Nothing buffered."""

@@ -16,7 +16,7 @@ METRICS = ("carbon", "cost", "energy", "latency", "gpu_hours")
 OBJECTIVES = {"carbon": "carbon", "energy": "energy", "cost": "cost", "performance": "latency"}
 
 
-SLACK_PENALTY = 1e3  # objective units per unmet token/s-slot (online) or 1e3 tokens (offline)
+SLACK_PENALTY = 1e3  # objective units per unmet token/s (online per slot, offline daily mean)
 
 
 def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) -> None:
@@ -26,7 +26,7 @@ def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) ->
     """
     unmet = 0.0
     if slack:
-        unmet = SLACK_PENALTY * (sum(m.unmet_online.values()) + sum(m.unmet_offline.values()) / 1e3)
+        unmet = SLACK_PENALTY * (sum(m.unmet_online.values()) + sum(m.unmet_offline.values()))
     for name, metric in OBJECTIVES.items():
         obj = pyo.Objective(expr=getattr(m, metric) + unmet, sense=pyo.minimize)
         setattr(m, f"obj_{name}", obj)

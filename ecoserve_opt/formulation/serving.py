@@ -17,8 +17,8 @@ Constraints (:math:`\kappa_k` tokens/s of one replica at point :math:`k`,
        && \text{(time-sharing of a replica)}\\
    \sum_{g,l,t,p} t\, n_{lgtpy} &\le \sum_{hL} n^{on}_{hgLy}\\
    \sum_{g,t,b} x_{lgtb,on,ys} &\ge D^{on}_{lys}\\
-   \sum_s 3600\,\Delta_s \Big(\sum_{g,t,b} x_{lgtb,off,ys} + \sum_{h,b} x^{cpu}_{lhbys}\Big)
-       &\ge D^{off}_{ly}\\
+   \sum_s \frac{\Delta_s}{24} \Big(\sum_{g,t,b} x_{lgtb,off,ys} + \sum_{h,b} x^{cpu}_{lhbys}\Big)
+       &\ge \frac{D^{off}_{ly}}{86400}\\
    \sum_{l,b} x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le (1-\phi)\sum_{gL} k_{hgLy}
        - \sum_{gL}\frac{c^{gpu} n^{on}_{hgLy} + c^{host} z_{hgLy}}{\mathrm{cores}_h}\\
    \sum_{l,b} W_l\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le \text{spare host DRAM}_{hy}
@@ -124,10 +124,11 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots],
         rule=lambda _m, l_, y, s: off_rate(l_, y, s),
     )
-    sec = 3600.0 * d.slot_hours
+    share = d.slot_hours / 24.0
 
     def offline(_m: pyo.ConcreteModel, l_: str, y: int) -> object:
-        tokens = sum(sec * m.offline_rate[l_, y, s] for s in d.slots)
+        # daily volume as an average rate (tokens/s) keeps coefficients and RHS near 1
+        tokens = sum(share * m.offline_rate[l_, y, s] for s in d.slots)
         if slack:
             tokens += m.unmet_offline[l_, y]
         if isinstance(tokens, int | float):
@@ -136,7 +137,7 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
                 if d.offline_demand[(l_, y)] > 0
                 else (pyo.Constraint.Skip)
             )
-        return tokens >= d.offline_demand[(l_, y)] * m.demand_scale
+        return tokens >= d.offline_demand[(l_, y)] / 86400.0 * m.demand_scale
 
     m.offline_demand = pyo.Constraint(sorted(d.offline_demand), rule=offline)
 
