@@ -1,0 +1,123 @@
+"""Stacked carbon breakdown per design point (operational and embodied, by component).
+
+One bar per point: sweep points (labelled by their parameter value), or the Pareto front
+followed by the baseline designs. Operational carbon is solid, embodied is hatched, in the
+component colours of :mod:`ecoserve_opt.plot.fleet`.
+
+>>> from ecoserve_opt.plot import plot_breakdown   # doctest: +SKIP
+>>> plot_breakdown(SweepResults.load("pareto_out")).savefig("breakdown.png")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ecoserve_opt.plot._sweep import (
+    COLOURS,
+    COMPONENTS,
+    EMBODIED_HATCH,
+    as_results,
+    empty,
+    mass_scale,
+    new_axes,
+    param_label,
+)
+from ecoserve_opt.store import SweepResults
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def breakdown_points(results: SweepResults | pd.DataFrame) -> tuple[pd.DataFrame, list[str], str]:
+    """The points to draw, their bar labels and the x-axis label.
+
+    Sweep stores give every solved sweep point (ordered by parameters); Pareto stores give
+    the front (by its x metric) and then the baselines.
+    """
+    res = as_results(results)
+    t = res.solved()
+    if t.empty:
+        return t, [], ""
+    kinds = set(t["kind"]) if "kind" in t.columns else {"sweep"}
+    if kinds & {"front", "anchor"}:
+        front = res.pareto_front()
+        base = res.baselines()
+        if len(base):
+            order = {o: i for i, o in enumerate(("performance", "energy", "cost", "carbon"))}
+            base = base.sort_values("objective", key=lambda s: s.map(order).fillna(9))
+        df = pd.concat([front, base], ignore_index=True)
+        labels = [f"front {i + 1}" for i in range(len(front))]
+        labels += [f"{o}-opt." for o in base.get("objective", pd.Series(dtype=str))]
+        return df, labels, "design point"
+    df = res.sweep()
+    df = df[df["status"].isin(["optimal", "feasible"])].reset_index(drop=True)
+    params = res.params
+    labels = [
+        ", ".join(_fmt(r[p]) for p in params) if params else str(r["point_id"])[:6]
+        for _, r in df.iterrows()
+    ]
+    xlabel = ", ".join(param_label(p) for p in params) if params else "point"
+    return df, labels, xlabel
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float | int | np.floating) else str(v)
+
+
+def plot_breakdown(
+    results: SweepResults | pd.DataFrame,
+    ax: Axes | None = None,
+    **kw: Any,
+) -> Figure:
+    """Stacked bars of carbon per design point: operational (solid) + embodied (hatched),
+    each split by component (GPU, CPU, DRAM, SSD, other). Keyword ``title`` replaces the
+    default title."""
+    df, labels, xlabel = breakdown_points(results)
+    n = len(df)
+    fig, ax = new_axes(ax, (max(6.0, 1.2 + 0.42 * n), 4.2))
+    if not n:
+        return empty(fig, ax, "no solved points to plot")
+    total = df["carbon_kg"].to_numpy(dtype=float)
+    scale, unit = mass_scale(float(np.nanmax(total)))
+    x = np.arange(n)
+    bottom = np.zeros(n)
+    width = 0.7 if n < 40 else 0.9
+    for part, hatch, alpha in (("operational_kg", None, 0.9), ("embodied_kg", EMBODIED_HATCH, 0.5)):
+        for comp in COMPONENTS:
+            col = f"{part}:{comp}"
+            if col not in df.columns:
+                continue
+            v = df[col].fillna(0).to_numpy(dtype=float) / scale
+            if not (v > 0).any():
+                continue
+            ax.bar(
+                x,
+                v,
+                bottom=bottom,
+                width=width,
+                color=COLOURS[comp],
+                alpha=alpha,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=0.5,
+                label=f"{comp} {'operational' if hatch is None else 'embodied'}",
+            )
+            bottom = bottom + v
+    step = max(1, n // 25)
+    tilt = n > 8 or max((len(lb) for lb in labels), default=0) * n > 60
+    ax.set_xticks(
+        x[::step], labels[::step], rotation=30 if tilt else 0, ha="right" if tilt else "center"
+    )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"carbon over the horizon ({unit})")
+    ax.set_ylim(0, max(float(np.nanmax(total)) / scale, 1e-9) * 1.35)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=7.5, ncols=3, loc="upper left")
+    ax.set_title(kw.get("title", "Carbon breakdown per design point"), loc="left")
+    return fig
