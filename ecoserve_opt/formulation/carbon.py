@@ -155,7 +155,9 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     total_on = sum(d.online_demand.values()) * w
     on_terms = [(k, d.latency_s[k[:5]]) for k in m.XK if k[4] == "online"]
     if total_on > 0:
-        m.latency = pyo.Expression(expr=sum(w * lat * m.x[k] for k, lat in on_terms) / total_on)
+        m.latency = pyo.Expression(
+            expr=sum(w * lat * m.x[k] for k, lat in on_terms) / (total_on * m.demand_scale)
+        )
     else:
         m.latency = pyo.Expression(expr=0.0)
     m.gpu_hours = pyo.Expression(expr=sum(w * m.gpus_on[k] for k in m.D if k[1] != NO_GPU))

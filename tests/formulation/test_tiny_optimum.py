@@ -12,8 +12,8 @@ Candidates (GPU power = idle + (busy-idle) x utilisation):
   A) 5 gpu-a, 2 hosts: P = 5*0.15 + 2*0.05 = 0.85 kW -> 7446 kWh -> 3723 kg;
      embodied 5*20 + 2*63.6 = 227.2 -> total 3950.2 kg     <- optimum
   B) 3 gpu-b, 1 host: P = 3*0.1 + 2.5*0.3 + 0.05 = 1.1 kW -> 4818 kg; emb 243.6 -> 5061.6
-  C) 2 gpu-b + 1 gpu-a, 1 host: P = 0.25 + 0.6 + 0.1 + 0.05 = 1.0 kW -> 4380; emb 203.6
-     -> 4583.6
+  C) 2 gpu-b + 1 gpu-a: a host carries one GPU type, so 2 hosts:
+     P = 0.25 + 0.6 + 0.1 + 2*0.05 = 1.05 kW -> 4599; emb 2*60 + 20 + 2*63.6 = 267.2 -> 4866.2
   (4 gpu-a alone give 800 < 1000 tok/s.)
 """
 
@@ -64,3 +64,18 @@ def test_embodied_source_is_a_choice(tiny_dict: dict[str, Any]) -> None:
     tiny_dict["embodied_source"] = "greensku"
     res = solve_dict(tiny_dict)
     assert res.metrics["embodied_kg"] == pytest.approx(2 * 227.2, rel=1e-9)
+
+
+def test_demand_scale_param_resolve(tiny_dict: dict[str, Any]) -> None:
+    """Doubling demand through the mutable Param (no rebuild): 2000 tok/s -> 10 gpu-a on
+    3 hosts: P = 10*0.15 + 3*0.05 = 1.65 kW -> 7227 kg; embodied 10*20 + 3*63.6 = 390.8.
+    The mean latency per token stays gpu-a's 1.0/100 + 0.01 = 0.02 s."""
+    import ecoserve_opt as eo
+    from ecoserve_opt.io.yaml_loader import validate_dict
+
+    built = eo.build(validate_dict(tiny_dict))
+    assert built.solve().carbon == pytest.approx(3950.2, rel=1e-9)
+    built.model.demand_scale.set_value(2.0)
+    res = built.solve()
+    assert res.carbon == pytest.approx(7227.0 + 390.8, rel=1e-9)
+    assert res.metrics["latency_s_per_token"] == pytest.approx(0.02, rel=1e-9)
