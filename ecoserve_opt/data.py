@@ -134,6 +134,7 @@ class ModelData:
     cpu_cap: dict[tuple[str, str, int], float]  # tokens/s per socket
     cpu_dyn_kw: dict[tuple[str, str, int], float]  # socket power above idle while serving
     llm_weights_gb: dict[str, float]
+    llm_kv_bytes: dict[str, float]  # KV-cache bytes per token
     reused_dram_gb: float
     reused_ssd_tb: float
     electricity_usd_per_kwh: float
@@ -579,6 +580,9 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         cpu_cap=cpu_cap,
         cpu_dyn_kw=cpu_dyn,
         llm_weights_gb=weights,
+        llm_kv_bytes={
+            llm: float(cat.row("llms", llm).get("kv_bytes_per_token", 0.0)) for llm in s.llms
+        },
         reused_dram_gb=s.inventory.dram_gb if pil.reuse else 0.0,
         reused_ssd_tb=s.inventory.ssd_tb if pil.reuse else 0.0,
         electricity_usd_per_kwh=s.prices.electricity,

@@ -156,8 +156,53 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
             [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots], rule=flat
         )
 
-    # host-CPU offline serving
+    # model-derived host needs (Reduce lower bounds) per GPU type and year:
+    # DRAM for staged weights and offloaded KV cache, SSD for checkpoints of each replica
     hn = d.scenario.host_needs
+    dram_need = {
+        l_: (d.llm_weights_gb[l_] if hn.stage_weights else 0.0)
+        + hn.kv_offload_tokens * d.llm_kv_bytes[l_] / 1e9
+        for l_ in d.llms
+    }
+    ssd_need = {l_: hn.checkpoint_copies * d.llm_weights_gb[l_] / 1e3 for l_ in d.llms}
+    deps_by_gy: dict[tuple[str, int], list] = {}
+    for k in m.D:
+        deps_by_gy.setdefault((k[1], k[3]), []).append(k)
+
+    def model_needs(kind: str) -> pyo.Constraint:
+        need = dram_need if kind == "dram" else ssd_need
+
+        def rule(_m: pyo.ConcreteModel, g: str, y: int) -> object:
+            reps = [r for r in m.R if r[1] == g and need[r[0]] > 0]
+            deps = deps_by_gy.get((g, y), [])
+            if not reps or not deps:
+                return pyo.Constraint.Skip
+            mem = d.gpus[g].memory_gb
+            spare = 0.0
+            for k in deps:
+                it = d.hosts[k[0]]
+                if kind == "dram":
+                    spare += (
+                        it.dimm_gb * m.dimms[k]
+                        + m.reused_dram_of(*k)
+                        - hn.dram_per_gpu_memory * mem * m.gpus_on[k]
+                        - hn.dram_gb_per_host * m.z[k]
+                    )
+                else:
+                    spare += (
+                        it.ssd_tb * m.ssds[k]
+                        + m.reused_ssd_of(*k)
+                        - hn.ssd_tb_per_gpu * m.gpus_on[k]
+                        - hn.ssd_tb_per_host * m.z[k]
+                    )
+            return sum(need[r[0]] * m.n_rep[(*r, y)] for r in reps) <= spare
+
+        return pyo.Constraint(m.G, m.Y, rule=rule)
+
+    m.host_dram_models = model_needs("dram")
+    m.host_ssd_models = model_needs("ssd")
+
+    # host-CPU offline serving
     by_hys: dict[tuple[str, int, int], list] = {}
     for key in m.XC:
         by_hys.setdefault((key[1], key[3], key[4]), []).append(key)

@@ -201,12 +201,19 @@ class Pillars(_Strict):
 class HostNeeds(_Strict):
     """What GPU serving needs from its host (lower bounds for the Reduce pillar)."""
 
-    dram_per_gpu_memory: float = Field(default=1.0, ge=0)
-    """Host DRAM per GB of GPU memory (weight staging, KV offload)."""
+    stage_weights: bool = True
+    """Each replica keeps one copy of its model's weights in host DRAM (loading, restarts)."""
+    kv_offload_tokens: int = Field(default=0, ge=0)
+    """Tokens of KV cache per replica offloaded to host DRAM (0 = no offload); GB follow
+    from the model's KV bytes per token."""
+    checkpoint_copies: float = Field(default=1.0, ge=0)
+    """Copies of each replica's model weights stored on its hosts' SSDs."""
+    dram_per_gpu_memory: float = Field(default=0.0, ge=0)
+    """Optional rule of thumb: host DRAM per GB of GPU memory (e.g. 1.0 = DRAM >= HBM)."""
     dram_gb_per_host: Memory = Field(default=64.0, ge=0)
     """OS and runtime DRAM per host (GB)."""
-    ssd_tb_per_gpu: float = Field(default=0.25, ge=0)
-    """Checkpoint/model storage per GPU (TB)."""
+    ssd_tb_per_gpu: float = Field(default=0.0, ge=0)
+    """Optional extra SSD per GPU (TB), e.g. datasets or logs."""
     ssd_tb_per_host: float = Field(default=0.5, ge=0)
     """OS and logs per host (TB)."""
     cores_per_gpu: int = Field(default=4, ge=0)

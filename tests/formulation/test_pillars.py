@@ -41,6 +41,37 @@ def test_reduce_trims_host(tiny_dict: dict[str, Any]) -> None:
     assert (dep["sockets"], dep["dimms"], dep["ssds"]) == (2, 8, 3)
 
 
+def test_reduce_bounds_follow_the_served_models(
+    tiny_dict: dict[str, Any], catalog_copy: Any
+) -> None:
+    """Model-derived host needs: each replica stages its 10 GB of weights plus 200k tokens of
+    offloaded KV cache at 100 kB/token (20 GB) in DRAM, and keeps 30 checkpoint copies
+    (0.3 TB) on SSD; per host 64 GB DRAM and 0.5 TB SSD. 5 gpu-a replicas on 2 host-r:
+      DRAM 32 m >= 2*64 + 5*(10+20) = 278 -> m = 9;  SSD q >= 2*0.5 + 5*0.3 = 2.5 -> q = 3;
+      sockets 2 (cores 32k >= 28).
+      P = 0.75 + 0.2 + 0.1 + 9*0.005 + 3*0.005 = 1.11 kW -> 4861.8 kg;
+      embodied 100 + (200 + 100 + 9*16 + 3*20)/5 = 200.8 -> 5062.6.
+    """
+    import pandas as pd
+
+    llms = pd.read_csv(Path(tiny_dict["catalog"]) / "llms.csv")
+    llms["kv_bytes_per_token"] = 100_000
+    tiny_dict["catalog"] = str(catalog_copy(llms=llms))
+    tiny_dict["hardware"].update(gpus=["gpu-a"], hosts=["host-r"])
+    tiny_dict["pillars"]["reduce"] = True
+    tiny_dict["host_needs"] = {
+        "stage_weights": True,
+        "kv_offload_tokens": 200_000,
+        "checkpoint_copies": 30,
+        "dram_per_gpu_memory": 0.0,
+        "ssd_tb_per_gpu": 0.0,
+    }
+    res = solve_dict(tiny_dict)
+    assert res.carbon == pytest.approx(5062.6, rel=1e-9)
+    dep = res.tables["deployment"].iloc[0]
+    assert (dep["sockets"], dep["dimms"], dep["ssds"]) == (2, 9, 3)
+
+
 def test_reuse_owned_gpus_and_hosts(tiny_dict: dict[str, Any]) -> None:
     """3 owned gpu-a and 1 owned host-x with sunk embodied: buy 2 gpu-a and 1 host-x.
     Embodied 2*20 + 63.6 = 103.6 -> 3723 + 103.6 = 3826.6. Off: inventory ignored."""
