@@ -87,6 +87,24 @@ def test_reuse_owned_gpus_and_hosts(tiny_dict: dict[str, Any]) -> None:
     assert fleet.loc[(fleet.kind == "gpu") & (fleet.source == "owned"), "count"].sum() == 3
 
 
+def test_reused_dram_pool_goes_into_new_hosts(tiny_dict: dict[str, Any]) -> None:
+    """GreenSKU-style: a 128 GB pool of reused DDR4 (0 embodied, 11.85 W per 32 GB) in new
+    host-r servers. Grid 0.01 kg/kWh; DRAM need 4*16*5 + 2*64 = 448 GB -> 14 new DIMMs
+    without the pool, 10 DIMMs + 128 GB reused with it. Saving: 4 DIMMs' embodied
+    4*16/5 = 12.8 kg and power 4*5 W -> 1.752 kg, minus the reused DIMMs' power
+    128*11.85/32 W = 47.4 W -> 415.224 kWh -> 4.15224 kg: 10.39976 kg."""
+    tiny_dict["hardware"].update(gpus=["gpu-a"], hosts=["host-r"])
+    tiny_dict["grid"]["intensity"] = 0.01
+    tiny_dict["host_needs"]["dram_per_gpu_memory"] = 4.0
+    tiny_dict["pillars"].update(reduce=True, reuse=True)
+    without = solve_dict(tiny_dict)
+    tiny_dict["inventory"] = {"dram_gb": 128}
+    with_pool = solve_dict(tiny_dict)
+    assert without.carbon - with_pool.carbon == pytest.approx(10.39976, rel=1e-9)
+    dep = with_pool.tables["deployment"].iloc[0]
+    assert (dep["dimms"], dep["reused_dram_gb"]) == (10, pytest.approx(128.0))
+
+
 def test_owned_past_lifetime_is_unusable(tiny_dict: dict[str, Any]) -> None:
     tiny_dict["pillars"]["reuse"] = True
     tiny_dict["inventory"] = {"gpus": [{"gpu": "gpu-a", "count": 5, "age_years": 5}]}
