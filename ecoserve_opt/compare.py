@@ -142,6 +142,16 @@ def compare(
     return df
 
 
+def within_gap(table: pd.DataFrame, a: str, b: str) -> bool:
+    """True when design points ``a`` and ``b`` differ by less than their MIP gaps allow
+    (the difference may be solver tolerance, not a real effect)."""
+    rows = table.set_index("design_point")
+    ca, cb = float(rows.loc[a, "carbon_kg"]), float(rows.loc[b, "carbon_kg"])
+    gaps = pd.to_numeric(rows.loc[[a, b], "gap"], errors="coerce").fillna(0.0)
+    tol = float(gaps.max()) * max(abs(ca), abs(cb))
+    return abs(ca - cb) <= tol + 1e-9 * max(abs(ca), abs(cb), 1.0)
+
+
 def cpu_reuse_saving(table: pd.DataFrame) -> float | None:
     """kgCO2e saved by host-CPU reuse (EcoServe without it minus EcoServe), if both solved."""
     try:
@@ -198,13 +208,23 @@ def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -
         console.print(df_table(show, "Design points (kgCO2e, USD, kWh over the horizon)"))
         saving = cpu_reuse_saving(table)
         if saving is not None:
-            console.print(f"host-CPU reuse saves {saving:,.0f} kgCO2e over the horizon")
+            note = (
+                " (within the MIP gap: not a significant difference)"
+                if within_gap(table, "EcoServe", "EcoServe without host-CPU reuse")
+                else ""
+            )
+            console.print(f"host-CPU reuse saves {saving:,.0f} kgCO2e over the horizon{note}")
         if "ecoserve_reduction" in table:
             for _, r in table[table["group"] == "baseline"].iterrows():
                 if pd.notna(r.get("ecoserve_reduction")):
+                    note = (
+                        " (within the MIP gap)"
+                        if within_gap(table, "EcoServe", r["design_point"])
+                        else ""
+                    )
                     console.print(
                         f"EcoServe vs {r['design_point']}: {r['ecoserve_reduction']:.1%} lower "
-                        "carbon"
+                        f"carbon{note}"
                     )
         if out is not None:
             atomic_write_text(out, table.to_csv(index=False))

@@ -60,3 +60,20 @@ def test_compare_cli(tiny_dict: dict[str, Any], tmp_path: Any) -> None:
     assert r.exit_code == 0, r.output
     assert "EcoServe vs performance-optimised: 22.0% lower carbon" in r.output
     assert out.read_text().startswith("design_point,")
+
+
+def test_within_gap_flags_solver_noise() -> None:
+    import pandas as pd
+
+    from ecoserve_opt.compare import within_gap
+
+    table = pd.DataFrame(
+        {
+            "design_point": ["EcoServe", "EcoServe without host-CPU reuse", "cost-optimised"],
+            "carbon_kg": [57120.0, 57390.0, 83860.0],
+            "gap": [0.0099, 0.0047, 0.0],
+        }
+    )
+    # 270 kg apart, gap allows 0.99% of 57390 = 568 kg: not significant
+    assert within_gap(table, "EcoServe", "EcoServe without host-CPU reuse")
+    assert not within_gap(table, "EcoServe", "cost-optimised")
