@@ -146,7 +146,8 @@ def within_gap(table: pd.DataFrame, a: str, b: str) -> bool:
     """True when design points ``a`` and ``b`` differ by less than their MIP gaps allow
     (the difference may be solver tolerance, not a real effect)."""
     rows = table.set_index("design_point")
-    ca, cb = float(rows.loc[a, "carbon_kg"]), float(rows.loc[b, "carbon_kg"])
+    carbon = rows["carbon_kg"].astype(float).to_dict()
+    ca, cb = float(carbon[a]), float(carbon[b])
     gaps = pd.to_numeric(rows.loc[[a, b], "gap"], errors="coerce").fillna(0.0)
     tol = float(gaps.max()) * max(abs(ca), abs(cb))
     return abs(ca - cb) <= tol + 1e-9 * max(abs(ca), abs(cb), 1.0)

@@ -158,8 +158,9 @@ def extract(
                     "count": n,
                 }
             )
+    owned_in_use = _owned_gpus_in_use(m, d)
     for o, y in m.OG:
-        n = round(_v(m.use_owned_gpu[o, y]))
+        n = owned_in_use[(o, y)]
         if n:
             rows.append(
                 {
@@ -309,7 +310,7 @@ def extract(
             }
         )
         if c == "offline":
-            owned_share = _owned_share(m, d, g, y)
+            owned_share = _owned_share(owned_in_use, m, d, g, y)
             off_rows.append(
                 {
                     "llm": l_,
@@ -421,9 +422,29 @@ def _share(offline: pd.DataFrame, prefix: str) -> float:
     return float(part / tot) if tot > 0 else 0.0
 
 
-def _owned_share(m: pyo.ConcreteModel, d: ModelData, g: str, y: int) -> float:
-    owned = sum(
-        _v(m.use_owned_gpu[o, yy]) for o, yy in m.OG if yy == y and d.owned_gpus[o]["gpu"] == g
-    )
+def _owned_gpus_in_use(m: pyo.ConcreteModel, d: ModelData) -> dict[tuple[str, int], int]:
+    """Owned GPUs actually mounted, per (owned pool, year).
+
+    With a zero residual embodied share an owned GPU costs nothing, so the solver may set
+    ``use_owned_gpu`` above what is mounted; the GPUs in use are the mounted ones that new
+    purchases do not cover, filled from the owned pools in order.
+    """
+    out = {(o, y): 0 for o, y in m.OG}
+    for g in d.gpus:
+        for y in d.years:
+            new = sum(_v(m.buy_gpu[c]) for c in m.GC if c[0] == g and c[1] <= y < c[1] + c[2])
+            need = max(0, round(_v(m.mounted[g, y]) - new))
+            for o, yy in m.OG:
+                if yy == y and d.owned_gpus[o]["gpu"] == g and need > 0:
+                    take = min(need, round(_v(m.use_owned_gpu[o, y])))
+                    out[(o, y)] = take
+                    need -= take
+    return out
+
+
+def _owned_share(
+    owned_in_use: dict[tuple[str, int], int], m: pyo.ConcreteModel, d: ModelData, g: str, y: int
+) -> float:
+    owned = sum(n for (o, yy), n in owned_in_use.items() if yy == y and d.owned_gpus[o]["gpu"] == g)
     mounted = _v(m.mounted[g, y])
     return min(owned / mounted, 1.0) if mounted > 0 else 0.0

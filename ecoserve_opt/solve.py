@@ -24,6 +24,19 @@ from ecoserve_opt.exceptions import SolverError
 
 log = logging.getLogger(__name__)
 
+# HiGHS keeps one thread scheduler per process: once created with n threads, a solve asking
+# for a different count fails ("scheduler has already been initialized"). Track the count
+# and reset the scheduler when it changes.
+_SCHEDULER_THREADS: list[int | None] = [None]
+
+
+def _ensure_scheduler(threads: int) -> None:
+    import highspy
+
+    if _SCHEDULER_THREADS[0] not in (None, threads):
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS[0] = threads
+
 
 class Status(str, Enum):
     """Outcome of a solve."""
@@ -90,6 +103,13 @@ class Solver:
         """HiGHS version string."""
         return "highs " + ".".join(str(v) for v in self._highs.version())
 
+    def _quiet(self, quiet: bool) -> None:
+        """Silence HiGHS's console output (e.g. its warnings while parameters are updated)
+        unless the caller asked for the log."""
+        h = getattr(self._highs, "_solver_model", None)
+        if h is not None:
+            h.setOptionValue("output_flag", not quiet)
+
     def _warm_start(self, model: pyo.ConcreteModel) -> bool:
         """Hand the model's current variable values to HiGHS as a starting solution."""
         import highspy
@@ -129,9 +149,11 @@ class Solver:
             cfg["time_limit"] = opts.time_limit
         if opts.tee:
             cfg["tee"] = [logging.getLogger("ecoserve_opt.highs")]
+        self._quiet(not opts.tee)  # before any update: HiGHS warns on stdout otherwise
         if self._model is not model:
             self._highs.set_instance(model)
             self._model = model
+            self._quiet(not opts.tee)
         elif warm_start and self.solves > 0:
             try:
                 self._highs.update()
@@ -140,6 +162,7 @@ class Solver:
                 log.debug("warm start skipped: %s", exc)
         if opts.save_lp is not None:
             model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})
+        _ensure_scheduler(opts.threads)
         t0 = time.perf_counter()
         try:
             res = self._highs.solve(model, **cfg)

@@ -105,6 +105,18 @@ def test_reused_dram_pool_goes_into_new_hosts(tiny_dict: dict[str, Any]) -> None
     assert (dep["dimms"], dep["reused_dram_gb"]) == (10, pytest.approx(128.0))
 
 
+def test_unmounted_owned_gpus_are_not_reported_in_use(tiny_dict: dict[str, Any]) -> None:
+    """5 owned gpu-b with sunk embodied: even free, gpu-b's power makes 3 of them worse
+    (4818 + 63.6 = 4881.6 kg) than 5 new gpu-a (3950.2 kg), so none is mounted and the
+    fleet table must not list them (the solver may still set use_owned_gpu > 0 at no cost)."""
+    tiny_dict["pillars"]["reuse"] = True
+    tiny_dict["inventory"] = {"gpus": [{"gpu": "gpu-b", "count": 5, "age_years": 1}]}
+    res = solve_dict(tiny_dict)
+    assert res.carbon == pytest.approx(BASE, rel=1e-9)
+    fleet = res.tables["fleet"]
+    assert fleet[(fleet.kind == "gpu") & (fleet.source == "owned")].empty
+
+
 def test_owned_past_lifetime_is_unusable(tiny_dict: dict[str, Any]) -> None:
     tiny_dict["pillars"]["reuse"] = True
     tiny_dict["inventory"] = {"gpus": [{"gpu": "gpu-a", "count": 5, "age_years": 5}]}

@@ -56,3 +56,23 @@ def test_time_limited_solve_is_not_called_optimal(tmp_path: Path) -> None:
         )
         assert r.exit_code == 0
         assert "NOT OPTIMAL: stopped by a limit with gap" in r.output
+
+
+def test_atomic_write_respects_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.csv", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.milp
+def test_solves_with_different_thread_counts_in_one_process(tiny_dict: dict) -> None:
+    """HiGHS's scheduler is process-global: a 2-thread solve followed by a 1-thread solve
+    used to fail with 'no solution'."""
+    from tests.conftest import solve_dict
+
+    assert solve_dict(tiny_dict, threads=2).carbon == pytest.approx(3950.2)
+    assert solve_dict(tiny_dict, threads=1).carbon == pytest.approx(3950.2)
+    assert solve_dict(tiny_dict, threads=2).carbon == pytest.approx(3950.2)
