@@ -28,6 +28,17 @@ log = logging.getLogger(__name__)
 # for a different count fails ("scheduler has already been initialized"). Track the count
 # and reset the scheduler when it changes.
 _SCHEDULER_THREADS: list[int | None] = [None]
+_AUTO_UPDATE_KEYS = (
+    "check_for_new_or_removed_constraints",
+    "check_for_new_or_removed_vars",
+    "check_for_new_or_removed_params",
+    "check_for_new_objective",
+    "update_constraints",
+    "update_vars",
+    "update_parameters",
+    "update_named_expressions",
+    "update_objective",
+)
 
 
 def _ensure_scheduler(threads: int) -> None:
@@ -97,6 +108,7 @@ class Solver:
             raise SolverError("HiGHS (highspy) is not installed: pip install highspy")
         self._model: pyo.ConcreteModel | None = None
         self.solves = 0
+        self.warm_started = False  # whether the last solve was handed a starting solution
 
     @property
     def version(self) -> str:
@@ -138,7 +150,8 @@ class Solver:
     def solve(self, model: pyo.ConcreteModel, warm_start: bool = True) -> SolveOutcome:
         """Solve (or re-solve) ``model``; loads the solution into it when there is one."""
         opts = self.options
-        cfg = {
+        self.warm_started = False
+        cfg: dict[str, object] = {
             "load_solutions": False,
             "raise_exception_on_nonoptimal_result": False,
             "rel_gap": opts.mip_rel_gap,
@@ -156,8 +169,13 @@ class Solver:
             self._quiet(not opts.tee)
         elif warm_start and self.solves > 0:
             try:
+                # HiGHS drops a user solution whenever the model changes, so apply the
+                # pending changes first, then hand over the start, then solve without a
+                # second update pass.
                 self._highs.update()
-                self._warm_start(model)
+                if self._warm_start(model):
+                    cfg["auto_updates"] = dict.fromkeys(_AUTO_UPDATE_KEYS, False)
+                    self.warm_started = True
             except Exception as exc:  # a failed warm start must never fail the solve
                 log.debug("warm start skipped: %s", exc)
         if opts.save_lp is not None:

@@ -79,3 +79,21 @@ def test_demand_scale_param_resolve(tiny_dict: dict[str, Any]) -> None:
     res = built.solve()
     assert res.carbon == pytest.approx(7227.0 + 390.8, rel=1e-9)
     assert res.metrics["latency_s_per_token"] == pytest.approx(0.02, rel=1e-9)
+
+
+def test_resolve_is_warm_started_and_equals_fresh_build(tiny_dict: dict[str, Any]) -> None:
+    """Changing the grid-intensity Param and re-solving hands HiGHS the previous solution
+    (HiGHS drops it if the model changes after it is set) and gives the same optimum as a
+    fresh build at the new intensity: 2x intensity -> 2*3723 + 227.2."""
+    import ecoserve_opt as eo
+    from ecoserve_opt.io.yaml_loader import validate_dict
+
+    built = eo.build(validate_dict(tiny_dict))
+    built.solve()
+    assert not built.solver.warm_started
+    built.model.ci_scale.set_value(2.0)
+    res = built.solve()
+    assert built.solver.warm_started
+    assert res.carbon == pytest.approx(2 * 3723.0 + 227.2, rel=1e-9)
+    tiny_dict["grid"]["intensity"] = "1000 gCO2e/kWh"
+    assert solve_dict(tiny_dict).carbon == pytest.approx(res.carbon, rel=1e-9)
