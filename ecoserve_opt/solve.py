@@ -15,8 +15,10 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -98,12 +100,25 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
     return abs(obj - bound) / max(abs(obj), 1e-10)
 
 
+class _PersistentHighs(Highs):  # type: ignore[misc]
+    """Pyomo's persistent HiGHS interface without one per-constraint cost.
+
+    ``add_constraints`` calls ``add_variables`` once per constraint, also when the
+    constraint brings no new variable, and every call builds numpy arrays and makes two
+    highspy calls; skipping the empty calls cuts the hand-off time by about a fifth.
+    """
+
+    def add_variables(self, variables: list[Any]) -> None:
+        if variables:
+            super().add_variables(variables)
+
+
 class Solver:
     """A persistent HiGHS solver bound to one Pyomo model."""
 
     def __init__(self, options: SolveOptions | None = None) -> None:
         self.options = options or SolveOptions()
-        self._highs = Highs()
+        self._highs = _PersistentHighs()
         if not self._highs.available():
             raise SolverError("HiGHS (highspy) is not installed: pip install highspy")
         self._model: pyo.ConcreteModel | None = None
@@ -164,15 +179,19 @@ class Solver:
             cfg["tee"] = [logging.getLogger("ecoserve_opt.highs")]
         self._quiet(not opts.tee)  # before any update: HiGHS warns on stdout otherwise
         if self._model is not model:
-            self._highs.set_instance(model)
+            with PauseGC():  # millions of short-lived objects and no cycles: no GC passes
+                self._highs.set_instance(model)
             self._model = model
             self._quiet(not opts.tee)
+            # just handed off: a second (full) update pass inside Highs.solve finds nothing
+            cfg["auto_updates"] = dict.fromkeys(_AUTO_UPDATE_KEYS, False)
         elif warm_start and self.solves > 0:
             try:
                 # HiGHS drops a user solution whenever the model changes, so apply the
                 # pending changes first, then hand over the start, then solve without a
                 # second update pass.
-                self._highs.update()
+                with PauseGC():
+                    self._highs.update()
                 if self._warm_start(model):
                     cfg["auto_updates"] = dict.fromkeys(_AUTO_UPDATE_KEYS, False)
                     self.warm_started = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from ecoserve_opt.data import ModelData
 from ecoserve_opt.formulation.carbon import add_carbon
@@ -33,12 +34,15 @@ def build_model(
     ``extra_constraints(model, data)`` is called last (PyPSA's ``extra_functionality``).
     """
     m = pyo.ConcreteModel(name=data.scenario.name)
-    add_sets(m, data)
-    add_fleet(m, data)
-    add_serving(m, data, slack=slack)
-    add_carbon(m, data)
-    obj = objective or data.scenario.objective
-    add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
+    # Building creates millions of small objects and no garbage cycles: pausing the cyclic
+    # garbage collector roughly halves the build time of large models.
+    with PauseGC():
+        add_sets(m, data)
+        add_fleet(m, data)
+        add_serving(m, data, slack=slack)
+        add_carbon(m, data)
+        obj = objective or data.scenario.objective
+        add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
     if extra_constraints is not None:
         extra_constraints(m, data)
     return m

@@ -32,11 +32,10 @@ Latency (performance metric) is the mean per-output-token latency of online traf
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
+from ecoserve_opt.formulation._linear import Terms, lin
 
 
 def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -47,49 +46,43 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.price = pyo.Param(initialize=d.electricity_usd_per_kwh, mutable=True)
     w = d.slot_weight()
 
-    dep_by_y: dict[int, list] = {}
+    # Host components as (coef, var) terms: a free component is its variable, a fixed one
+    # (Reduce off, owned) is hi * z -- the ``m.sockets``/``m.dimms``/``m.ssds`` Expressions
+    # stay for reading results but are not walked inside constraints.
+    comp = {part: _component_terms(m, d, part) for part in ("sockets", "dimms", "ssds")}
+
+    static: dict[int, Terms] = {y: Terms() for y in d.years}
     for k in m.D:
-        dep_by_y.setdefault(k[3], []).append(k)
-    x_by_ys: dict[tuple[int, int], list] = {}
-    for k in m.XK:
-        x_by_ys.setdefault((k[5], k[6]), []).append(k)
-    xc_by_ys: dict[tuple[int, int], list] = {}
-    for k in m.XC:
-        xc_by_ys.setdefault((k[3], k[4]), []).append(k)
-
-    def host_static(k: tuple) -> Any:
-        h, g, _L, _y = k
+        h, g, _L, y = k
         it = d.hosts[h]
-        e = (
-            it.base_kw * m.z[k]
-            + it.cpu_idle_kw * m.sockets[k]
-            + it.dimm_kw * m.dimms[k]
-            + it.ssd_kw * m.ssds[k]
-            + REUSED_DRAM_KW_PER_GB * m.reused_dram_of(*k)
-            + REUSED_SSD_KW_PER_TB * m.reused_ssd_of(*k)
-        )
+        t = static[y]
+        t.add(it.base_kw, m.z[k])
+        t.add(it.cpu_idle_kw * comp["sockets"][k][0], comp["sockets"][k][1])
+        t.add(it.dimm_kw * comp["dimms"][k][0], comp["dimms"][k][1])
+        t.add(it.ssd_kw * comp["ssds"][k][0], comp["ssds"][k][1])
+        if k in m.reused_dram:
+            t.add(REUSED_DRAM_KW_PER_GB, m.reused_dram[k])
+        if k in m.reused_ssd:
+            t.add(REUSED_SSD_KW_PER_TB, m.reused_ssd[k])
         if g != NO_GPU:
-            e += d.gpus[g].idle_kw * m.gpus_on[k]
-        return e
+            t.add(d.gpus[g].idle_kw, m.gpus_on[k])
 
-    m.static_power = pyo.Expression(
-        m.Y, rule=lambda _m, y: sum(host_static(k) for k in dep_by_y.get(y, []))
-    )
+    m.static_power = pyo.Expression(m.Y, rule=lambda _m, y: static[y].expr())
 
-    def dyn(y: int, s: int) -> Any:
-        gpu = sum(
-            k[2] * (d.gpu_power_kw[k[:5]] - d.gpus[k[1]].idle_kw) * m.x[k] / d.cap[k[:5]]
-            for k in x_by_ys.get((y, s), [])
-        )
-        cpu = sum(
-            d.cpu_dyn_kw[k[:3]] * m.xc[k] / d.cpu_cap[k[:3]] for k in xc_by_ys.get((y, s), [])
-        )
-        return gpu + cpu
+    dyn: dict[tuple[int, int], Terms] = {(y, s): Terms() for y in d.years for s in d.slots}
+    for k in m.XK:
+        p = k[:5]
+        dyn[(k[5], k[6])].add(k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k])
+    for k in m.XC:
+        dyn[(k[3], k[4])].add(d.cpu_dyn_kw[k[:3]] / d.cpu_cap[k[:3]], m.xc[k])
 
     m.P = pyo.Var(m.Y, m.S, domain=pyo.NonNegativeReals)
-    m.power_balance = pyo.Constraint(
-        m.Y, m.S, rule=lambda _m, y, s: m.P[y, s] == m.static_power[y] + dyn(y, s)
-    )
+
+    def balance(_m: pyo.ConcreteModel, y: int, s: int) -> object:
+        t = Terms().add_terms(static[y]).add_terms(dyn[(y, s)])
+        return t.expr((-1.0, m.P[y, s])) == 0.0
+
+    m.power_balance = pyo.Constraint(m.Y, m.S, rule=balance)
     m.energy = pyo.Expression(expr=sum(w * m.pue * m.P[y, s] for y in m.Y for s in m.S))
     m.operational = pyo.Expression(
         expr=sum(w * m.pue * m.ci[y, s] * m.ci_scale * m.P[y, s] for y in m.Y for s in m.S)
@@ -109,55 +102,61 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         g = d.gpus[str(d.owned_gpus[o]["gpu"])]
         return share * g.embodied_kg / g.lifetime if per == "carbon" else 0.0
 
-    def host_part(k: tuple, per: str, part: str) -> Any:
+    parts = ("base", "cpu", "dram", "ssd")
+    emb = {p: Terms() for p in parts}
+    capex = Terms()
+    for c in m.GC:
+        capex.add(gpu_emb(c, "cost"), m.buy_gpu[c])
+    for k in m.D:
         h, _g, L, _y = k
         it = d.hosts[h]
-        fac = (1.0 if it.owned else d.cohort_overhead[("host", h, L)]) / L
         if it.owned:
-            fac = (it.embodied_scale if per == "carbon" else 0.0) / it.lifetime
-        if per == "carbon":
-            coef = {
-                "base": it.emb_base,
-                "cpu": it.emb_cpu,
-                "dram": it.emb_dram_gb * it.dimm_gb,
-                "ssd": it.emb_ssd_tb * it.ssd_tb,
-            }[part]
+            fac_c, fac_u = it.embodied_scale / it.lifetime, 0.0
         else:
-            coef = {
-                "base": it.capex_base,
-                "cpu": it.capex_cpu,
-                "dram": it.capex_dimm,
-                "ssd": it.capex_ssd,
-            }[part]
-        var = {"base": m.z, "cpu": m.sockets, "dram": m.dimms, "ssd": m.ssds}[part][k]
-        return fac * coef * var
+            fac_c = fac_u = d.cohort_overhead[("host", h, L)] / L
+        terms = {
+            "base": ((it.emb_base, it.capex_base), (1.0, m.z[k])),
+            "cpu": ((it.emb_cpu, it.capex_cpu), comp["sockets"][k]),
+            "dram": ((it.emb_dram_gb * it.dimm_gb, it.capex_dimm), comp["dimms"][k]),
+            "ssd": ((it.emb_ssd_tb * it.ssd_tb, it.capex_ssd), comp["ssds"][k]),
+        }
+        for part, ((kg, usd), (mult, var)) in terms.items():
+            emb[part].add(fac_c * kg * mult, var)
+            capex.add(fac_u * usd * mult, var)
 
-    parts = ("base", "cpu", "dram", "ssd")
     m.PARTS = pyo.Set(initialize=["gpu", *parts], ordered=True)
 
-    def emb_rule(_m: pyo.ConcreteModel, part: str) -> Any:
+    def emb_rule(_m: pyo.ConcreteModel, part: str) -> object:
         if part == "gpu":
-            return sum(gpu_emb(c, "carbon") * m.buy_gpu[c] for c in m.GC) + sum(
-                owned_gpu(o, "carbon") * m.use_owned_gpu[o, y] for o, y in m.OG
-            )
-        return sum(host_part(k, "carbon", part) for k in m.D)
+            t = Terms()
+            t.extend((gpu_emb(c, "carbon"), m.buy_gpu[c]) for c in m.GC)
+            t.extend((owned_gpu(o, "carbon"), m.use_owned_gpu[o, y]) for o, y in m.OG)
+            return t.expr()
+        return emb[part].expr()
 
     m.embodied_part = pyo.Expression(m.PARTS, rule=emb_rule)
     m.embodied_scale = pyo.Param(initialize=1.0, mutable=True)
     m.embodied = pyo.Expression(expr=m.embodied_scale * sum(m.embodied_part[p] for p in m.PARTS))
     m.carbon = pyo.Expression(expr=m.operational + m.embodied)
-    capex = sum(gpu_emb(c, "cost") * m.buy_gpu[c] for c in m.GC) + sum(
-        host_part(k, "cost", p) for k in m.D for p in parts
-    )
-    m.capex = pyo.Expression(expr=capex)
+    m.capex = pyo.Expression(expr=capex.expr())
     m.cost = pyo.Expression(expr=m.capex + m.price * m.energy)
 
     total_on = sum(d.online_demand.values()) * w
-    on_terms = [(k, d.latency_s[k[:5]]) for k in m.XK if k[4] == "online"]
     if total_on > 0:
-        m.latency = pyo.Expression(
-            expr=sum(w * lat * m.x[k] for k, lat in on_terms) / (total_on * m.demand_scale)
-        )
+        on = lin((w * d.latency_s[k[:5]], m.x[k]) for k in m.XK if k[4] == "online")
+        m.latency = pyo.Expression(expr=on / (total_on * m.demand_scale))
     else:
         m.latency = pyo.Expression(expr=0.0)
-    m.gpu_hours = pyo.Expression(expr=sum(w * m.gpus_on[k] for k in m.D if k[1] != NO_GPU))
+    m.gpu_hours = pyo.Expression(expr=lin((w, m.gpus_on[k]) for k in m.D if k[1] != NO_GPU))
+
+
+def _component_terms(
+    m: pyo.ConcreteModel, d: ModelData, part: str
+) -> dict[tuple[str, str, int, int], tuple[float, object]]:
+    """Per deployment, ``(multiplier, variable)`` with component count = multiplier * var."""
+    var = getattr(m, f"{part}_var")
+    out: dict[tuple[str, str, int, int], tuple[float, object]] = {}
+    for k in m.D:
+        lo, hi = getattr(d.hosts[k[0]], part)
+        out[k] = (1.0, var[k]) if lo < hi else (float(hi), m.z[k])
+    return out

@@ -33,6 +33,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
+from ecoserve_opt.formulation._linear import Terms, lin
 
 
 def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -97,11 +98,11 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
         by_hly.setdefault((h, L, y), []).append(g)
 
     def host_balance(_m: pyo.ConcreteModel, h: str, L: int, y: int) -> object:
-        deployed = sum(m.z[h, g, L, y] for g in by_hly[(h, L, y)])
+        t = Terms().extend((1.0, m.z[h, g, L, y]) for g in by_hly[(h, L, y)])
         if d.hosts[h].owned:
-            return deployed == m.use_owned_host[h, y]
-        supply = sum(m.buy_host[c] for c in in_service.get((h, L, y), []))
-        return deployed == supply
+            return t.expr((-1.0, m.use_owned_host[h, y])) == 0.0
+        t.extend((-1.0, m.buy_host[c]) for c in in_service.get((h, L, y), []))
+        return t.expr() == 0.0
 
     m.host_balance = pyo.Constraint(m.HLY, rule=host_balance)
 
@@ -125,50 +126,89 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
         if g != NO_GPU:
             mounted.setdefault((g, y), []).append((h, g, L, y))
     m.mounted = pyo.Expression(
-        m.G, m.Y, rule=lambda _m, g, y: sum(m.gpus_on[k] for k in mounted.get((g, y), []))
+        m.G, m.Y, rule=lambda _m, g, y: lin((1.0, m.gpus_on[k]) for k in mounted.get((g, y), []))
     )
+    # mounted GPUs as plain (coef, var) terms, shared by the constraints that need them (the
+    # Expression above stays for results; it is not walked inside constraints)
+    m.mounted_terms = {
+        gy: Terms().extend((1.0, m.gpus_on[k]) for k in keys) for gy, keys in mounted.items()
+    }
+    owned_by_gy: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for o, y in m.OG:
+        owned_by_gy.setdefault((str(d.owned_gpus[o]["gpu"]), y), []).append((o, y))
 
     def gpu_supply(_m: pyo.ConcreteModel, g: str, y: int) -> object:
-        supply = sum(m.buy_gpu[c] for c in gpu_in_service.get((g, y), []))
-        supply += sum(
-            m.use_owned_gpu[o, y] for o, yy in m.OG if yy == y and d.owned_gpus[o]["gpu"] == g
-        )
         if not mounted.get((g, y)):
             return pyo.Constraint.Skip
-        return m.mounted[g, y] <= supply
+        supply = [(-1.0, m.buy_gpu[c]) for c in gpu_in_service.get((g, y), [])]
+        supply += [(-1.0, m.use_owned_gpu[oy]) for oy in owned_by_gy.get((g, y), [])]
+        return m.mounted_terms[(g, y)].expr(*supply) <= 0.0
 
     m.gpu_supply = pyo.Constraint(m.G, m.Y, rule=gpu_supply)
 
     hn = d.scenario.host_needs
 
+    def part(name: str, k: tuple[str, str, int, int], coef: float) -> tuple[float, object]:
+        """``coef * component`` as one term: its variable, or ``hi * z`` when fixed."""
+        lo, hi = getattr(d.hosts[k[0]], name)
+        var = getattr(m, f"{name}_var")
+        return (coef, var[k]) if lo < hi else (coef * hi, m.z[k])
+
     def cores(_m: pyo.ConcreteModel, h: str, g: str, L: int, y: int) -> object:
+        k = (h, g, L, y)
         it = d.hosts[h]
-        return it.cores_per_socket * m.sockets[h, g, L, y] >= (
-            hn.cores_per_gpu * m.gpus_on[h, g, L, y] + hn.cores_per_host * m.z[h, g, L, y]
+        return (
+            lin(
+                (
+                    part("sockets", k, it.cores_per_socket),
+                    (-hn.cores_per_gpu, m.gpus_on[k]),
+                    (-hn.cores_per_host, m.z[k]),
+                )
+            )
+            >= 0.0
         )
 
     def dram(_m: pyo.ConcreteModel, h: str, g: str, L: int, y: int) -> object:
+        k = (h, g, L, y)
         it = d.hosts[h]
         mem = d.gpus[g].memory_gb if g != NO_GPU else 0.0
-        return it.dimm_gb * m.dimms[h, g, L, y] + rdram(h, g, L, y) >= (
-            hn.dram_per_gpu_memory * mem * m.gpus_on[h, g, L, y]
-            + hn.dram_gb_per_host * m.z[h, g, L, y]
+        t = Terms().extend(
+            (
+                part("dimms", k, it.dimm_gb),
+                (-hn.dram_per_gpu_memory * mem, m.gpus_on[k]),
+                (-hn.dram_gb_per_host, m.z[k]),
+            )
         )
+        if k in m.reused_dram:
+            t.add(1.0, m.reused_dram[k])
+        return t.expr() >= 0.0
 
     def ssd(_m: pyo.ConcreteModel, h: str, g: str, L: int, y: int) -> object:
+        k = (h, g, L, y)
         it = d.hosts[h]
-        return it.ssd_tb * m.ssds[h, g, L, y] + rssd(h, g, L, y) >= (
-            hn.ssd_tb_per_gpu * m.gpus_on[h, g, L, y] + hn.ssd_tb_per_host * m.z[h, g, L, y]
+        t = Terms().extend(
+            (
+                part("ssds", k, it.ssd_tb),
+                (-hn.ssd_tb_per_gpu, m.gpus_on[k]),
+                (-hn.ssd_tb_per_host, m.z[k]),
+            )
         )
+        if k in m.reused_ssd:
+            t.add(1.0, m.reused_ssd[k])
+        return t.expr() >= 0.0
 
     m.host_cores = pyo.Constraint(m.D, rule=cores)
     m.host_dram = pyo.Constraint(m.D, rule=dram)
     m.host_ssd = pyo.Constraint(m.D, rule=ssd)
 
     def pool(var: pyo.Var, cap: float) -> pyo.Constraint:
+        by_y: dict[int, list[object]] = {}
+        for k in var:
+            by_y.setdefault(k[3], []).append(var[k])
+
         def rule(_m: pyo.ConcreteModel, y: int) -> object:
-            terms = [var[k] for k in var if k[3] == y]
-            return sum(terms) <= cap if terms else pyo.Constraint.Skip
+            terms = by_y.get(y)
+            return lin((1.0, v) for v in terms) <= cap if terms else pyo.Constraint.Skip
 
         return pyo.Constraint(m.Y, rule=rule)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
+from ecoserve_opt.formulation._linear import Terms
 
 
 def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None:
@@ -71,15 +72,24 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         keys = by_rep.get((l_, g, t, p, y, s))
         if not keys:
             return pyo.Constraint.Skip
-        return sum(m.x[k] / d.cap[k[:5]] for k in keys) <= m.n_rep[l_, g, t, p, y]
+        t_ = Terms().extend((1.0 / d.cap[k[:5]], m.x[k]) for k in keys)
+        return t_.expr((-1.0, m.n_rep[l_, g, t, p, y])) <= 0.0
 
     m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
 
+    reps_of_gpu: dict[str, list[tuple[str, str, int, str]]] = {}
+    for r in m.R:
+        reps_of_gpu.setdefault(r[1], []).append(r)
+
     def gpus_used(_m: pyo.ConcreteModel, g: str, y: int) -> object:
-        used = [t * m.n_rep[l_, gg, t, p, y] for (l_, gg, t, p) in m.R if gg == g]
-        if not used:
+        reps = reps_of_gpu.get(g)
+        if not reps:
             return pyo.Constraint.Skip
-        return sum(used) <= m.mounted[g, y]
+        used = Terms().extend((float(r[2]), m.n_rep[(*r, y)]) for r in reps)
+        mounted = m.mounted_terms.get((g, y))
+        if mounted is not None:
+            used.add_terms(mounted, scale=-1.0)
+        return used.expr() <= 0.0
 
     m.gpus_for_replicas = pyo.Constraint(m.G, m.Y, rule=gpus_used)
 
@@ -101,43 +111,46 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
     )
 
     def online(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
-        served = sum(m.x[k] for k in on_keys.get((l_, y, s), []))
+        t_ = Terms().extend((1.0, m.x[k]) for k in on_keys.get((l_, y, s), []))
         if slack:
-            served += m.unmet_online[l_, y, s]
-        if isinstance(served, int | float):
+            t_.add(1.0, m.unmet_online[l_, y, s])
+        if not len(t_):
             # no configuration can serve this demand: keep the model (and this fact) visible
             return (
                 pyo.Constraint.Infeasible
                 if d.online_demand[(l_, y, s)] > 0
                 else (pyo.Constraint.Skip)
             )
-        return served >= d.online_demand[(l_, y, s)] * m.demand_scale
+        return t_.expr() >= d.online_demand[(l_, y, s)] * m.demand_scale
 
     m.online_demand = pyo.Constraint(on_idx, rule=online)
 
-    def off_rate(l_: str, y: int, s: int) -> object:
-        return sum(m.x[k] for k in off_keys.get((l_, y, s), [])) + sum(
-            m.xc[k] for k in cpu_keys.get((l_, y, s), [])
-        )
+    def off_rate(l_: str, y: int, s: int) -> Terms:
+        t_ = Terms().extend((1.0, m.x[k]) for k in off_keys.get((l_, y, s), []))
+        return t_.extend((1.0, m.xc[k]) for k in cpu_keys.get((l_, y, s), []))
 
+    # offline rate terms, shared by the demand and flat-rate rows (the ``offline_rate``
+    # Expression stays for reading results but is not walked inside constraints)
+    rate_terms = {(l_, y, s): off_rate(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots}
     m.offline_rate = pyo.Expression(
-        [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots],
-        rule=lambda _m, l_, y, s: off_rate(l_, y, s),
+        list(rate_terms), rule=lambda _m, l_, y, s: rate_terms[(l_, y, s)].expr()
     )
     share = d.slot_hours / 24.0
 
     def offline(_m: pyo.ConcreteModel, l_: str, y: int) -> object:
         # daily volume as an average rate (tokens/s) keeps coefficients and RHS near 1
-        tokens = sum(share * m.offline_rate[l_, y, s] for s in d.slots)
+        t_ = Terms()
+        for s in d.slots:
+            t_.add_terms(rate_terms[(l_, y, s)], scale=share)
         if slack:
-            tokens += m.unmet_offline[l_, y]
-        if isinstance(tokens, int | float):
+            t_.add(1.0, m.unmet_offline[l_, y])
+        if not len(t_):
             return (
                 pyo.Constraint.Infeasible
                 if d.offline_demand[(l_, y)] > 0
                 else (pyo.Constraint.Skip)
             )
-        return tokens >= d.offline_demand[(l_, y)] / 86400.0 * m.demand_scale
+        return t_.expr() >= d.offline_demand[(l_, y)] / 86400.0 * m.demand_scale
 
     m.offline_demand = pyo.Constraint(sorted(d.offline_demand), rule=offline)
 
@@ -150,7 +163,7 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         def flat(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
             share = d.offline_slot_hours.get((l_, s), 0.0) / d.slot_hours
             rate = d.offline_demand[(l_, y)] / (3600.0 * win_total[l_])
-            return m.offline_rate[l_, y, s] == rate * share * m.demand_scale
+            return rate_terms[(l_, y, s)].expr() == rate * share * m.demand_scale
 
         m.offline_flat = pyo.Constraint(
             [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots], rule=flat
@@ -206,6 +219,12 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
     by_hys: dict[tuple[str, int, int], list] = {}
     for key in m.XC:
         by_hys.setdefault((key[1], key[3], key[4]), []).append(key)
+
+    def part(name: str, k: tuple, coef: float) -> tuple[float, object]:
+        """``coef * component``: its variable, or ``hi * z`` when the count is fixed."""
+        lo, hi = getattr(d.hosts[k[0]], name)
+        return (coef, getattr(m, f"{name}_var")[k]) if lo < hi else (coef * hi, m.z[k])
+
     dep_by_hy: dict[tuple[str, int], list] = {}
     for k in m.D:
         dep_by_hy.setdefault((k[0], k[3]), []).append(k)
@@ -215,32 +234,28 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         if not keys:
             return pyo.Constraint.Skip
         it = d.hosts[h]
-        deps = dep_by_hy.get((h, y), [])
-        spare = sum(
-            (1 - hn.cpu_reserved_fraction) * m.sockets[k]
-            - (hn.cores_per_gpu * m.gpus_on[k] + hn.cores_per_host * m.z[k]) / it.cores_per_socket
-            for k in deps
-        )
-        return sum(m.xc[k] / d.cpu_cap[k[:3]] for k in keys) <= spare
+        t_ = Terms().extend((1.0 / d.cpu_cap[k[:3]], m.xc[k]) for k in keys)
+        for k in dep_by_hy.get((h, y), []):
+            t_.add(*part("sockets", k, -(1 - hn.cpu_reserved_fraction)))
+            t_.add(hn.cores_per_gpu / it.cores_per_socket, m.gpus_on[k])
+            t_.add(hn.cores_per_host / it.cores_per_socket, m.z[k])
+        return t_.expr() <= 0.0
 
     def cpu_mem(_m: pyo.ConcreteModel, h: str, y: int, s: int) -> object:
         keys = by_hys.get((h, y, s))
         if not keys:
             return pyo.Constraint.Skip
         it = d.hosts[h]
-        deps = dep_by_hy.get((h, y), [])
-        spare = 0.0
-        for k in deps:
+        t_ = Terms().extend((d.llm_weights_gb[k[0]] / d.cpu_cap[k[:3]], m.xc[k]) for k in keys)
+        for k in dep_by_hy.get((h, y), []):
             g = k[1]
             mem = d.gpus[g].memory_gb if g != NO_GPU else 0.0
-            spare += (
-                it.dimm_gb * m.dimms[k]
-                + m.reused_dram_of(*k)
-                - hn.dram_per_gpu_memory * mem * m.gpus_on[k]
-                - hn.dram_gb_per_host * m.z[k]
-            )
-        need = sum(d.llm_weights_gb[k[0]] * m.xc[k] / d.cpu_cap[k[:3]] for k in keys)
-        return need <= spare
+            t_.add(*part("dimms", k, -it.dimm_gb))
+            if k in m.reused_dram:
+                t_.add(-1.0, m.reused_dram[k])
+            t_.add(hn.dram_per_gpu_memory * mem, m.gpus_on[k])
+            t_.add(hn.dram_gb_per_host, m.z[k])
+        return t_.expr() <= 0.0
 
     hys = sorted(by_hys)
     m.cpu_capacity = pyo.Constraint(hys, rule=cpu_cap)

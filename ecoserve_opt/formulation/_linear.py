@@ -1,0 +1,76 @@
+"""Fast linear-expression construction for the formulation's hot loops.
+
+``sum(c * v for ...)`` builds a Python object per term and re-normalises the running sum;
+``pyomo.environ.Expression`` components inside constraints are walked again for every
+constraint that uses them (by the persistent solver's variable collection and by
+``generate_standard_repn``). The blocks therefore collect ``(coefficient, variable)`` terms
+in plain lists and build one flat :class:`~pyomo.core.expr.numeric_expr.LinearExpression`
+per constraint, which Pyomo's writers and the HiGHS hand-off read on their fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import MonomialTermExpression as _monomial
+
+
+class Terms:
+    """An accumulator of linear terms ``sum_i c_i v_i + constant``."""
+
+    __slots__ = ("coefs", "constant", "variables")
+
+    def __init__(self) -> None:
+        self.coefs: list[Any] = []
+        self.variables: list[Any] = []
+        self.constant: Any = 0.0
+
+    def add(self, coef: Any, var: Any) -> Terms:
+        """Add ``coef * var`` (skipped when ``coef`` is a plain zero)."""
+        if (coef.__class__ is float or coef.__class__ is int) and coef == 0:
+            return self
+        self.coefs.append(coef)
+        self.variables.append(var)
+        return self
+
+    def extend(self, terms: Iterable[tuple[Any, Any]]) -> Terms:
+        """Add several ``(coef, var)`` pairs."""
+        for c, v in terms:
+            self.add(c, v)
+        return self
+
+    def add_terms(self, other: Terms, scale: float = 1.0) -> Terms:
+        """Add ``scale`` times another accumulator."""
+        if scale == 1.0:
+            self.coefs.extend(other.coefs)
+        else:
+            self.coefs.extend(scale * c for c in other.coefs)
+        self.variables.extend(other.variables)
+        self.constant = self.constant + scale * other.constant
+        return self
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    def expr(self, *extra: tuple[Any, Any]) -> LinearExpression:
+        """The flat linear expression, plus ``extra`` ``(coef, var)`` terms (not stored).
+
+        Unit coefficients become bare variables (no monomial object is created for them).
+        """
+        args: list[Any] = []
+        if not (self.constant.__class__ in (float, int) and self.constant == 0):
+            args.append(self.constant)
+        for c, v in zip(self.coefs, self.variables, strict=True):
+            args.append(v if c.__class__ in (float, int) and c == 1 else _monomial((c, v)))
+        for c, v in extra:
+            args.append(v if c.__class__ in (float, int) and c == 1 else _monomial((c, v)))
+        return LinearExpression(args)
+
+
+def lin(terms: Iterable[tuple[Any, Any]], constant: Any = 0.0) -> LinearExpression:
+    """A flat linear expression from ``(coef, var)`` pairs."""
+    t = Terms().extend(terms)
+    t.constant = constant
+    return t.expr()
