@@ -1,0 +1,1 @@
+"""Benchmarks of ecoserve-opt at fleet scale (not part of the installed package)."""
