@@ -326,6 +326,33 @@ def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
     return float(y[i] + (y[j] - y[i]) * (x0 - x[i]) / (x[j] - x[i]))
 
 
+def _prune_dominated_lifetimes(
+    cohorts: list[tuple[str, int, int]],
+    kind: str,
+    overhead: dict[tuple[str, str, int], float],
+    n_years: int,
+) -> list[tuple[str, int, int]]:
+    """Drop lifetime options that can never be better.
+
+    A cohort bought in year y0 whose lifetime L reaches past the horizon
+    (y0 + L - 1 >= n_years) serves every remaining year whatever L is; such options differ
+    only in the per-year charge overhead(L)/L, which scales both embodied carbon and capex.
+    Among them only the cheapest (ties: the longest) can be chosen by any objective, so the
+    others are removed. Exact, and it shrinks the host deployment sets (indexed by L).
+    """
+    best: dict[tuple[str, int], tuple[float, int]] = {}
+    for item, y0, L in cohorts:
+        if y0 + L - 1 >= n_years:
+            key = (overhead[(kind, item, L)] / L, -L)
+            best[(item, y0)] = min(best.get((item, y0), key), key)
+    out = []
+    for item, y0, L in cohorts:
+        if y0 + L - 1 >= n_years and (overhead[(kind, item, L)] / L, -L) != best[(item, y0)]:
+            continue
+        out.append((item, y0, L))
+    return out
+
+
 def resolve_workloads(s: Scenario) -> Scenario:
     """Fill online demand given as ``workload: <trace>`` from the bundled trace summary.
 
@@ -447,6 +474,10 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         for y in years:
             if first_year("host", hid) <= s.start_year + y - 1:
                 host_cohorts.extend((hid, y, L) for L in lifes)
+    gpu_cohorts = _prune_dominated_lifetimes(gpu_cohorts, "gpu", cohort_overhead, len(years))
+    host_cohorts = _prune_dominated_lifetimes(host_cohorts, "host", cohort_overhead, len(years))
+    for hid in list(host_lifetimes):
+        host_lifetimes[hid] = sorted({L for h, _y0, L in host_cohorts if h == hid})
     owned_host_years: dict[str, list[int]] = {}
     owned_host_count: dict[str, int] = {}
     share = s.inventory.embodied_residual_share

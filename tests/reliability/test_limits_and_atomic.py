@@ -28,34 +28,26 @@ def test_atomic_write_keeps_old_file_on_crash(tmp_path: Path, monkeypatch: Any) 
 
 @pytest.mark.milp
 def test_time_limited_solve_is_not_called_optimal(tmp_path: Path) -> None:
-    """The 3-year paper scenario cannot be proven optimal in 2 s: the result must be
-    'feasible' with a positive gap (or 'no_solution'), never 'optimal'."""
+    """The benchmark's size-S fleet (about 15k variables) needs ~30 s to prove optimality at
+    a zero gap on the 2-core machine: stopped at 5 s the result must be 'feasible' with a
+    positive gap (or 'no_solution'), never 'optimal', and the CLI must say so."""
     from typer.testing import CliRunner
 
     import ecoserve_opt as eo
+    from benchmarks import generate as gen
     from ecoserve_opt.cli import app
 
-    repo = Path(__file__).resolve().parents[2]
-    loaded = eo.load_scenario(repo / "scenarios" / "ecoserve_paper.yaml")
-    res = eo.solve(loaded, time_limit=2.0, mip_rel_gap=0.0)
+    path = gen.write_scenario(gen.SIZES["S"], tmp_path / "s")
+    res = eo.solve(eo.load_scenario(path), time_limit=5.0, mip_rel_gap=0.0)
     assert res.status in (Status.FEASIBLE, Status.NO_SOLUTION)
+    assert not res.optimal
     if res.status == Status.FEASIBLE:
         assert res.metrics["gap"] > 0
         assert res.metrics["bound"] <= res.metrics["objective"]
-        assert not res.optimal
-        r = CliRunner().invoke(
-            app,
-            [
-                "solve",
-                str(repo / "scenarios" / "ecoserve_paper.yaml"),
-                "--time-limit",
-                "2",
-                "--gap",
-                "0",
-            ],
-        )
-        assert r.exit_code == 0
-        assert "NOT OPTIMAL: stopped by a limit with gap" in r.output
+        r = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "5", "--gap", "0"])
+        assert r.exit_code in (0, 4), r.output
+        if r.exit_code == 0:
+            assert "NOT OPTIMAL: stopped by a limit with gap" in r.output
 
 
 def test_atomic_write_respects_umask(tmp_path: Path) -> None:
