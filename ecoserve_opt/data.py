@@ -293,24 +293,40 @@ def _operating_points(
                 mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
                 if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
                     continue
-                grp = grp.sort_values("prompt_tokens")
-                x = grp["prompt_tokens"].to_numpy(float)
-                ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
-                tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
-                pw = float(np.clip(_interp(n_in, x, grp["power_w"].to_numpy(float)), 0, None))
-                if ttft <= 0 or tpot <= 0:
+                point = _profile_point(grp, n_in, n_out, b_i)
+                if point is None:
                     continue
+                ttft, tpot, power_kw, cap = point
                 if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
                     continue
-                cap = b_i * n_out / (ttft + n_out * tpot)
                 out[(llm, str(gpu), tp_i, b_i, cls)] = {
                     "cap": cap,
-                    "power_kw": max(pw / 1e3, g.idle_kw),
+                    "power_kw": max(power_kw, g.idle_kw),
                     "latency": ttft / n_out + tpot,
                     "ttft": ttft,
                     "tpot": tpot,
                 }
     return sorted(out), out
+
+
+def _profile_point(
+    grp: pd.DataFrame, n_in: int, n_out: int, batch: int
+) -> tuple[float, float, float, float] | None:
+    """TTFT (s), TPOT (s), power (kW) and output tokens/s of one replica (or CPU socket) at
+    prompt length ``n_in``, interpolated along the profile rows' prompt lengths;
+    ``None`` when the interpolated latencies are not positive.
+
+    Capacity = batch x O / (TTFT + O x TPOT): a batch of requests is prefilled, then decodes
+    its O tokens.
+    """
+    grp = grp.sort_values("prompt_tokens")
+    x = grp["prompt_tokens"].to_numpy(float)
+    ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
+    tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
+    power_kw = _interp(n_in, x, grp["power_w"].to_numpy(float)) / 1e3
+    if ttft <= 0 or tpot <= 0:
+        return None
+    return ttft, tpot, power_kw, batch * n_out / (ttft + n_out * tpot)
 
 
 def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
@@ -560,17 +576,13 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
                 rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
                 for bkey, grp in rows.groupby("batch"):
                     batch = int(bkey)  # type: ignore[arg-type]
-                    grp = grp.sort_values("prompt_tokens")
-                    x = grp["prompt_tokens"].to_numpy(float)
-                    ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
-                    tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
-                    pw = _interp(n_in, x, grp["power_w"].to_numpy(float)) / 1e3
-                    if ttft <= 0 or tpot <= 0:
+                    point = _profile_point(grp, n_in, n_out, batch)
+                    if point is None:
                         continue
                     key = (llm, hid, batch)
                     cpu_points.append(key)
-                    cpu_cap[key] = batch * n_out / (ttft + n_out * tpot)
-                    cpu_dyn[key] = max(pw - h.cpu_idle_kw, 0.0)
+                    cpu_cap[key] = point[3]
+                    cpu_dyn[key] = max(point[2] - h.cpu_idle_kw, 0.0)
     weights = {llm: float(cat.row("llms", llm)["weights_gb"]) for llm in s.llms}
 
     data = ModelData(
