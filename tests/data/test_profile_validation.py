@@ -1,0 +1,125 @@
+"""Calibration / validation points of the serving profiles and the guard on their error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ecoserve_opt.catalog import profile_validation as pv
+from ecoserve_opt.perf import roofline as rf
+from ecoserve_opt.perf.precision import PRECISIONS, PrecisionError, apply_precision
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+DOC = REPO / "docs" / "profiles.md"
+SHARED = REPO.parent / "shared" / "data"
+KEY = ["llm", "gpu", "precision", "tp", "batch", "input_tokens", "output_tokens", "metric"]
+
+
+@pytest.fixture(scope="module")
+def points() -> pd.DataFrame:
+    return pv.load_points(MODELS)
+
+
+@pytest.fixture(scope="module")
+def evaluated(points: pd.DataFrame) -> pd.DataFrame:
+    return pv.evaluate(points, catalog=MODELS)
+
+
+def test_every_point_is_cited_and_well_formed(points: pd.DataFrame) -> None:
+    assert list(points.columns) == pv.POINT_COLUMNS
+    for col in ("source_id", "source_url", "source_title", "engine", "llm", "gpu", "note"):
+        assert (points[col].str.len() > 0).all(), col
+    assert points["source_url"].str.startswith("https://").all()
+    assert set(points["set"]) == {"calibration", "validation"}
+    assert set(points["metric"]) <= set(pv.METRICS)
+    assert set(points["precision"]) <= set(PRECISIONS)
+    assert (points["value"] > 0).all()
+    assert (points["tp"].isin([1, 2, 4, 8])).all()
+    llms, gpus = pv.specs(MODELS)
+    assert set(points["llm"]) <= set(llms)
+    assert set(points["gpu"]) <= set(gpus)
+    # several sources, the Splitwise rows being one of them
+    assert points["source_id"].nunique() >= 3
+    assert "splitwise" in set(points["source_id"])
+
+
+def test_no_point_is_in_both_sets(points: pd.DataFrame) -> None:
+    cal = points[points["set"] == "calibration"]
+    val = points[points["set"] == "validation"]
+    both = cal.merge(val, on=[*KEY, "engine_version"])
+    assert both.empty
+    # validation engine versions never appear in the calibration set
+    assert not set(val["engine_version"]) & set(cal["engine_version"])
+
+
+def test_splitwise_points_are_the_catalog_keys(points: pd.DataFrame) -> None:
+    sw = points[points["source_id"] == "splitwise"]
+    prof = pd.read_csv(MODELS / "profiles.csv")
+    meas = prof[prof["method"] == "measured"]
+    assert len(sw[sw["metric"] == "ttft_ms"]) == len(meas) == 100
+    got = sw[sw["metric"] == "tpot_ms"].rename(columns={"input_tokens": "prompt_tokens"})
+    both = got.merge(meas, on=["llm", "gpu", "tp", "batch", "prompt_tokens"], validate="1:1")
+    assert len(both) == 100
+    assert both["value"].to_numpy() == pytest.approx(both["tpot_ms"].to_numpy(), rel=1e-6)
+
+
+def test_splitwise_csv_is_rebuilt_from_the_source() -> None:
+    if not SHARED.is_dir():
+        pytest.skip("shared field data (../shared/data) not available")
+    built = pv.splitwise_points(SHARED, MODELS)
+    stored = pd.read_csv(MODELS / "profile_measurements" / "splitwise.csv", keep_default_na=False)
+    assert len(built) == len(stored)
+    assert built["value"].to_numpy() == pytest.approx(stored["value"].to_numpy(), rel=1e-9)
+
+
+def test_validation_error_not_worse_than_documented(evaluated: pd.DataFrame) -> None:
+    """A change that worsens any documented median error (or drops points) fails."""
+    doc = pv.documented_summary(DOC).set_index(["set", "metric", "tp_class"])
+    now = pv.summary(evaluated, ["set", "metric", "tp_class"]).set_index(
+        ["set", "metric", "tp_class"]
+    )
+    assert set(now.index) == set(doc.index), "regenerate the table in docs/profiles.md"
+    assert {s for s, _, _ in doc.index} == {"calibration", "validation"}
+    for key, d in doc.iterrows():
+        assert now.loc[key, "n"] == d["n"], key
+        # the docs round to 0.1 %: allow half a rounding step, nothing more
+        assert now.loc[key, "median_ape"] <= d["median_ape"] + 0.0005, key
+
+
+def test_documented_table_is_current(evaluated: pd.DataFrame) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    i = text.index(pv.DOC_BEGIN) + len(pv.DOC_BEGIN)
+    j = text.index(pv.DOC_END)
+    assert text[i:j].strip() == pv.report_markdown(evaluated).strip()
+
+
+def test_throughput_metric_is_per_gpu(points: pd.DataFrame) -> None:
+    llms, gpus = pv.specs(MODELS)
+    row = points[points["metric"] == "throughput_tok_s_per_gpu"].iloc[0]
+    value, _ = pv.predict(row, llms, gpus)
+    llm, gpu = apply_precision(llms[row.llm], gpus[row.gpu], row.precision)
+    est = rf.estimate_gpu(llm, gpu, row.tp, row.batch, row.input_tokens, row.output_tokens)
+    assert value == pytest.approx(
+        row.batch
+        * row.output_tokens
+        / ((est.ttft_ms + row.output_tokens * est.tpot_ms) / 1e3)
+        / row.tp
+    )
+
+
+def test_fp8_halves_bytes_and_uses_the_fp8_peak() -> None:
+    llms, gpus = pv.specs(MODELS)
+    base_l, base_g = llms["llama3-70b"], gpus["h100-80gb"]
+    l8, g8 = apply_precision(base_l, base_g, "fp8")
+    assert l8.weights_gb == pytest.approx(base_l.weights_gb / 2)
+    assert l8.kv_bytes_per_token == pytest.approx(base_l.kv_bytes_per_token / 2)
+    assert g8.fp16_tflops == 1979.0
+    assert base_g.fp16_tflops == 989.4
+    assert apply_precision(base_l, base_g, "bf16") == (base_l, base_g)
+    with pytest.raises(PrecisionError, match="GPU 'a100-80gb' has no fp8 tensor cores"):
+        apply_precision(base_l, gpus["a100-80gb"], "fp8")
+    with pytest.raises(PrecisionError, match="unknown precision 'fp4'"):
+        apply_precision(base_l, base_g, "fp4")
