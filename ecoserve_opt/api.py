@@ -61,6 +61,7 @@ class Built:
     options: SolveOptions
     objective: str
     timings: dict[str, float] = field(default_factory=dict)
+    updates: dict[str, float] = field(default_factory=dict)
     _solver: Solver | None = None
 
     @property
@@ -69,6 +70,82 @@ class Built:
         if self._solver is None:
             self._solver = Solver(self.options)
         return self._solver
+
+    def set(
+        self,
+        *,
+        grid_intensity: float | str | None = None,
+        pue: float | None = None,
+        electricity_price: float | str | None = None,
+        demand_scale: float | None = None,
+        embodied_scale: float | None = None,
+    ) -> Built:
+        """Change parameters of the built model in place (no rebuild); returns ``self``.
+
+        The next :meth:`solve` re-solves the same model, warm-started, as sweeps do. Only the
+        given arguments change; the others keep their current value.
+
+        * ``grid_intensity``: the first year's mean grid intensity, a number in gCO2e/kWh
+          (as in sweeps: ``420``) or a quantity (``"0.42 kgCO2e/kWh"``). The hourly shape
+          and the yearly trend of the scenario are kept (the whole profile is scaled).
+        * ``pue`` (>= 1), ``electricity_price`` (USD/kWh or ``"80 USD/MWh"``),
+          ``demand_scale`` (multiplies every token rate) and ``embodied_scale`` (multiplies
+          embodied carbon), all >= 0.
+
+        The values set are recorded in ``Results.meta["updates"]`` (the scenario hash
+        still names the scenario as loaded).
+
+        >>> built = build("scenarios/default.yaml")   # doctest: +SKIP
+        >>> res = built.set(grid_intensity=50, pue=1.1).solve()   # doctest: +SKIP
+        """
+        from ecoserve_opt.exceptions import EcoserveError
+        from ecoserve_opt.schema.units import to_canonical
+
+        m = self.model
+        if grid_intensity is not None:
+            g = (
+                float(grid_intensity)
+                if not isinstance(grid_intensity, str)
+                else _grams_per_kwh(grid_intensity, to_canonical)
+            )
+            if g < 0:
+                raise EcoserveError(f"grid_intensity: must be >= 0 gCO2e/kWh, got {g:g}")
+            self._set_grid_intensity(g)
+            self.updates["grid_intensity"] = g
+        if pue is not None:
+            if float(pue) < 1.0:
+                raise EcoserveError(f"pue: must be >= 1, got {pue}")
+            m.pue.set_value(float(pue))
+            self.updates["pue"] = float(pue)
+        if electricity_price is not None:
+            price = to_canonical(electricity_price, "energy_price")
+            if price < 0:
+                raise EcoserveError(f"electricity_price: must be >= 0 USD/kWh, got {price:g}")
+            m.price.set_value(price)
+            self.updates["electricity_price"] = price
+        for name, value in (("demand_scale", demand_scale), ("embodied_scale", embodied_scale)):
+            if value is None:
+                continue
+            if float(value) < 0:
+                raise EcoserveError(f"{name}: must be >= 0, got {value}")
+            getattr(m, name).set_value(float(value))
+            self.updates[name] = float(value)
+        return self
+
+    def _set_grid_intensity(self, g_per_kwh: float) -> None:
+        """Scale the intensity profile so its first-year mean is ``g_per_kwh``; a scenario
+        whose own intensity is 0 has no shape to scale, so its slots are set flat."""
+        d, m = self.data, self.model
+        y1 = d.years[0]
+        base = sum(d.ci[(y1, s)] for s in d.slots) / len(d.slots)
+        target = g_per_kwh / 1000.0
+        if base > 0:
+            m.ci_scale.set_value(target / base)
+            return
+        trend = self.loaded.scenario.grid.trend_per_year
+        m.ci_scale.set_value(1.0)
+        for y, s in d.ci:
+            m.ci[y, s].set_value(target * (1.0 + trend) ** (y - y1))
 
     def set_objective(self, objective: str) -> None:
         """Switch the active objective (carbon, energy, cost, performance)."""
@@ -120,7 +197,10 @@ class Built:
             "timings": dict(self.timings),
             "n_variables": self.model.nvariables(),
             "n_constraints": self.model.nconstraints(),
+            "resolved_scenario": self.loaded.scenario.model_dump(mode="json"),
         }
+        if self.updates:
+            meta["updates"] = dict(self.updates)
         return extract(self.model, self.data, outcome, meta)
 
 
@@ -168,6 +248,14 @@ def solve(
 
 
 __all__ = ["Built", "Results", "Status", "build", "load_scenario", "scenario_hash", "solve"]
+
+
+def _grams_per_kwh(value: str, to_canonical: Callable[[Any, str], float]) -> float:
+    """gCO2e/kWh from a number-as-string or a carbon-intensity quantity string."""
+    try:
+        return float(value)
+    except ValueError:
+        return 1000.0 * to_canonical(value, "carbon_intensity")
 
 
 def _pyomo_version() -> str:

@@ -34,7 +34,8 @@ import typer
 
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_text
-from ecoserve_opt.results import Results
+from ecoserve_opt.numbers import fmt_gap
+from ecoserve_opt.results import RESOLVED_KEY, Results
 from ecoserve_opt.solve import Status
 
 if TYPE_CHECKING:
@@ -164,6 +165,13 @@ table { border-collapse: collapse; width: 100%; font-size: 14px;
   font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left;
   white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
+td.txt { white-space: normal; overflow-wrap: anywhere; min-width: 8ch; }
+details.yaml { margin-top: 10px; background: var(--card); border: 1px solid var(--line);
+  border-radius: 8px; padding: 8px 12px; }
+details.yaml summary { cursor: pointer; color: var(--muted); }
+details.yaml pre { margin: 8px 0 0; white-space: pre-wrap; overflow-wrap: anywhere;
+  font-size: 12.5px; }
 th { background: #eef2f5; font-weight: 600; }
 td.num, th.num { text-align: right; }
 tr.total td { font-weight: 650; border-top: 2px solid var(--line); }
@@ -241,7 +249,7 @@ def html_table(
                 text, num = _e(formats[c].format(v)), True
             else:
                 text, num = _cell(v)
-            cells.append(f"<td{' class=num' if num else ''}>{text}</td>")
+            cells.append(f"<td class={'num' if num else 'txt'}>{text}</td>")
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return (
         f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead>'
@@ -335,7 +343,7 @@ def _status_html(res: Results) -> tuple[str, str]:
     banner = ""
     if st == Status.FEASIBLE:
         gap, bound = m.get("gap", math.nan), m.get("bound", math.nan)
-        gap_txt = "unknown" if _is_missing(gap) else f"{float(gap):.2%}"
+        gap_txt = fmt_gap(gap)
         bound_txt = "" if _is_missing(bound) else f", best bound {float(bound):,.6g}"
         banner = (
             '<div class="banner warn" role="alert" id="not-optimal">NOT OPTIMAL: the solver '
@@ -394,7 +402,22 @@ def _scenario_html(res: Results) -> str:
         ("embodied-carbon source", _e(meta.get("embodied_source", "?"))),
         ("grid intensity source", _e(meta.get("grid_source", "?"))),
     ]
-    return _kv_table(rows)
+    return _kv_table(rows) + _resolved_yaml(meta.get(RESOLVED_KEY))
+
+
+def _resolved_yaml(resolved: Any) -> str:
+    """The resolved scenario as escaped YAML in a collapsible block ('' when unknown)."""
+    if not resolved:
+        return ""
+    import yaml
+
+    text = yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
+    n = text.count("\n")
+    return (
+        f'<details class="yaml" id="scenario-yaml"><summary>Resolved scenario (YAML, {n} '
+        "lines: includes merged, overrides applied, defaults filled in, canonical units)"
+        f"</summary><pre><code>{_e(text)}</code></pre></details>"
+    )
 
 
 def _solver_html(res: Results) -> str:
@@ -413,8 +436,8 @@ def _solver_html(res: Results) -> str:
         ("solver", _e(meta.get("solver", "?"))),
         ("objective value", num("objective")),
         ("best bound", num("bound")),
-        ("gap (achieved)", num("gap", "{:.4%}")),
-        ("gap (requested)", _e(meta.get("mip_rel_gap", "?"))),
+        ("gap (achieved)", _e(fmt_gap(m.get("gap")))),
+        ("gap (requested)", _e(fmt_gap(meta.get("mip_rel_gap")))),
         ("time limit", _e(f"{limit} s") if limit is not None else "none"),
         ("threads", _e(meta.get("threads", "?"))),
         ("wall time", num("wall_time_s", "{:.3g} s")),
@@ -574,8 +597,9 @@ def _sweep_plots(res: Any) -> list[tuple[str, str, str, bool]]:
             (
                 "sensitivity",
                 plot_sensitivity,
-                "Optimal fleet (top) and carbon by component (bottom) along the swept "
-                "parameter; dotted lines mark where the design changes.",
+                "Optimal GPU and host mix, carbon by component (operational solid, embodied "
+                "hatched) and the embodied share of the total along the swept parameter; "
+                "dotted lines mark where the design changes.",
             )
         )
     specs.append(("breakdown", plot_breakdown, "Carbon by component for every design point."))
@@ -590,17 +614,65 @@ def _sweep_plots(res: Any) -> list[tuple[str, str, str, bool]]:
     return out
 
 
+def store_kind(res: Any) -> str:
+    """``Pareto front``, ``Sweep`` or ``Sweep and Pareto front``: what a store holds."""
+    commands = {r.get("command") for r in res.manifest.get("runs", [])}
+    pareto = "pareto" in commands or (
+        "kind" in res.table.columns and res.table["kind"].isin(["front", "anchor"]).any()
+    )
+    sweep = bool(res.params) and not res.sweep().empty
+    if pareto and sweep:
+        return "Sweep and Pareto front"
+    return "Pareto front" if pareto else "Sweep"
+
+
+#: Order of the point kinds in the table of a Pareto store.
+KIND_ORDER = {"front": 0, "anchor": 1, "baseline": 2}
+
+
+def sorted_points(res: Any) -> pd.DataFrame:
+    """The points table in reading order: sweep points by their parameters; Pareto stores
+    by kind (front, anchors, baselines, others), then by the front's x metric."""
+    if res.params:
+        df = res.sweep()
+        return df.sort_values(list(res.params), kind="mergesort").reset_index(drop=True)
+    df = res.table.copy()
+    keys, asc = [], []
+    if "kind" in df.columns:
+        df["_kind"] = df["kind"].map(KIND_ORDER).fillna(len(KIND_ORDER))
+        keys.append("_kind")
+        asc.append(True)
+    runs: list[dict[str, Any]] = res.manifest.get("runs", [])
+    run = next((r for r in runs if r.get("command") == "pareto"), {})
+    from ecoserve_opt.store import metric_column
+
+    try:
+        xcol = metric_column(str(run.get("x", "cost")))
+    except EcoserveError:
+        xcol = "cost_usd"
+    if xcol in df.columns:
+        keys.append(xcol)
+        asc.append(True)
+    if "objective" in df.columns:
+        keys.append("objective")
+        asc.append(True)
+    if keys:
+        df = df.sort_values(keys, ascending=asc, kind="mergesort", na_position="last")
+    return df.drop(columns=["_kind"], errors="ignore").reset_index(drop=True)
+
+
 def render_sweep(res: Any, source: str = "") -> str:
     """The report page for a :class:`~ecoserve_opt.store.SweepResults` (sweep or Pareto)."""
     man = res.manifest
     name = str(man.get("scenario", "?"))
-    title = f"ecoserve report: {name} (sweep)"
+    kind = store_kind(res)
+    title = f"ecoserve report: {name} ({kind.lower()})"
     table = res.table
     n, solved = len(table), len(res.solved())
     feasible = int((table["status"] == "feasible").sum()) if n else 0
     body = [
         "<header>",
-        f"<h1>Sweep: {_e(name)}</h1>",
+        f"<h1>{_e(kind)}: {_e(name)}</h1>",
         f'<p class="sub">{n} points, {solved} solved &middot; scenario hash '
         f"<code>{_e(man.get('scenario_hash', '?'))}</code>"
         + (f" &middot; results <code>{_e(source)}</code>" if source else "")
@@ -628,7 +700,7 @@ def render_sweep(res: Any, source: str = "") -> str:
             )
         body.append("</div>")
     cols = [*res.params, *SWEEP_COLUMNS]
-    shown = res.sweep() if res.params else table
+    shown = sorted_points(res)
     body += [
         '<h2 id="tables">Points</h2>',
         '<h3 id="table-points">Every point</h3>',

@@ -29,6 +29,16 @@ def _v(x: Any) -> float:
     return 0.0 if val is None else float(val)
 
 
+#: Meta key and file of the resolved scenario (the validated scenario as solved).
+RESOLVED_KEY = "resolved_scenario"
+RESOLVED_FILE = "scenario.resolved.yaml"
+RESOLVED_HEADER = (
+    "# The scenario as solved: includes merged, overrides applied, defaults filled in.\n"
+    "# Quantities are in canonical units (kW, kWh, h, kgCO2e, USD, tokens/s). For the record:\n"
+    "# edit and solve the original scenario file, not this one.\n"
+)
+
+
 @dataclass(frozen=True)
 class Results:
     """A solved (or failed) scenario: status, metrics and tidy tables."""
@@ -74,7 +84,8 @@ class Results:
         return "\n".join(lines)
 
     def to_dir(self, path: str | Path, fmt: str = "csv") -> Path:
-        """Write every table (CSV or Parquet), ``metrics.csv`` and ``meta.json`` atomically."""
+        """Write every table (CSV or Parquet), ``metrics.csv``, ``meta.json`` and the resolved
+        scenario (``scenario.resolved.yaml``: includes and overrides applied) atomically."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         for name, df in self.tables.items():
@@ -87,8 +98,15 @@ class Results:
             else:
                 atomic_write_text(out / f"{name}.csv", df.to_csv(index=False))
         atomic_write_text(out / "metrics.csv", self.metrics.to_frame("value").to_csv())
+        meta = dict(self.meta)
+        resolved = meta.pop(RESOLVED_KEY, None)
+        if resolved is not None:  # the scenario as solved (includes, overrides applied)
+            import yaml
+
+            text = yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
+            atomic_write_text(out / RESOLVED_FILE, RESOLVED_HEADER + text)
         meta = {
-            **self.meta,
+            **meta,
             "name": self.name,
             "objective": self.objective,
             "status": self.status.value,
@@ -109,6 +127,10 @@ class Results:
             f = p / f"{name}.{fmt}"
             tables[name] = pd.read_parquet(f) if fmt == "parquet" else pd.read_csv(f)
         metrics = pd.read_csv(p / "metrics.csv", index_col=0)["value"]
+        if (p / RESOLVED_FILE).is_file():
+            import yaml
+
+            meta[RESOLVED_KEY] = yaml.safe_load((p / RESOLVED_FILE).read_text())
         return cls(
             name=meta["name"],
             objective=meta["objective"],

@@ -14,22 +14,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
-#: Okabe-Ito based, the same component colours as :mod:`ecoserve_opt.plot.fleet`.
-COLOURS = {
-    "GPU": "#0072B2",
-    "CPU": "#009E73",
-    "DRAM": "#E69F00",
-    "SSD": "#CC79A7",
-    "other": "#999999",
-    "operational": "#D55E00",
-    "embodied": "#0072B2",
-    "front": "#222222",
-}
-#: Colours for fleet-mix series (GPU types, host platforms), cycled.
-SERIES = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
-EMBODIED_HATCH = "///"
-
 
 def as_results(results: SweepResults | pd.DataFrame) -> SweepResults:
     """Accept a SweepResults or its tidy DataFrame."""

@@ -15,15 +15,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ecoserve_opt.numbers import fmt_carbon
+from ecoserve_opt.plot._layout import freeze_layout, place_labels
 from ecoserve_opt.plot._sweep import (
-    COLOURS,
-    COMPONENTS,
-    EMBODIED_HATCH,
     as_results,
     empty,
     mass_scale,
     new_axes,
     param_label,
+)
+from ecoserve_opt.plot.palette import (
+    COMPONENT_COLOURS,
+    COMPONENTS,
+    EMBODIED_ALPHA,
+    EMBODIED_HATCH,
+    NEUTRAL,
+    OPERATIONAL_ALPHA,
 )
 from ecoserve_opt.store import SweepResults
 
@@ -68,25 +75,51 @@ def _fmt(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float | int | np.floating) else str(v)
 
 
+#: A bar taller than this many times the median bar is an outlier (drawn cut, value written).
+OUTLIER = 4.0
+
+
+def outlier_cap(total: np.ndarray) -> float | None:
+    """The y-limit that keeps the ordinary bars readable, or None when no bar is an outlier.
+
+    An outlier is a bar over :data:`OUTLIER` times the median of all bars (with at least three
+    bars); the cap is 1.25 x the tallest ordinary bar.
+    """
+    t = total[np.isfinite(total)]
+    if len(t) < 3:
+        return None
+    med = float(np.median(t))
+    if med <= 0 or float(t.max()) <= OUTLIER * med:
+        return None
+    return 1.25 * float(t[t <= OUTLIER * med].max())
+
+
 def plot_breakdown(
     results: SweepResults | pd.DataFrame,
     ax: Axes | None = None,
     **kw: Any,
 ) -> Figure:
     """Stacked bars of carbon per design point: operational (solid) + embodied (hatched),
-    each split by component (GPU, CPU, DRAM, SSD, other). Keyword ``title`` replaces the
-    default title."""
+    each split by component (GPU, CPU, DRAM, SSD, other), in the palette's component
+    colours. A bar far taller than the others (see :func:`outlier_cap`) is cut at the top
+    of the axes, marked with a break and labelled with its total, so the other bars stay
+    readable. Keyword ``title`` replaces the default title."""
     df, labels, xlabel = breakdown_points(results)
     n = len(df)
-    fig, ax = new_axes(ax, (max(6.0, 1.2 + 0.42 * n), 4.2))
+    fig, ax = new_axes(ax, (max(7.2, 2.6 + 0.42 * n), 4.2))
     if not n:
         return empty(fig, ax, "no solved points to plot")
     total = df["carbon_kg"].to_numpy(dtype=float)
-    scale, unit = mass_scale(float(np.nanmax(total)))
+    cap = outlier_cap(total)
+    visible = total if cap is None else np.minimum(total, cap)
+    scale, unit = mass_scale(float(np.nanmax(visible)))
     x = np.arange(n)
     bottom = np.zeros(n)
     width = 0.7 if n < 40 else 0.9
-    for part, hatch, alpha in (("operational_kg", None, 0.9), ("embodied_kg", EMBODIED_HATCH, 0.5)):
+    for part, hatch, alpha in (
+        ("operational_kg", None, OPERATIONAL_ALPHA),
+        ("embodied_kg", EMBODIED_HATCH, EMBODIED_ALPHA),
+    ):
         for comp in COMPONENTS:
             col = f"{part}:{comp}"
             if col not in df.columns:
@@ -99,7 +132,7 @@ def plot_breakdown(
                 v,
                 bottom=bottom,
                 width=width,
-                color=COLOURS[comp],
+                color=COMPONENT_COLOURS[comp],
                 alpha=alpha,
                 hatch=hatch,
                 edgecolor="white",
@@ -110,14 +143,42 @@ def plot_breakdown(
     step = max(1, n // 25)
     tilt = n > 8 or max((len(lb) for lb in labels), default=0) * n > 60
     ax.set_xticks(
-        x[::step], labels[::step], rotation=30 if tilt else 0, ha="right" if tilt else "center"
+        x[::step],
+        labels[::step],
+        rotation=30 if tilt else 0,
+        ha="right" if tilt else "center",
+        rotation_mode="anchor" if tilt else "default",
     )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"carbon over the horizon ({unit})")
-    ax.set_ylim(0, max(float(np.nanmax(total)) / scale, 1e-9) * 1.35)
+    top = max(float(np.nanmax(visible)) / scale, 1e-9) * (1.12 if cap is None else 1.0)
+    ax.set_ylim(0, top)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=7.5, ncols=3, loc="upper left")
+    ax.legend(frameon=False, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(kw.get("title", "Carbon breakdown per design point"), loc="left")
+    if cap is not None:
+        cut = np.flatnonzero(total > cap)
+        y = 0.93 * top
+        for i in cut:  # a white double slash across each cut bar
+            for dy in (-0.02, 0.02):
+                ax.plot(
+                    [x[i] - width * 0.6, x[i] + width * 0.6],
+                    [y * (1 + dy - 0.015), y * (1 + dy + 0.015)],
+                    color="white",
+                    linewidth=2.5,
+                    zorder=5,
+                )
+        renderer = freeze_layout(fig)
+        items = [(float(x[i]), 0.8 * top, f"{fmt_carbon(float(total[i]))}\n(cut)") for i in cut]
+        place_labels(
+            ax,
+            items,
+            renderer,
+            centred=True,
+            fontsize=7.5,
+            color=NEUTRAL,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0},
+        )
     return fig

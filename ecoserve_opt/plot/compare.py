@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ecoserve_opt.plot.fleet import COLOURS, _axes, _mass_scale
+from ecoserve_opt.plot.palette import ECOSERVE as ECOSERVE_COLOUR
+from ecoserve_opt.plot.palette import SAVING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -187,7 +189,7 @@ def plot_pillar_contributions(
     saving = s["saving_kg"].to_numpy(dtype=float)
     scale, unit = _mass_scale(saving)
     is_all = s["pillar"].str.startswith("all").to_numpy()
-    colours = ["#111111" if a else COLOURS["CPU"] for a in is_all]
+    colours = [ECOSERVE_COLOUR if a else SAVING for a in is_all]
     ax.barh(y, saving / scale, color=colours, height=0.62)
     for yi, v, share in zip(y, saving, s["saving_share"], strict=True):
         ax.annotate(

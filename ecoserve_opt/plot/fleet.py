@@ -15,28 +15,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ecoserve_opt.plot import palette
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from ecoserve_opt.results import Results
 
-COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
+COMPONENTS = palette.COMPONENTS
 HEADROOM = 1.4  # y-limit over the data maximum: leaves a band at the top for the legend
 
-#: Colours shared by the three plots (colour-blind safe, Okabe-Ito based).
+#: Colours shared by the plots, from :mod:`ecoserve_opt.plot.palette` (one meaning each).
 COLOURS = {
-    "operational": "#D55E00",
-    "embodied": "#0072B2",
-    "gpu": "#0072B2",
-    "host": "#009E73",
-    "GPU": "#0072B2",
-    "CPU": "#009E73",
-    "DRAM": "#E69F00",
-    "SSD": "#CC79A7",
-    "other": "#999999",
-    "grid": "#222222",
-    "offline": "#D55E00",
+    "operational": palette.OPERATIONAL,
+    "embodied": palette.EMBODIED,
+    **palette.COMPONENT_COLOURS,
+    "grid": palette.GRID,
+    "offline": palette.OFFLINE,
 }
 
 
@@ -127,7 +123,8 @@ def fleet_mix(results: Results, ax: Axes | None = None, **kw: Any) -> Figure:
         for item, kind in zip(counts["item"].astype(str), counts["kind"].astype(str), strict=True)
     ]
     y = np.arange(n)[::-1]
-    colours = [COLOURS.get(k, "#777777") for k in counts["kind"]]
+    by_type = palette.type_colours(counts["item"].astype(str))
+    colours = [by_type[str(i)] for i in counts["item"]]
     new = counts["new"].to_numpy(dtype=float)
     owned = counts["owned"].to_numpy(dtype=float)
     ax.barh(y, new, color=colours, edgecolor="white", height=0.6)
@@ -269,7 +266,7 @@ def power_profile(
             bottom=bottom,
             align="edge",
             color=COLOURS[comp],
-            alpha=0.85,
+            alpha=palette.OPERATIONAL_ALPHA,
             label=f"{comp} power",
             edgecolor="white",
             linewidth=0.4,

@@ -11,20 +11,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ecoserve_opt.numbers import fmt_quantity
+from ecoserve_opt.plot._layout import freeze_layout, place_labels
 from ecoserve_opt.plot._sweep import as_results, empty, new_axes
+from ecoserve_opt.plot.palette import (
+    EVALUATED,
+    FRONT,
+    NEUTRAL,
+    OBJECTIVE_COLOURS,
+    OBJECTIVE_LABELS,
+    OBJECTIVE_MARKERS,
+)
 from ecoserve_opt.store import SweepResults, metric_column, metric_label, metric_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-#: Marker and label of each baseline design.
+#: Marker, colour and label of each baseline design (from the palette).
 BASELINE_STYLE = {
-    "performance": ("^", "#CC79A7", "performance-optimised"),
-    "energy": ("s", "#E69F00", "energy-optimised"),
-    "cost": ("D", "#009E73", "cost-optimised"),
-    "carbon": ("*", "#D55E00", "carbon-optimised"),
+    k: (OBJECTIVE_MARKERS[k], OBJECTIVE_COLOURS[k], OBJECTIVE_LABELS[k]) for k in OBJECTIVE_COLOURS
 }
+#: A baseline further than this many front spans beyond the front is drawn off-scale.
+FAR = 1.0
 
 
 def _axes_metrics(res: SweepResults, x: str | None, y: str | None) -> tuple[str, str]:
@@ -48,14 +57,18 @@ def plot_pareto(
 
     Non-dominated points are joined by the staircase bounding the attainable region; other
     evaluated points are grey dots; baseline designs (performance-, energy-, cost- and
-    carbon-optimised) get their own markers. ``annotate`` writes each front point's fleet next
-    to it (default: when there are at most 8 front points). Keyword ``title`` replaces the
-    default title.
+    carbon-optimised) get their own markers. The axes are scaled to the front: a baseline
+    further than one front span beyond it is drawn *off-scale*, as a hollow marker pinned
+    to the axes edge with its values written next to it, so a far-off design never
+    squeezes the front into a corner. ``annotate`` numbers the front points and lists
+    their fleets beside the plot (default: at most 8 front points). Labels are placed
+    where they overlap nothing; one with no free spot is left out. Keyword ``title``
+    replaces the default title.
     """
     res = as_results(results)
     xm, ym = _axes_metrics(res, x, y)
     xc, yc = metric_column(xm), metric_column(ym)
-    fig, ax = new_axes(ax, (6.8, 4.6))
+    fig, ax = new_axes(ax, (7.8, 4.6))
     solved = res.solved()
     if solved.empty or xc not in solved or yc not in solved:
         return empty(fig, ax, "no solved points to plot")
@@ -63,20 +76,22 @@ def plot_pareto(
     evaluated = solved
     if "kind" in solved.columns:
         evaluated = solved[solved["kind"] != "baseline"]
+    base = res.baselines() if baselines else pd.DataFrame()
+    if len(base):
+        base = base[base[xc].notna() & base[yc].notna()]
+    core = evaluated if len(evaluated) else solved
+    xlim = _limits(core[xc].to_numpy(dtype=float), base.get(xc))
+    ylim = _limits(core[yc].to_numpy(dtype=float), base.get(yc))
+
     ax.scatter(
-        evaluated[xc],
-        evaluated[yc],
-        s=16,
-        color="#BBBBBB",
-        label="evaluated points",
-        zorder=2,
+        evaluated[xc], evaluated[yc], s=16, color=EVALUATED, label="evaluated points", zorder=2
     )
     if len(front):
         ax.plot(
             front[xc],
             front[yc],
             drawstyle="steps-post",
-            color="#222222",
+            color=FRONT,
             linewidth=1.0,
             alpha=0.6,
             zorder=3,
@@ -85,58 +100,121 @@ def plot_pareto(
             front[xc],
             front[yc],
             s=42,
-            color="#0072B2",
+            color=FRONT,
             edgecolor="white",
             linewidth=0.8,
             label=f"Pareto front ({len(front)} designs)",
             zorder=4,
         )
-        show = len(front) <= 8 if annotate is None else annotate
-        if show and "design" in front.columns:
-            for _, r in front.iterrows():
-                ax.annotate(
-                    str(r["design"]),
-                    (r[xc], r[yc]),
-                    xytext=(6, 4),
-                    textcoords="offset points",
-                    fontsize=7.5,
-                    color="#333333",
-                )
-    if baselines:
-        base = res.baselines()
-        for _, r in base.iterrows():
-            obj = str(r.get("objective", ""))
-            marker, colour, label = BASELINE_STYLE.get(obj, ("o", "#555555", obj))
-            if pd.isna(r.get(xc)) or pd.isna(r.get(yc)):
-                continue
-            ax.scatter(
-                [r[xc]],
-                [r[yc]],
-                marker=marker,
-                s=130 if marker == "*" else 80,
-                facecolor="none" if marker != "*" else colour,
-                edgecolor=colour,
-                linewidth=1.8,
-                label=label,
-                zorder=5,
+    offscale: list[tuple[float, float, str]] = []
+    for _, r in base.iterrows():
+        obj = str(r.get("objective", ""))
+        marker, colour, label = BASELINE_STYLE.get(obj, ("o", NEUTRAL, obj))
+        bx, by = float(r[xc]), float(r[yc])
+        px, py = min(max(bx, xlim[0]), xlim[1]), min(max(by, ylim[0]), ylim[1])
+        far = (px, py) != (bx, by)
+        ax.scatter(
+            [px],
+            [py],
+            marker=marker,
+            s=130 if marker == "*" else 80,
+            facecolor="none" if (marker != "*" or far) else colour,
+            edgecolor=colour,
+            linewidth=1.8,
+            linestyle="--" if far else "-",
+            label=label + (" (off-scale)" if far else ""),
+            zorder=5,
+            clip_on=False,
+        )
+        if far:
+            text = (
+                f"{label.split('-')[0]}: {fmt_quantity(xm, bx)}, {fmt_quantity(ym, by)}"
+                + _arrows(bx, by, xlim, ylim)
             )
+            offscale.append((px, py, text))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     ax.set_xlabel(metric_label(xm))
     ax.set_ylabel(metric_label(ym))
-    _pad(ax, solved[xc].to_numpy(dtype=float), solved[yc].to_numpy(dtype=float))
     ax.grid(alpha=0.3)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="best")
     ax.set_title(kw.get("title", f"Pareto front: {ym} vs {xm}"), loc="left")
+    legend = ax.legend(
+        frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0
+    )
+    show = len(front) <= 8 if annotate is None else annotate
+    designs = show and len(front) > 0 and "design" in front.columns
+    if designs:
+        from matplotlib.lines import Line2D
+
+        ax.add_artist(legend)
+        handles = [Line2D([], [], linestyle="none") for _ in range(len(front))]
+        texts = [f"{i + 1}  {d}" for i, d in enumerate(front["design"].astype(str))]
+        ax.legend(
+            handles,
+            texts,
+            title="front designs (year 1)",
+            frameon=False,
+            fontsize=7.5,
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 0.0),
+            borderaxespad=0,
+            handlelength=0,
+            handletextpad=0,
+            alignment="left",
+        )
+    renderer = freeze_layout(fig)
+    points = [(float(a), float(b)) for a, b in zip(solved[xc], solved[yc], strict=True)]
+    points = [(min(max(a, xlim[0]), xlim[1]), min(max(b, ylim[0]), ylim[1])) for a, b in points]
+    _placed, left = place_labels(ax, offscale, renderer, avoid_points=points, fontsize=7.5)
+    if designs:
+        items = [
+            (float(a), float(b), str(i + 1))
+            for i, (a, b) in enumerate(zip(front[xc], front[yc], strict=True))
+        ]
+        _p2, left2 = place_labels(ax, items, renderer, avoid_points=points, fontsize=7.5)
+        left += left2
+    if left:
+        ax.annotate(
+            f"{left} label(s) left out (no free space)",
+            (0.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(0, -28),
+            textcoords="offset points",
+            fontsize=7,
+            color=NEUTRAL,
+            va="top",
+        )
     return fig
 
 
-def _pad(ax: Axes, xs: np.ndarray, ys: np.ndarray) -> None:
-    """Leave room around the points (a single point would give a zero-width range)."""
-    for vals, setter in ((xs, ax.set_xlim), (ys, ax.set_ylim)):
-        vals = vals[np.isfinite(vals)]
-        if not len(vals):
-            continue
-        lo, hi = float(vals.min()), float(vals.max())
-        span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
-        setter(lo - 0.08 * span, hi + 0.25 * span)
+def _limits(core: np.ndarray, base: pd.Series | None) -> tuple[float, float]:
+    """Axis range: the core points padded, widened to baselines that are not far off."""
+    vals = core[np.isfinite(core)]
+    if not len(vals):
+        vals = np.array([0.0, 1.0])
+    lo, hi = float(vals.min()), float(vals.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+    if base is not None and len(base):
+        b = base.to_numpy(dtype=float)
+        b = b[np.isfinite(b) & (b >= lo - FAR * span) & (b <= hi + FAR * span)]
+        if len(b):
+            lo, hi = min(lo, float(b.min())), max(hi, float(b.max()))
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+    return lo - 0.08 * span, hi + 0.12 * span
+
+
+def _arrows(x: float, y: float, xlim: tuple[float, float], ylim: tuple[float, float]) -> str:
+    """Where an off-scale point lies: arrows toward it."""
+    out = ""
+    if x > xlim[1]:
+        out += " \u2192"
+    elif x < xlim[0]:
+        out += " \u2190"
+    if y > ylim[1]:
+        out += " \u2191"
+    elif y < ylim[0]:
+        out += " \u2193"
+    return out

@@ -240,6 +240,8 @@ def test_renders_in_headless_chromium(results_dir: Path, tmp_path: Path) -> None
         browser, tmp_path / "profile", "--window-size=1200,1600", f"--screenshot={png}", url
     )
     assert shot.returncode == 0, shot.stderr[-2000:]
+    assert "scenario-yaml" in page.ids
+    assert any(r and r[0] == "gap (requested)" and r[1].endswith("%") for r in page.rows)
     import matplotlib.image as mpimg
 
     img = mpimg.imread(png)
@@ -267,3 +269,96 @@ def test_sweep_store_report(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
     page = _parse(path.read_text())
     assert {"plot-pareto", "plot-breakdown"} <= set(page.ids)
     assert any("baseline:cost" in r for r in page.rows)
+
+
+_GAP = re.compile(r"^(\d+(\.\d+)?%|unknown)$")
+
+
+def test_gap_requested_and_achieved_in_one_format(results_dir: Path) -> None:
+    page = _parse(render_report(results_dir))
+    rows = {r[0]: r[1] for r in page.rows if len(r) == 2}
+    achieved, requested = rows["gap (achieved)"], rows["gap (requested)"]
+    assert _GAP.match(achieved), achieved
+    assert _GAP.match(requested), requested
+    meta = json.loads((results_dir / "meta.json").read_text())
+    assert requested == f"{meta['mip_rel_gap'] * 100:.3g}%"
+
+
+def test_resolved_scenario_embedded_and_escaped(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
+    import html as html_mod
+
+    import yaml
+
+    tiny_dict["description"] = "<b>bold</b> & </code></pre><script>x</script>"
+    out = solve_dict(tiny_dict).to_dir(tmp_path / "y")
+    assert (out / "scenario.resolved.yaml").is_file()
+    assert "resolved_scenario" not in json.loads((out / "meta.json").read_text())
+    text = render_report(out)
+    assert "<script>" not in text
+    assert "<b>bold</b>" not in text
+    page = _parse(text)
+    assert "scenario-yaml" in page.ids
+    block = re.search(r'id="scenario-yaml">.*?<pre><code>(.*?)</code></pre>', text, re.DOTALL)
+    assert block is not None
+    resolved = yaml.safe_load(html_mod.unescape(block.group(1)))
+    assert resolved["description"] == tiny_dict["description"]
+    assert resolved["name"] == tiny_dict["name"]
+    assert resolved["embodied_source"] == tiny_dict.get("embodied_source", "act")
+
+
+@pytest.fixture
+def front_dir(tiny_dict: dict[str, Any], tmp_path: Path) -> Path:
+    from ecoserve_opt.io.yaml_loader import validate_dict
+    from ecoserve_opt.pareto import pareto
+
+    pareto(validate_dict(tiny_dict), tmp_path / "front", points=3)
+    return tmp_path / "front"
+
+
+def test_pareto_store_page_titled_and_sorted(front_dir: Path) -> None:
+    text = render_report(front_dir)
+    assert "<h1>Pareto front: tiny</h1>" in text
+    assert "<title>ecoserve report: tiny (pareto front)</title>" in text
+    page = _parse(text)
+    head = next(r for r in page.rows if r and r[0] == "kind")
+    body = [r for r in page.rows if r and r[0] in ("front", "anchor", "baseline")]
+    kinds = [r[0] for r in body]
+    order = {"front": 0, "anchor": 1, "baseline": 2}
+    assert kinds == sorted(kinds, key=order.__getitem__)
+    cost = head.index("cost (USD)")
+    front_costs = [float(r[cost].replace(",", "")) for r in body if r[0] == "front"]
+    assert front_costs == sorted(front_costs)
+
+
+#: Injected into a copy of a report: marks every table wider than its page column.
+_MEASURE = """<script>
+window.addEventListener('load', () => {
+  const main = document.querySelector('main').getBoundingClientRect();
+  const out = [];
+  document.querySelectorAll('.tablewrap').forEach((w, i) => {
+    const t = w.querySelector('table');
+    const wide = t && t.getBoundingClientRect().right > main.right + 1;
+    if (t && (w.scrollWidth > w.clientWidth + 1 || wide)) out.push(i);
+  });
+  document.body.setAttribute('data-clipped', out.join(',') || 'none');
+});
+</script>"""
+
+
+def test_pareto_store_renders_unclipped_in_headless_chromium(
+    front_dir: Path, tmp_path: Path
+) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium binary (chromium, chromium-browser or google-chrome) on PATH")
+    page_path = write_report(front_dir)
+    probe = tmp_path / "probe.html"
+    probe.write_text(page_path.read_text().replace("</body>", _MEASURE + "</body>"))
+    dom = _headless(
+        browser, tmp_path / "profile", "--window-size=1200,1600", "--dump-dom", probe.as_uri()
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert 'data-clipped="none"' in dom.stdout, re.findall(r'data-clipped="[^"]*"', dom.stdout)
+    page = _parse(dom.stdout)
+    assert {"plot-pareto", "plot-breakdown", "table-points"} <= set(page.ids)
+    assert "Pareto front: tiny" in "".join(page.text)

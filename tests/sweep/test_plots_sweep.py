@@ -48,13 +48,14 @@ def test_sensitivity_marks_the_design_change(sens: SweepResults, tmp_path: Path)
     assert design_changes(df, param) == [(62.5, "3 gpu-b + 1 host-x", "5 gpu-a + 2 host-x")]
     fig = plot_sensitivity(sens)
     assert isinstance(fig, Figure)
-    mix, carbon = fig.axes[:2]
-    assert carbon.get_xlabel() == "grid carbon intensity (gCO2e/kWh)"
+    gpus, hosts, carbon, share = fig.axes[:4]
+    assert share.get_xlabel() == "grid carbon intensity (gCO2e/kWh)"
     assert carbon.get_ylabel() == "carbon over the horizon (kgCO2e)"
+    assert share.get_ylabel() == "embodied share of total (%)"
     vlines = [ln for ln in carbon.get_lines() if ln.get_linestyle() == ":"]
     assert [ln.get_xdata()[0] for ln in vlines] == [62.5]
-    labels = mix.get_legend_handles_labels()[1]
-    assert {"gpu-a GPUs", "gpu-b GPUs", "hosts"} <= set(labels)
+    assert {"gpu-a GPUs", "gpu-b GPUs"} <= set(gpus.get_legend_handles_labels()[1])
+    assert hosts.get_legend_handles_labels()[1] == ["host-x hosts"]
     for suffix in ("png", "svg"):
         out = save_figure(fig, tmp_path / f"sens.{suffix}")
         assert out.stat().st_size > 1000
