@@ -8,12 +8,10 @@ year and slot cannot be served, how much, and the likely reason from the checks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
-import typer
 
 from ecoserve_opt.checks import Finding, run_checks
 from ecoserve_opt.data import build_data
@@ -137,22 +135,3 @@ def diagnose(loaded: LoadedScenario, slack: bool = True, ranges: bool = True) ->
 def diagnose_infeasible(loaded: LoadedScenario) -> Diagnosis:
     """Diagnosis of a scenario whose solve came back infeasible."""
     return diagnose(loaded, slack=True, ranges=True)
-
-
-def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -> None:
-    """Add ``ecoserve diagnose`` to the CLI."""
-
-    @app.command("diagnose")
-    @guarded
-    def diagnose_cmd(
-        scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-        scenario: Annotated[str | None, typer.Option("--scenario", "-s")] = None,
-        override: Annotated[list[str] | None, typer.Option("--override", "-o")] = None,
-        no_slack: Annotated[bool, typer.Option("--no-slack", help="Checks only.")] = False,
-    ) -> None:
-        """Pre-solve checks, coefficient ranges and a slack-mode solve locating unmet demand."""
-        loaded = load(scenario_file, scenario, override)
-        diag = diagnose(loaded, slack=not no_slack)
-        console.print(diag.text(), highlight=False)
-        if not diag.ok:
-            raise typer.Exit(3)

@@ -27,11 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-import pandas as pd
-import typer
 
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
@@ -42,20 +40,10 @@ from ecoserve_opt.store import (
     metric_name,
 )
 from ecoserve_opt.sweep import (
-    GapOpt,
-    NoProgressOpt,
-    OverrideOpt,
     PointSpec,
     Record,
-    ScenarioArg,
-    ScenarioOpt,
-    SchedulerOpt,
     SweepSpec,
-    ThreadsOpt,
-    TimeOpt,
-    WorkersOpt,
     _maybe_client,
-    _summary_table,
     make_point,
     make_spec,
     run_points,
@@ -178,75 +166,3 @@ def pareto(
     ids = {p.point_id for p in (*first, *front)}
     res.table = res.table[res.table["point_id"].isin(ids)].reset_index(drop=True)
     return res
-
-
-def register_pareto_cli(app: Any, guarded: Any, load: Any, console: Any) -> None:
-    """Add ``ecoserve pareto``."""
-
-    @app.command("pareto")
-    @guarded
-    def pareto_cmd(
-        scenario_file: ScenarioArg,
-        x: Annotated[
-            str, typer.Option("--x", help="carbon | cost | energy | latency | gpu_hours")
-        ] = "cost",
-        y: Annotated[str, typer.Option("--y", help="Metric on the y axis.")] = "carbon",
-        points: Annotated[int, typer.Option("--points", "-n", help="Epsilon caps.")] = 20,
-        cap: Annotated[
-            str, typer.Option("--cap", help="Which metric is capped: y (default) or x.")
-        ] = "y",
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", help="Results folder (default pareto_<name>_<y>_<x>)."),
-        ] = None,
-        scenario: ScenarioOpt = None,
-        override: OverrideOpt = None,
-        no_baselines: Annotated[
-            bool, typer.Option("--no-baselines", help="Skip the baseline designs.")
-        ] = False,
-        no_refine: Annotated[
-            bool, typer.Option("--no-refine", help="One solve per cap (may keep weak points).")
-        ] = False,
-        workers: WorkersOpt = 2,
-        scheduler: SchedulerOpt = None,
-        retry_failed: Annotated[bool, typer.Option(help="Re-solve failed points.")] = False,
-        gap: GapOpt = None,
-        time_limit: TimeOpt = None,
-        threads: ThreadsOpt = None,
-        no_progress: NoProgressOpt = False,
-    ) -> None:
-        """Epsilon-constraint Pareto front (e.g. carbon vs cost) with baseline designs."""
-        loaded = load(scenario_file, scenario, override)
-        xm, ym = metric_name(x), metric_name(y)
-        folder = out or Path(f"pareto_{loaded.scenario.name}_{ym}_{xm}")
-        res = pareto(
-            loaded,
-            folder,
-            x=xm,
-            y=ym,
-            points=points,
-            cap=cap,
-            refine=not no_refine,
-            baselines=not no_baselines,
-            scheduler=scheduler,
-            workers=workers,
-            retry_failed=retry_failed,
-            progress=not no_progress,
-            console=console,
-            mip_rel_gap=gap,
-            time_limit=time_limit,
-            threads=threads,
-        )
-        front = res.pareto_front(xm, ym)
-        cols = ["role", "cap_value", metric_column(xm), metric_column(ym), "gap", "design"]
-        console.print(_summary_table(front, cols, f"Pareto front: {len(front)} points"))
-        base = res.baselines()
-        if len(base):
-            console.print(_summary_table(base, ["role", *cols[2:]], "Baselines"))
-        bad = res.infeasible()
-        if len(bad):
-            caps = ", ".join(f"{v:,.6g}" for v in bad.get("cap_value", pd.Series()).dropna())
-            console.print(
-                f"[yellow]{len(bad)} cap(s) without a solution, skipped: {caps or '-'}[/]"
-            )
-        console.print(f"results in {folder}  (ecoserve plot {folder} --kind pareto)")

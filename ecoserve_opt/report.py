@@ -27,10 +27,9 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import typer
 
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_text
@@ -748,36 +747,11 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path
     return target
 
 
-def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -> None:
-    """Add ``ecoserve report RESULTS_DIR [--out FILE]`` to the CLI."""
-
-    @app.command("report")
-    @guarded
-    def report_cmd(
-        results_dir: Annotated[
-            Path,
-            typer.Argument(
-                help="Results folder of 'ecoserve solve --out', or a sweep/Pareto store."
-            ),
-        ],
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", help="HTML file to write (default RESULTS_DIR/report.html)."),
-        ] = None,
-    ) -> None:
-        """Write a self-contained HTML report (plots, tables, scenario, solver status).
-
-        Opens in any browser from disk: inline SVG plots, no scripts, no network."""
-        path = write_report(results_dir, out)
-        console.print(f"report written to {path}")
-
-
 __all__ = [
     "figure_svg",
     "html_table",
     "is_sweep_dir",
     "read_results",
-    "register_cli",
     "render_report",
     "render_results",
     "render_sweep",

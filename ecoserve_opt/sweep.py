@@ -56,11 +56,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
-import typer
 
 from ecoserve_opt.api import Built, build, scenario_hash
 from ecoserve_opt.exceptions import EcoserveError, InfeasibleError, ScenarioError
@@ -91,7 +90,6 @@ __all__ = [
     "fix_fleet",
     "grid_points",
     "parse_values",
-    "register_cli",
     "run_points",
     "set_grid_intensity",
     "sweep",
@@ -831,194 +829,3 @@ def sweep(
     ids = {p.point_id for p in points}
     res.table = res.table[res.table["point_id"].isin(ids)].reset_index(drop=True)
     return res
-
-
-# ---- CLI --------------------------------------------------------------------------------
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
-ScenarioOpt = Annotated[
-    str | None, typer.Option("--scenario", "-s", help="Comma-separated override groups.")
-]
-OverrideOpt = Annotated[
-    list[str] | None, typer.Option("--override", "-o", help="dot.path=value (repeatable).")
-]
-WorkersOpt = Annotated[
-    int,
-    typer.Option(
-        "--workers",
-        "-w",
-        help="Dask LocalCluster worker processes; 0 = solve serially in this process.",
-    ),
-]
-SchedulerOpt = Annotated[
-    str | None,
-    typer.Option("--scheduler", help="Use an existing Dask cluster, e.g. tcp://host:8786."),
-]
-GapOpt = Annotated[float | None, typer.Option("--gap", help="Relative MIP gap.")]
-TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")]
-ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="HiGHS threads per solve.")]
-NoProgressOpt = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
-
-
-def _summary_table(df: pd.DataFrame, cols: list[str], title: str) -> Any:
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left")
-    cols = [c for c in cols if c in df.columns]
-    for c in cols:
-        t.add_column(c, justify="right" if df[c].dtype.kind in "iuf" else "left")
-    for _, r in df[cols].iterrows():
-        t.add_row(
-            *[
-                "-"
-                if (isinstance(v, float) and math.isnan(v))
-                else (f"{v:,.6g}" if isinstance(v, float) else str(v))
-                for v in r
-            ]
-        )
-    return t
-
-
-def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -> None:
-    """Add ``ecoserve sweep``, ``ecoserve pareto`` and ``ecoserve plot``."""
-    from ecoserve_opt.pareto import register_pareto_cli
-
-    @app.command("sweep")
-    @guarded
-    def sweep_cmd(
-        scenario_file: ScenarioArg,
-        param: Annotated[
-            list[str],
-            typer.Option(
-                "--param",
-                "-p",
-                help="Parameter to sweep (repeatable: a grid). grid_intensity, pue, "
-                "prices.electricity, demand_scale, embodied_scale change Params (no rebuild); "
-                "any other scenario dot-path re-loads and rebuilds per value.",
-            ),
-        ],
-        values: Annotated[
-            list[str],
-            typer.Option(
-                "--values",
-                "-v",
-                help="Values for the matching --param: start:stop:step (inclusive) or a,b,c. "
-                "grid_intensity: plain numbers are gCO2e/kWh; unit strings also accepted.",
-            ),
-        ],
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Results folder (default sweep_<name>).")
-        ] = None,
-        scenario: ScenarioOpt = None,
-        override: OverrideOpt = None,
-        objective: Annotated[
-            str | None,
-            typer.Option(help="carbon | energy | cost | performance | gpu_hours"),
-        ] = None,
-        fix_fleet: Annotated[
-            bool,
-            typer.Option(
-                "--fix-fleet",
-                help="Fix the fleet optimal for the scenario's own values; re-optimise only "
-                "the operation at each point.",
-            ),
-        ] = False,
-        workers: WorkersOpt = 2,
-        scheduler: SchedulerOpt = None,
-        chunk_size: Annotated[
-            int | None, typer.Option(help="Points per dask task (default: automatic).")
-        ] = None,
-        retry_failed: Annotated[
-            bool, typer.Option(help="Re-solve stored points that ended without a solution.")
-        ] = False,
-        gap: GapOpt = None,
-        time_limit: TimeOpt = None,
-        threads: ThreadsOpt = None,
-        no_progress: NoProgressOpt = False,
-    ) -> None:
-        """Solve a scenario over a grid of parameter values (resumable; parallel on Dask)."""
-        if len(param) != len(values):
-            raise EcoserveError(
-                f"give one --values per --param ({len(param)} --param, {len(values)} --values)"
-            )
-        loaded = load(scenario_file, scenario, override)
-        grid = dict(zip(param, values, strict=True))
-        folder = out or Path(f"sweep_{loaded.scenario.name}")
-        kinds = [
-            f"{canonical_param(p)} ({'Param update' if is_fast(canonical_param(p)) else 'rebuild'})"
-            for p in param
-        ]
-        where = (
-            f"dask cluster {scheduler}"
-            if scheduler
-            else (f"local dask cluster, {workers} workers" if workers > 0 else "serial")
-        )
-        console.print(f"sweep of {', '.join(kinds)} -> {folder} ({where})", highlight=False)
-        res = sweep(
-            loaded,
-            grid,
-            folder,
-            objective=objective,
-            fix_fleet=fix_fleet,
-            scheduler=scheduler,
-            workers=workers,
-            chunk_size=chunk_size,
-            retry_failed=retry_failed,
-            progress=not no_progress,
-            console=console,
-            mip_rel_gap=gap,
-            time_limit=time_limit,
-            threads=threads,
-        )
-        df = res.sweep()
-        cols = [
-            *res.params,
-            "status",
-            "gap",
-            "carbon_kg",
-            "operational_kg",
-            "embodied_kg",
-            "cost_usd",
-            "design",
-        ]
-        console.print(_summary_table(df, cols, f"{len(df)} points"))
-        bad = res.infeasible()
-        if len(bad):
-            console.print(
-                f"[yellow]{len(bad)} point(s) without a solution "
-                f"({', '.join(sorted(set(bad['status'])))})[/]"
-            )
-        console.print(f"results in {folder}  (ecoserve plot {folder} --kind sensitivity)")
-
-    register_pareto_cli(app, guarded, load, console)
-
-    @app.command("plot")
-    @guarded
-    def plot_cmd(
-        results_dir: Annotated[Path, typer.Argument(help="Results folder of sweep/pareto.")],
-        kind: Annotated[
-            str, typer.Option("--kind", "-k", help="pareto | sensitivity | breakdown")
-        ] = "sensitivity",
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Figure file (.png or .svg).")
-        ] = None,
-        param: Annotated[
-            str | None, typer.Option("--param", help="x-axis parameter (sensitivity).")
-        ] = None,
-        x: Annotated[str | None, typer.Option("--x", help="Pareto x metric.")] = None,
-        y: Annotated[str | None, typer.Option("--y", help="Pareto y metric.")] = None,
-    ) -> None:
-        """Plot a sweep or Pareto results folder to PNG or SVG."""
-        from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity, save_figure
-
-        res = SweepResults.load(results_dir)
-        if kind == "pareto":
-            fig = plot_pareto(res, x=x, y=y)
-        elif kind == "sensitivity":
-            fig = plot_sensitivity(res, param=param)
-        elif kind == "breakdown":
-            fig = plot_breakdown(res)
-        else:
-            raise EcoserveError(f"--kind {kind!r}: choose pareto, sensitivity or breakdown")
-        target = out or results_dir / f"{kind}.png"
-        save_figure(fig, target)
-        console.print(f"wrote {target}")

@@ -1,0 +1,82 @@
+"""Command-line interface (``ecoserve``), built with Typer.
+
+Errors in the scenario or catalog print one line naming the file, the field path and the
+reason, and exit with status 2 (``--debug`` shows the traceback). An infeasible scenario
+exits with 3 after printing the diagnosis; a solve stopped by a limit without any solution
+exits with 4. A time-limited solve *with* a solution exits 0 but says plainly that it is
+not optimal, with its gap.
+
+Typer lives only in this package: one module per command group defines plain functions
+with typed options (shared ones declared once in :mod:`ecoserve_opt.cli._common`) and this
+module registers them on :data:`app`. Engine modules know nothing of the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from ecoserve_opt.cli import catalog, compare, diagnose, report, solve, sweep
+from ecoserve_opt.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_NO_SOLUTION,
+    STATE,
+    console,
+    err_console,
+    fail,
+    guarded,
+    load,
+    parse_overrides,
+)
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INFEASIBLE",
+    "EXIT_NO_SOLUTION",
+    "app",
+    "console",
+    "err_console",
+    "fail",
+    "guarded",
+    "load",
+    "parse_overrides",
+]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe 4R as a MILP).",
+)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True)] = 0,
+) -> None:
+    STATE["debug"] = debug
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+# Commands in the order `ecoserve --help` lists them: (name, function).
+COMMANDS: list[tuple[str, Callable[..., Any]]] = [
+    ("validate", solve.validate),
+    ("solve", solve.solve_cmd),
+    ("schema", solve.schema),
+    ("check-solver", solve.check_solver),
+    ("catalog", catalog.catalog),
+    ("compare", compare.compare_cmd),
+    ("diagnose", diagnose.diagnose_cmd),
+    ("sweep", sweep.sweep_cmd),
+    ("pareto", sweep.pareto_cmd),
+    ("plot", sweep.plot_cmd),
+    ("report", report.report_cmd),
+]
+for _name, _fn in COMMANDS:
+    app.command(_name)(_fn)

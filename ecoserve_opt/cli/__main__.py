@@ -1,0 +1,5 @@
+"""``python -m ecoserve_opt.cli`` runs the ``ecoserve`` command."""
+
+from ecoserve_opt.cli import app
+
+app()

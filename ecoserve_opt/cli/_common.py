@@ -1,0 +1,155 @@
+"""What every ``ecoserve`` command shares: options, consoles, errors, scenario loading.
+
+Each shared option is declared once here (as in Calliope's ``cli.py``) and reused by every
+command module, so ``--scenario``, ``--override``, ``--gap`` ... read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecoserve_opt.exceptions import EcoserveError, InfeasibleError
+
+# Wide tables when piped or captured (CI logs); the terminal's width otherwise.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+STATE = {"debug": False}
+
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_NO_SOLUTION = 4
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ---- shared arguments and options ---------------------------------------------------------
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
+ScenarioOpt = Annotated[
+    str | None,
+    typer.Option("--scenario", "-s", help="Comma-separated override groups, e.g. 'a,b'."),
+]
+OverrideOpt = Annotated[
+    list[str] | None,
+    typer.Option("--override", "-o", help="dot.path=value (repeatable), e.g. grid.pue=1.3"),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        "-w",
+        help="Dask LocalCluster worker processes; 0 = solve serially in this process.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Use an existing Dask cluster, e.g. tcp://host:8786."),
+]
+GapOpt = Annotated[float | None, typer.Option("--gap", help="Relative MIP gap.")]
+TimeOpt = Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")]
+ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="HiGHS threads per solve.")]
+NoProgressOpt = Annotated[bool, typer.Option("--no-progress", help="No progress bar.")]
+RetryFailedOpt = Annotated[
+    bool, typer.Option(help="Re-solve stored points that ended without a solution.")
+]
+
+
+# ---- errors -------------------------------------------------------------------------------
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``error: message`` to stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guarded(fn: F) -> F:
+    """Turn EcoserveErrors into one-line messages and exit codes (unless --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InfeasibleError as exc:
+            if STATE["debug"]:
+                raise
+            raise fail(str(exc), EXIT_INFEASIBLE) from None
+        except EcoserveError as exc:
+            if STATE["debug"]:
+                raise
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def enable_solver_log() -> None:
+    """Send the ``ecoserve_opt.highs`` logger (HiGHS's own log lines) to stderr."""
+    lg = logging.getLogger("ecoserve_opt.highs")
+    if not lg.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        lg.addHandler(handler)
+    lg.setLevel(logging.INFO)
+    lg.propagate = False
+
+
+# ---- scenario loading ---------------------------------------------------------------------
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """``["a.b=1", "c=x"]`` -> ``{"a.b": 1, "c": "x"}`` (values parsed as YAML)."""
+    from ecoserve_opt.io.yaml_loader import parse_override_value
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise EcoserveError(f"--override {item!r}: expected dot.path=value")
+        key, val = item.split("=", 1)
+        out[key.strip()] = parse_override_value(val)
+    return out
+
+
+def load(path: Path, scenario: str | None, override: list[str] | None) -> Any:
+    """Load and validate a scenario with CLI overrides."""
+    from ecoserve_opt.io.yaml_loader import load_scenario
+
+    return load_scenario(path, scenario=scenario, overrides=parse_overrides(override))
+
+
+# ---- tables -------------------------------------------------------------------------------
+def df_table(df: Any, title: str, floatfmt: str = "{:,.4g}", max_rows: int = 40) -> Table:
+    """A rich Table from a DataFrame."""
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
+    for _, row in df.head(max_rows).iterrows():
+        t.add_row(*[floatfmt.format(v) if isinstance(v, float) else str(v) for v in row])
+    if len(df) > max_rows:
+        t.caption = f"({len(df) - max_rows} more rows)"
+    return t
+
+
+def summary_table(df: Any, cols: list[str], title: str) -> Table:
+    """A rich Table of the columns ``cols`` present in ``df`` (NaN shown as ``-``)."""
+    t = Table(title=title, title_justify="left")
+    cols = [c for c in cols if c in df.columns]
+    for c in cols:
+        t.add_column(c, justify="right" if df[c].dtype.kind in "iuf" else "left")
+    for _, r in df[cols].iterrows():
+        t.add_row(
+            *[
+                "-"
+                if (isinstance(v, float) and math.isnan(v))
+                else (f"{v:,.6g}" if isinstance(v, float) else str(v))
+                for v in r
+            ]
+        )
+    return t
