@@ -232,19 +232,23 @@ def _grid(s: Scenario, cat: Catalog, base: Path, file: str) -> tuple[np.ndarray,
     if g.intensity is not None:
         mean, src = g.intensity, "scenario grid.intensity"
     else:
+        fld = "grid.region" if g.region else "grid.country"
+        table = cat.grid_regions if g.region is not None else cat.grid_countries
+        if table is None:
+            name = "grid_regions.csv" if g.region is not None else "grid_countries.csv"
+            raise CatalogError(
+                str(cat.path / name), "", f"catalog table not found (needed by {fld})"
+            )
         try:
             mean, src = grid.annual_intensity(
                 region=g.region, country=g.country, year=g.year, catalog_dir=cat.path
             )
         except KeyError as exc:
-            fld = "grid.region" if g.region else "grid.country"
             raise ScenarioError(file, fld, str(exc.args[0]) if exc.args else str(exc)) from None
-        if (
-            g.region is not None
-            and cat.grid_regions is not None
-            and "cfe_share" in (cat.grid_regions.columns)
-        ):
-            rows = cat.grid_regions.xs(g.region, level="region")
+        if g.region is not None and "cfe_share" in table.columns:
+            wanted = g.region.strip().lower()
+            regions = table.index.get_level_values("region")
+            rows = table[[str(r).lower() == wanted for r in regions]].droplevel("region")
             yr = g.year if g.year is not None else int(rows.index.max())
             val = rows["cfe_share"].to_dict().get(yr)
             if val is not None and not pd.isna(val):

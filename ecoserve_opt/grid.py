@@ -214,41 +214,58 @@ def load_hourly_csv(path: str | Path) -> np.ndarray:
     """Read a 24-hour series ``hour,gco2e_per_kwh`` and return kgCO2e/kWh ordered by hour.
 
     ``hour`` must be the integers 0..23, each once (any order); values finite and >= 0.
+    Error messages name the file, row and column but never quote the file's contents (the
+    path may point at an unrelated file).
 
     Raises:
         ValueError: naming the file and the offending row (1-based data row and file line).
     """
     path = Path(path)
+    try:
+        return _read_hourly(path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not a UTF-8 text CSV (undecodable byte at offset {exc.start})"
+        ) from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: malformed CSV ({exc})") from None
+
+
+def _read_hourly(path: Path) -> np.ndarray:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         cols = [c.strip() for c in (reader.fieldnames or [])]
         if "hour" not in cols or "gco2e_per_kwh" not in cols:
             raise ValueError(
-                f"{path}: expected columns 'hour,gco2e_per_kwh', found {','.join(cols) or 'none'}"
+                f"{path}: expected a header row with columns hour,gco2e_per_kwh "
+                f"(found {len(cols)} column(s), not these)"
             )
         reader.fieldnames = cols
         values: dict[int, float] = {}
         n = 0
         for n, rec in enumerate(reader, start=1):
             where = f"{path}: row {n} (line {reader.line_num})"
-            h_txt = (rec.get("hour") or "").strip()
-            v_txt = (rec.get("gco2e_per_kwh") or "").strip()
+            h_txt = str(rec.get("hour") or "").strip()
+            v_txt = str(rec.get("gco2e_per_kwh") or "").strip()
             try:
                 h_num = float(h_txt)
             except ValueError:
-                raise ValueError(f"{where}: hour {h_txt!r} is not a number") from None
+                raise ValueError(f"{where}: hour is not a number") from None
             if not h_num.is_integer() or not 0 <= h_num <= 23:
-                raise ValueError(f"{where}: hour {h_txt!r} is not an integer in 0..23")
+                raise ValueError(f"{where}: hour is not an integer in 0..23")
             h = int(h_num)
             if h in values:
                 raise ValueError(f"{where}: hour {h} appears twice")
             try:
                 v = float(v_txt)
             except ValueError:
-                raise ValueError(f"{where}: gco2e_per_kwh {v_txt!r} is not a number") from None
+                raise ValueError(f"{where}: gco2e_per_kwh is not a number") from None
             if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{where}: gco2e_per_kwh {v_txt!r} must be finite and >= 0")
+                raise ValueError(f"{where}: gco2e_per_kwh must be finite and >= 0")
             values[h] = v
+            if n > 24:
+                break
     if n != 24:
-        raise ValueError(f"{path}: expected 24 data rows (hours 0..23), found {n}")
+        found = "more than 24" if n > 24 else str(n)
+        raise ValueError(f"{path}: expected 24 data rows (hours 0..23), found {found}")
     return np.array([values[h] for h in range(24)], dtype=float) / 1000.0

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ecoserve_opt.catalog.validate import check_table
 from ecoserve_opt.exceptions import CatalogError
 from ecoserve_opt.paths import catalog_dir
 
@@ -111,22 +112,36 @@ class Catalog:
 def _read_table(folder: Path, name: str, keys: list[str], cols: list[str]) -> pd.DataFrame:
     path = folder / name
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, encoding="utf-8")
     except FileNotFoundError:
         raise CatalogError(str(path), "", "catalog table not found") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CatalogError(str(path), "", f"malformed CSV ({exc})") from None
+    except IsADirectoryError:
+        raise CatalogError(str(path), "", "is a folder, not a CSV file") from None
+    except PermissionError:
+        raise CatalogError(str(path), "", "cannot read file (permission denied)") from None
+    except pd.errors.EmptyDataError:
+        raise CatalogError(str(path), "", "file is empty (no header row)") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            str(path), "", f"not a UTF-8 text CSV (undecodable byte at offset {exc.start})"
+        ) from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CatalogError(str(path), "", f"malformed CSV ({first})") from None
     missing = [c for c in [*keys, *cols, "source"] if c not in df.columns]
     if missing:
         raise CatalogError(str(path), missing[0], "required column is missing")
+    if len(df) == 0:
+        raise CatalogError(str(path), "", "table has a header but no rows")
     nosrc = df["source"].isna() | (df["source"].astype(str).str.strip() == "")
     if nosrc.any():
         i = int(nosrc.to_numpy().nonzero()[0][0])
         raise CatalogError(str(path), f"row {i + 2}.source", "every row needs a source")
-    for c in cols:
+    for c in [*keys, *cols]:
         if df[c].isna().any():
             i = int(df[c].isna().to_numpy().nonzero()[0][0])
             raise CatalogError(str(path), f"row {i + 2}.{c}", "value is missing")
+    df = check_table(path, df)
     if df.duplicated(keys).any():
         i = int(df.duplicated(keys).to_numpy().nonzero()[0][0])
         raise CatalogError(str(path), f"row {i + 2}", f"duplicate key {tuple(df.iloc[i][keys])}")

@@ -113,7 +113,7 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         if "=" not in item:
             raise EcoserveError(f"--override {item!r}: expected dot.path=value")
         key, val = item.split("=", 1)
-        out[key.strip()] = parse_override_value(val)
+        out[key.strip()] = parse_override_value(val, key.strip())
     return out
 
 

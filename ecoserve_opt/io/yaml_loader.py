@@ -18,6 +18,7 @@ right, then the explicit overrides. Keys containing dots (``llama3.2-1b``) are m
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,62 @@ from ecoserve_opt.exceptions import ScenarioError
 from ecoserve_opt.schema.scenario import Scenario
 
 LOADER_KEYS = ("include", "overrides", "scenarios")
+MAX_DEPTH = 64
+"""Deepest nesting of mappings/lists accepted in a scenario (real files need about 6)."""
+
+
+class NestingError(ValueError):
+    """YAML nested deeper than :data:`MAX_DEPTH` (or recursive through anchors)."""
+
+
+def _check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """Raise NestingError if ``data`` nests deeper than ``limit`` (iterative, alias-safe).
+
+    Shared nodes (YAML aliases) are revisited only when reached at a greater depth, so an
+    alias bomb costs at most ``limit`` visits per distinct node; a recursive structure
+    (``&a [*a]``) exceeds any limit and is reported like deep nesting.
+    """
+    best: dict[int, int] = {}
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth >= limit:
+            raise NestingError(f"nested more than {limit} levels deep (or recursive)")
+        if best.get(id(node), -1) >= depth:
+            continue
+        best[id(node)] = depth
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children)
+
+
+def _check_event_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Walk PyYAML's event stream (a state machine, no recursion) and stop at ``limit``."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limit:
+                raise NestingError(f"nested more than {limit} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def safe_load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that turns runaway nesting into :class:`NestingError`.
+
+    PyYAML's composer recurses once per level, so thousands of ``[`` would raise
+    RecursionError (slowly); the event stream is checked first, linearly. Recursive
+    structures built with anchors are caught after loading.
+    """
+    _check_event_depth(text)
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise NestingError(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check_depth(data)
+    return data
 
 
 @dataclass(frozen=True)
@@ -55,7 +112,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), "", f"cannot read file ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load_yaml(text)
+    except NestingError as exc:
+        raise ScenarioError(str(path), "", f"malformed YAML: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -139,19 +198,53 @@ def get_dot_path(data: Mapping[str, Any], dot_path: str) -> Any:
     return node
 
 
-def parse_override_value(text: str) -> Any:
-    """Parse a ``--override key=value`` value as YAML (numbers, lists, strings)."""
+def parse_override_value(text: str, key: str = "") -> Any:
+    """Parse a ``--override key=value`` value as YAML (numbers, lists, strings).
+
+    Text that is not valid YAML is kept as a string; runaway nesting is a ScenarioError
+    naming ``--override`` and the key.
+    """
     try:
-        return yaml.safe_load(text)
+        return safe_load_yaml(text)
+    except NestingError as exc:
+        raise ScenarioError("--override", key, f"malformed value: {exc}") from None
     except yaml.YAMLError:
         return text
 
 
+_UNION_TAG = re.compile(
+    r"^(?:literal|list|dict|tuple|set|frozenset|function-[a-z]+|constrained-[a-z]+|"
+    r"json-or-python|lax-or-strict|nullable|union|tagged-union|chain|is-instance)\[.*\]$"
+    r"|^(?:str|int|float|bool|bytes|none)$"
+)
+
+
+def _is_union_tag(part: object) -> bool:
+    """Is ``part`` of an error location the name of a union member, not a key?"""
+    return isinstance(part, str) and bool(_UNION_TAG.match(part))
+
+
 def format_validation_error(file: str, exc: ValidationError) -> ScenarioError:
-    """Turn pydantic's error into one ScenarioError naming the field path and the reason."""
+    """Turn pydantic's error into one ScenarioError naming the field path and the reason.
+
+    A field with alternatives (``diurnal: flat | default | [24 numbers]``) gets one error per
+    alternative; the one that got deepest into the value says what is wrong with it.
+    """
     errs = exc.errors()
     first = errs[0]
-    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    n_other = len(errs) - 1
+    tags = [i for i, p in enumerate(first["loc"]) if _is_union_tag(p)]
+    if tags:
+        i = tags[0]
+        prefix = tuple(first["loc"][:i])
+        siblings = [
+            e
+            for e in errs
+            if tuple(e["loc"][:i]) == prefix and len(e["loc"]) > i and _is_union_tag(e["loc"][i])
+        ]
+        first = max(siblings, key=lambda e: len(e["loc"]))
+        n_other = len(errs) - len(siblings)
+    loc = ".".join(str(p) for p in first["loc"] if not _is_union_tag(p))
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key (not allowed here)"
@@ -159,8 +252,17 @@ def format_validation_error(file: str, exc: ValidationError) -> ScenarioError:
         msg = msg[len("Value error, ") :]
     elif first["type"] == "missing":
         msg = "required field is missing"
-    more = f" (and {len(errs) - 1} more error(s))" if len(errs) > 1 else ""
+    more = f" (and {n_other} more error(s))" if n_other > 0 else ""
     return ScenarioError(file, loc, msg + more)
+
+
+def _check_dot_path(file: str, key: str, where: str | None = None) -> None:
+    """A dot path deeper than the scenario can be is an error (and would be slow to apply)."""
+    if key.count(".") >= MAX_DEPTH:
+        shown = key if len(key) <= 60 else key[:57] + "..."
+        raise ScenarioError(
+            file, where or shown, f"dot path has more than {MAX_DEPTH} parts (nested too deeply)"
+        )
 
 
 def apply_overrides(
@@ -191,9 +293,11 @@ def apply_overrides(
         if not isinstance(group, dict):
             raise ScenarioError(file, f"overrides.{name}", "must be a mapping of dot.path: value")
         for k, v in group.items():
+            _check_dot_path(file, str(k), f"overrides.{name}")
             set_dot_path(data, k, copy.deepcopy(v))
         applied.append(name)
     for k, v in (overrides or {}).items():
+        _check_dot_path(file, str(k))
         set_dot_path(data, k, v)
         applied.append(f"{k}={v}")
     return data, tuple(applied)
@@ -220,6 +324,10 @@ def validate_dict(
 ) -> LoadedScenario:
     """Validate an already-merged scenario mapping."""
     clean = {k: v for k, v in data.items() if k not in LOADER_KEYS}
+    try:
+        _check_depth(clean)
+    except NestingError as exc:
+        raise ScenarioError(file, "", str(exc)) from None
     try:
         scen = Scenario.model_validate(clean)
     except ValidationError as exc:

@@ -7,7 +7,7 @@ or a string with a unit. Field docstrings are the reference documentation
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,7 +23,21 @@ from ecoserve_opt.schema.units import (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    # allow_inf_nan=False: .inf/.nan (and "1e999 W") are rejected at every float field,
+    # including list items such as ``diurnal``, naming the field.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
+
+
+# Bounded integers: out-of-range values are rejected here, naming the field, instead of
+# reaching the model (a zero TP degree divides by zero; a negative batch matches no profile).
+Year = Annotated[int, Field(ge=1900, le=2200)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Tokens = Annotated[int, Field(gt=0, le=100_000_000)]
+TPDegree = Annotated[int, Field(ge=1, le=1024)]
+BatchSize = Annotated[int, Field(ge=1, le=1_000_000)]
+ExtraYears = Annotated[int, Field(ge=0, le=30)]
 
 
 class OnlineDemand(_Strict):
@@ -32,15 +46,15 @@ class OnlineDemand(_Strict):
     workload: Literal["azure-conv-2023", "azure-code-2023"] | None = None
     """Bundled Azure LLM trace giving the request rate, mean token lengths and diurnal shape
     (fields given explicitly here win)."""
-    rate_scale: float = Field(default=1.0, gt=0)
+    rate_scale: float = Field(default=1.0, gt=0, le=1e9)
     """Multiplier on the workload trace's request rate (e.g. 100 = a fleet 100x the trace)."""
     requests_per_s: Rate | None = Field(default=None, ge=0)
     """Mean request rate (requests/s) over the day; the diurnal shape scales it per hour."""
     tokens_per_s: Rate | None = Field(default=None, ge=0)
     """Alternative to ``requests_per_s``: mean generated (output) tokens/s."""
-    input_tokens: int = Field(default=1024, gt=0)
+    input_tokens: Tokens = 1024
     """Mean prompt length (tokens)."""
-    output_tokens: int = Field(default=256, gt=0)
+    output_tokens: Tokens = 256
     """Mean generated length (tokens)."""
     ttft_slo: Latency = Field(default=2.0, gt=0)
     """Time-to-first-token SLO (s): a configuration serves online load only if it meets it."""
@@ -77,9 +91,9 @@ class OfflineDemand(_Strict):
 
     tokens_per_day: float = Field(ge=0)
     """Generated (output) tokens per day."""
-    input_tokens: int = Field(default=1024, gt=0)
+    input_tokens: Tokens = 1024
     """Mean prompt length (tokens)."""
-    output_tokens: int = Field(default=256, gt=0)
+    output_tokens: Tokens = 256
     """Mean generated length (tokens)."""
     window: tuple[int, int] = (0, 24)
     """Hours of the day [start, end) in which the batch may run (end may be < start: wraps)."""
@@ -117,7 +131,7 @@ class Grid(_Strict):
     """ISO-3 country from ``grid_countries.csv`` (e.g. ``FRA``)."""
     intensity: CarbonIntensity | None = Field(default=None, ge=0)
     """Explicit annual mean grid intensity (kgCO2e/kWh); overrides region/country."""
-    year: int | None = None
+    year: Year | None = None
     """Data year for region/country (default: latest)."""
     hourly_shape: Literal["flat", "solar", "evening-peak"] = "solar"
     """Shape of the 24-h intensity profile generated from the annual mean."""
@@ -144,11 +158,11 @@ class Hardware(_Strict):
     """GPU ids from ``gpus.csv`` that may be bought."""
     hosts: list[str] = Field(min_length=1)
     """Host platform ids from ``hosts.csv`` that may be bought."""
-    tp_degrees: list[int] = [1, 2, 4, 8]
+    tp_degrees: list[TPDegree] = Field(default=[1, 2, 4, 8], min_length=1)
     """Tensor-parallel degrees considered."""
-    batches: list[int] | None = None
+    batches: list[BatchSize] | None = Field(default=None, min_length=1)
     """Batch sizes considered (default: all in the profile table)."""
-    available_from: dict[str, int] = {}
+    available_from: dict[str, Year] = {}
     """Override of the first year an item (GPU or host id) can be bought."""
 
 
@@ -156,16 +170,16 @@ class OwnedGPU(_Strict):
     """Already-owned GPUs (their manufacturing carbon is spent)."""
 
     gpu: str
-    count: int = Field(ge=0)
-    age_years: float = Field(default=3.0, ge=0)
+    count: Count
+    age_years: float = Field(default=3.0, ge=0, le=100)
 
 
 class OwnedHost(_Strict):
     """Already-owned host servers of an older platform."""
 
     host: str
-    count: int = Field(ge=0)
-    age_years: float = Field(default=3.0, ge=0)
+    count: Count
+    age_years: float = Field(default=3.0, ge=0, le=100)
 
 
 class Inventory(_Strict):
@@ -203,7 +217,7 @@ class HostNeeds(_Strict):
 
     stage_weights: bool = True
     """Each replica keeps one copy of its model's weights in host DRAM (loading, restarts)."""
-    kv_offload_tokens: int = Field(default=0, ge=0)
+    kv_offload_tokens: Count = 0
     """Tokens of KV cache per replica offloaded to host DRAM (0 = no offload); GB follow
     from the model's KV bytes per token."""
     checkpoint_copies: float = Field(default=1.0, ge=0)
@@ -216,9 +230,9 @@ class HostNeeds(_Strict):
     """Optional extra SSD per GPU (TB), e.g. datasets or logs."""
     ssd_tb_per_host: float = Field(default=0.5, ge=0)
     """OS and logs per host (TB)."""
-    cores_per_gpu: int = Field(default=4, ge=0)
+    cores_per_gpu: int = Field(default=4, ge=0, le=100_000)
     """Host cores driving each GPU (tokenisation, scheduling)."""
-    cores_per_host: int = Field(default=4, ge=0)
+    cores_per_host: int = Field(default=4, ge=0, le=100_000)
     """Host cores for the OS and agents."""
     cpu_reserved_fraction: Fraction = Field(default=0.25, ge=0, lt=1)
     """Share of host cores never lent to offline CPU inference (headroom)."""
@@ -227,13 +241,13 @@ class HostNeeds(_Strict):
 class Recycle(_Strict):
     """Lifetime choices of the Recycle pillar."""
 
-    gpu_extra_years: list[int] = [0, 1, 2]
+    gpu_extra_years: list[ExtraYears] = Field(default=[0, 1, 2], min_length=1)
     """Lifetime extensions (years beyond the catalog lifetime) that new GPUs may get."""
-    host_extra_years: list[int] = [0, 1, 2, 3]
+    host_extra_years: list[ExtraYears] = Field(default=[0, 1, 2, 3], min_length=1)
     """Lifetime extensions that new hosts may get."""
     overhead_per_extra_year: Fraction = Field(default=0.03, ge=0, le=1)
     """Spares/failure overhead per year of extension: embodied is charged x(1+overhead)."""
-    owned_extra_years: int = Field(default=2, ge=0)
+    owned_extra_years: ExtraYears = 2
     """Years an owned item may serve beyond its catalog lifetime."""
 
 
@@ -247,11 +261,12 @@ class Prices(_Strict):
 class Solver(_Strict):
     """HiGHS settings."""
 
-    mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
-    time_limit: Duration | None = Field(default=None)
+    mip_rel_gap: float = Field(default=1e-4, ge=0, lt=1)
+    """Relative MIP gap at which HiGHS stops, in [0, 1)."""
+    time_limit: Duration | None = Field(default=None, gt=0)
     """Wall-clock limit; bare numbers are seconds here, strings like "2 min" are accepted."""
-    threads: int = Field(default=1, ge=1)
-    seed: int = 0
+    threads: int = Field(default=1, ge=1, le=1024)
+    seed: int = Field(default=0, ge=0, le=2_147_483_647)
 
     @field_validator("time_limit", mode="before")
     @classmethod
@@ -284,7 +299,7 @@ class Scenario(_Strict):
     """Which embodied-carbon data set to use (they disagree by 2x or more)."""
     horizon: Duration = Field(default=8760.0)
     """Planning horizon, whole years (e.g. "3 years")."""
-    start_year: int = 2025
+    start_year: Year = 2025
     """Calendar year of the first planning year (for hardware availability)."""
     time_slots: int = 24
     """Slots per representative day (a divisor of 24): hours are aggregated into them."""
