@@ -170,6 +170,10 @@ class ResultsStore:
 
     root: Path
     points_dir: Path = field(init=False)
+    skipped: dict[str, str] = field(init=False, default_factory=dict)
+    """Points left out by the last :meth:`rows` because their files could not be read."""
+    recovered_manifest: str | None = field(init=False, default=None)
+    """Set by :meth:`open_run` when it replaced an unreadable ``sweep.json``."""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -182,14 +186,40 @@ class ResultsStore:
         return self.root / "sweep.json"
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest (empty dict for a new store)."""
+        """The manifest (empty dict for a new store, or when it is unreadable: see
+        :meth:`manifest_problem`)."""
+        return self._read_manifest()[0]
+
+    def manifest_problem(self) -> str | None:
+        """Why ``sweep.json`` cannot be used (``None`` when it is fine or absent)."""
+        return self._read_manifest()[1]
+
+    def _read_manifest(self) -> tuple[dict[str, Any], str | None]:
         if not self.manifest_path.exists():
-            return {}
-        return dict(json.loads(self.manifest_path.read_text()))
+            return {}, None
+        try:
+            man = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return {}, "sweep.json is unreadable (not JSON)"
+        if not isinstance(man, dict) or not isinstance(man.get("runs", []), list):
+            return {}, "sweep.json is not a sweep manifest"
+        return dict(man), None
 
     def open_run(self, scenario_hash: str, scenario: str, run: Mapping[str, Any]) -> None:
         """Record a run in the manifest; refuses a store holding another scenario's points."""
-        man = self.manifest()
+        man, problem = self._read_manifest()
+        if problem is not None:
+            # The scenario hash it held is lost: fall back on the points' own metadata.
+            self.recovered_manifest = problem
+            hashes = {m.get("scenario_hash") for m in self._metas().values()} - {None}
+            man = {"scenario_hash": next(iter(hashes))} if len(hashes) == 1 else {}
+            if len(hashes) > 1:
+                raise EcoserveError(
+                    f"{self.root}: {problem} and the points inside belong to several "
+                    "scenarios; use another --out folder"
+                )
+            corrupt = self.manifest_path.with_name("sweep.json.corrupt")
+            self.manifest_path.replace(corrupt)
         old = man.get("scenario_hash")
         if old is not None and old != scenario_hash:
             raise EcoserveError(
@@ -215,25 +245,75 @@ class ResultsStore:
     def _meta_path(self, pid: str) -> Path:
         return self.points_dir / f"{pid}.json"
 
-    def done(self, pid: str, retry_failed: bool = False) -> bool:
-        """True when point ``pid`` is complete (its metadata exists and parses).
+    def _metas(self) -> dict[str, dict[str, Any]]:
+        """Readable point metadata by id (unreadable ones are skipped)."""
+        out: dict[str, dict[str, Any]] = {}
+        if not self.points_dir.is_dir():
+            return out
+        for p in self.points_dir.glob("*.json"):
+            try:
+                meta = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+                continue
+            if isinstance(meta, dict):
+                out[p.stem] = meta
+        return out
 
-        With ``retry_failed`` a point that ended without a solution (time limit, error) is
-        not done; infeasible points stay done (re-solving cannot change a proof).
+    def problem(self, pid: str) -> str | None:
+        """Why the stored point ``pid`` is damaged, ``None`` if it is intact or absent.
+
+        A point is intact when its metadata parses and every Parquet file it lists (its
+        row, its fleet and replicas tables) is present and has a valid Parquet footer, so a
+        truncated or overwritten file is detected without reading the whole store.
         """
         p = self._meta_path(pid)
         if not p.exists():
-            return False
+            return None
         try:
-            meta = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
+            meta = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return "metadata is unreadable"
+        if not isinstance(meta, dict):
+            return "metadata is not a JSON object"
+        for name in ("", ".fleet", ".replicas"):
+            f = self.points_dir / f"{pid}{name}.parquet"
+            if not f.exists():
+                if name == "":
+                    return f"{f.name} is missing"
+                continue
+            why = _parquet_problem(f)
+            if why is not None:
+                return f"{f.name} {why}"
+        return None
+
+    def done(self, pid: str, retry_failed: bool = False) -> bool:
+        """True when point ``pid`` is complete and intact (see :meth:`problem`).
+
+        With ``retry_failed`` a point that ended without a solution (time limit, error) is
+        not done; infeasible points stay done (re-solving cannot change a proof). A damaged
+        point is not done: the next run recomputes it.
+        """
+        p = self._meta_path(pid)
+        if not p.exists() or self.problem(pid) is not None:
             return False
-        if retry_failed and meta.get("status") in ("no_solution", "error"):
-            return False
-        return (self.points_dir / f"{pid}.parquet").exists()
+        meta = json.loads(p.read_text(encoding="utf-8"))
+        return not (retry_failed and meta.get("status") in ("no_solution", "error"))
+
+    def damaged(self) -> dict[str, str]:
+        """Stored points that are damaged (id -> reason); a rerun recomputes them."""
+        if not self.points_dir.is_dir():
+            return {}
+        out = {}
+        for p in sorted(self.points_dir.glob("*.json")):
+            why = self.problem(p.stem)
+            if why is not None:
+                out[p.stem] = why
+        return out
 
     def finished(self) -> set[str]:
-        """Ids of all complete points."""
+        """Ids of all complete, intact points."""
+        if not self.points_dir.is_dir():
+            return set()
         return {p.stem for p in self.points_dir.glob("*.json") if self.done(p.stem)}
 
     def write(
@@ -257,16 +337,39 @@ class ResultsStore:
     def read_table(self, pid: str, name: str) -> pd.DataFrame:
         """Table ``name`` (``fleet``, ``replicas``) of point ``pid``."""
         p = self.points_dir / f"{pid}.{name}.parquet"
-        return pd.read_parquet(p) if p.exists() else pd.DataFrame()
+        if not p.exists():
+            return pd.DataFrame()
+        try:
+            return pd.read_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - a damaged table reads as empty, reported
+            self.skipped[pid] = f"{p.name} is unreadable ({type(exc).__name__})"
+            return pd.DataFrame()
 
     def rows(self, ids: Iterable[str] | None = None) -> pd.DataFrame:
-        """The tidy table of the given (default: all complete) points."""
+        """The tidy table of the given (default: all complete) points; points whose row
+        cannot be read are left out and listed in :attr:`skipped`."""
         ids = sorted(self.finished() if ids is None else ids)
-        frames = [pd.read_parquet(self.points_dir / f"{pid}.parquet") for pid in ids]
+        frames = []
+        for pid in ids:
+            try:
+                frames.append(pd.read_parquet(self.points_dir / f"{pid}.parquet"))
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged point
+                self.skipped[pid] = f"{pid}.parquet is unreadable ({type(exc).__name__})"
         frames = [f.dropna(axis=1, how="all") for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _parquet_problem(path: Path) -> str | None:
+    """``None`` when ``path`` has a valid Parquet footer, else what is wrong."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
+        return f"is not a valid Parquet file ({type(exc).__name__})"
+    return None
 
 
 def non_dominated(
@@ -313,6 +416,28 @@ class SweepResults:
         if not store.points_dir.is_dir():
             raise EcoserveError(f"{path}: not a sweep results folder (no points/ inside)")
         return cls(_tidy(store.rows()), store)
+
+    def warnings(self) -> list[str]:
+        """One line per problem found in the store (the CLI prints them; check them after
+        :meth:`load`): damaged points left out (a rerun of the
+        sweep recomputes them), an unreadable manifest."""
+        if self.store is None:
+            return []
+        out = []
+        bad = {**self.store.damaged(), **self.store.skipped}
+        if bad:
+            first = next(iter(bad.values()))
+            out.append(
+                f"{self.store.root}: {len(bad)} damaged point(s) left out (e.g. {first}); "
+                "rerun the same sweep/pareto command to recompute them"
+            )
+        problem = self.store.manifest_problem()
+        if problem is not None:
+            out.append(
+                f"{self.store.root}: {problem}; swept parameters guessed from the table "
+                "(a rerun of the sweep rewrites it)"
+            )
+        return out
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -49,6 +49,7 @@ import copy
 import hashlib
 import itertools
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -82,6 +83,8 @@ from ecoserve_opt.store import (
     point_id,
     point_row,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FAST_PARAMS",
@@ -657,6 +660,24 @@ def run_points(
 
     ``client`` is a dask ``Client``, a :class:`ClientProvider` (started only if some point
     is left to solve) or ``None`` (serial, in this process)."""
+    damaged = store.damaged()
+    if damaged:
+        first = next(iter(damaged.values()))
+        msg = (
+            f"{store.root}: {len(damaged)} damaged stored point(s) (e.g. {first}); "
+            "recomputing those of this run"
+        )
+        if console is None:
+            log.warning(msg)
+        else:
+            console.print(f"warning: {msg}", markup=False, highlight=False)
+    if store.recovered_manifest is not None and console is not None:
+        console.print(
+            f"warning: {store.root}: {store.recovered_manifest}; kept as sweep.json.corrupt "
+            "and rewritten",
+            markup=False,
+            highlight=False,
+        )
     todo = [p for p in points if not store.done(p.point_id, retry_failed)]
     done_now: list[str] = []
     skipped = len(points) - len(todo)

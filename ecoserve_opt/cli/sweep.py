@@ -221,6 +221,8 @@ def plot_cmd(
     from ecoserve_opt.store import SweepResults
 
     res = SweepResults.load(results_dir)
+    for line in res.warnings():
+        typer.echo(f"warning: {line}", err=True)
     if kind == "pareto":
         fig = plot_pareto(res, x=x, y=y)
     elif kind == "sensitivity":
