@@ -7,8 +7,10 @@ that the formulation charges what it should.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
+from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_bytes, atomic_write_text
+from ecoserve_opt.io.outputs import check_output_dir, new_sibling_dir, replace_dir
 from ecoserve_opt.solve import SolveOutcome, Status
 
 COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
@@ -85,26 +89,51 @@ class Results:
 
     def to_dir(self, path: str | Path, fmt: str = "csv") -> Path:
         """Write every table (CSV or Parquet), ``metrics.csv``, ``meta.json`` and the resolved
-        scenario (``scenario.resolved.yaml``: includes and overrides applied) atomically."""
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
+        scenario (``scenario.resolved.yaml``: includes and overrides applied) as one unit.
+
+        The files are written into a new folder next to ``path`` and swapped in place of the
+        previous results only when all are written (:func:`~ecoserve_opt.io.outputs.replace_dir`):
+        a crash or a full disk leaves the previous results as they were, never a mix.
+        ``meta.json`` records a SHA-256 of every file it describes, so :meth:`from_dir`
+        refuses tables that do not belong to it. ``path`` must be new, empty or a previous
+        results folder (:func:`check_results_dir`).
+        """
+        out = check_results_dir(path)
+        tmp = new_sibling_dir(out)
+        try:
+            self._write_files(tmp, fmt)
+            replace_dir(tmp, out)
+        except OSError as exc:
+            raise EcoserveError(
+                f"{out}: cannot write results ({exc.strerror or type(exc).__name__}); "
+                "previous results left as they were"
+            ) from None
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    def _write_files(self, out: Path, fmt: str) -> None:
+        files: dict[str, bytes] = {}
         for name, df in self.tables.items():
             if fmt == "parquet":
                 import io
 
                 buf = io.BytesIO()
                 df.to_parquet(buf, index=False)
-                atomic_write_bytes(out / f"{name}.parquet", buf.getvalue())
+                files[f"{name}.parquet"] = buf.getvalue()
             else:
-                atomic_write_text(out / f"{name}.csv", df.to_csv(index=False))
-        atomic_write_text(out / "metrics.csv", self.metrics.to_frame("value").to_csv())
+                files[f"{name}.csv"] = df.to_csv(index=False).encode("utf-8")
+        files["metrics.csv"] = self.metrics.to_frame("value").to_csv().encode("utf-8")
         meta = dict(self.meta)
         resolved = meta.pop(RESOLVED_KEY, None)
         if resolved is not None:  # the scenario as solved (includes, overrides applied)
             import yaml
 
             text = yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
-            atomic_write_text(out / RESOLVED_FILE, RESOLVED_HEADER + text)
+            files[RESOLVED_FILE] = (RESOLVED_HEADER + text).encode("utf-8")
+        for fname, data in files.items():
+            atomic_write_bytes(out / fname, data)
         meta = {
             **meta,
             "name": self.name,
@@ -112,15 +141,19 @@ class Results:
             "status": self.status.value,
             "tables": sorted(self.tables),
             "format": fmt,
+            "files_sha256": {f: hashlib.sha256(b).hexdigest() for f, b in sorted(files.items())},
         }
         atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=str))
-        return out
 
     @classmethod
     def from_dir(cls, path: str | Path) -> Results:
-        """Read results written by :meth:`to_dir`."""
+        """Read results written by :meth:`to_dir`; EcoserveError when the folder's files and
+        its ``meta.json`` disagree (a table from another solve, missing or altered)."""
         p = Path(path)
         meta = json.loads((p / "meta.json").read_text())
+        if not isinstance(meta, dict):
+            raise EcoserveError(f"{p}: meta.json is not a results description")
+        verify_results_dir(p, meta)
         fmt = meta.get("format", "csv")
         tables = {}
         for name in meta.get("tables", []):
@@ -139,6 +172,41 @@ class Results:
             tables=tables,
             meta=meta,
         )
+
+
+#: Files a results folder may hold besides its tables (a report is rewritten from them).
+RESULTS_FILES = ("meta.json", "metrics.csv", RESOLVED_FILE, "report.html")
+
+
+def _owned_results_file(name: str) -> bool:
+    stem, _, ext = name.rpartition(".")
+    return name in RESULTS_FILES or (ext in ("csv", "parquet") and stem in TABLES)
+
+
+def check_results_dir(path: str | Path, option: str = "--out") -> Path:
+    """Check, before solving, that ``path`` can take a results folder (see
+    :func:`~ecoserve_opt.io.outputs.check_output_dir`): new, empty or previous results."""
+    return check_output_dir(path, option, owned=_owned_results_file)
+
+
+def verify_results_dir(path: Path, meta: dict[str, Any]) -> None:
+    """EcoserveError unless every file listed in ``meta["files_sha256"]`` is present and
+    unchanged (folders written before this check existed carry no hashes: not checked)."""
+    hashes = meta.get("files_sha256")
+    if not isinstance(hashes, dict):
+        return
+    for fname, want in sorted(hashes.items()):
+        f = path / str(fname)
+        if not f.is_file():
+            raise EcoserveError(
+                f"{path}: {fname} is missing; this folder does not hold one complete solve "
+                "(re-run the solve into it)"
+            )
+        if hashlib.sha256(f.read_bytes()).hexdigest() != want:
+            raise EcoserveError(
+                f"{path}: {fname} does not match meta.json (written by another solve or "
+                "changed since); refusing to mix results: re-run the solve into this folder"
+            )
 
 
 def extract(

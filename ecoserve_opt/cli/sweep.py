@@ -25,6 +25,7 @@ from ecoserve_opt.cli._common import (
     summary_table,
 )
 from ecoserve_opt.exceptions import EcoserveError
+from ecoserve_opt.io.outputs import safe_name
 
 
 @guarded
@@ -86,7 +87,7 @@ def sweep_cmd(
         )
     loaded = load(scenario_file, scenario, override)
     grid = dict(zip(param, values, strict=True))
-    folder = out or Path(f"sweep_{loaded.scenario.name}")
+    folder = out or Path(f"sweep_{safe_name(loaded.scenario.name)}")
     kinds = [
         f"{canonical_param(p)} ({'Param update' if is_fast(canonical_param(p)) else 'rebuild'})"
         for p in param
@@ -171,7 +172,7 @@ def pareto_cmd(
 
     loaded = load(scenario_file, scenario, override)
     xm, ym = metric_name(x), metric_name(y)
-    folder = out or Path(f"pareto_{loaded.scenario.name}_{ym}_{xm}")
+    folder = out or Path(f"pareto_{safe_name(loaded.scenario.name)}_{ym}_{xm}")
     res = pareto(
         loaded,
         folder,
