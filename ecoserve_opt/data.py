@@ -139,6 +139,7 @@ class ModelData:
     reused_ssd_tb: float
     electricity_usd_per_kwh: float
     notes: list[str] = field(default_factory=list)
+    one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
 
     @property
     def hours_per_year(self) -> float:
@@ -431,9 +432,9 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
             ci[(y, sl)] = float(hrs.mean()) * fac
 
     # --- GPUs ----------------------------------------------------------------------------
+    # Rightsize off does not drop candidates: the formulation then picks ONE GPU type for
+    # all models (``one_gpu_type``), with the TP degree per model free.
     candidate_gpus = list(dict.fromkeys(s.hardware.gpus))
-    if not pil.rightsize:
-        candidate_gpus = candidate_gpus[:1]
     owned_gpu_spec = list(s.inventory.gpus) if pil.reuse else []
     gpu_ids = list(dict.fromkeys([*candidate_gpus, *[o.gpu for o in owned_gpu_spec]]))
     gpus: dict[str, GpuType] = {}
@@ -528,12 +529,6 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
 
     # --- serving configurations ----------------------------------------------------------
     pts, info = _operating_points(s, cat, gpus, file)
-    if not pil.rightsize:
-        # one TP degree per (llm, gpu): the smallest that has any operating point
-        smallest: dict[tuple[str, str], int] = {}
-        for llm, gid, tp, _b, _c in pts:
-            smallest[(llm, gid)] = min(tp, smallest.get((llm, gid), tp))
-        pts = [p for p in pts if p[2] == smallest[(p[0], p[1])]]
     # a replica's TP group must fit inside one host: tp <= largest slot count for that GPU
     max_slots: dict[str, int] = {}
     for hid, gid in host_gpu:
@@ -633,6 +628,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         reused_dram_gb=s.inventory.dram_gb if pil.reuse else 0.0,
         reused_ssd_tb=s.inventory.ssd_tb if pil.reuse else 0.0,
         electricity_usd_per_kwh=s.prices.electricity,
+        one_gpu_type=not pil.rightsize,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

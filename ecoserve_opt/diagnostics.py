@@ -27,6 +27,7 @@ class Diagnosis:
     findings: list[Finding]
     unmet: pd.DataFrame = field(default_factory=pd.DataFrame)
     ranges: dict[str, float] = field(default_factory=dict)
+    families: pd.DataFrame = field(default_factory=pd.DataFrame)
     slack_status: str = "not run"
 
     @property
@@ -59,7 +60,50 @@ class Diagnosis:
             )
             if self.ranges["ratio"] > 1e9:
                 lines.append("  warning: coefficient ratio above 1e9 can hurt HiGHS's numerics")
+        if not self.families.empty:
+            lines.append("  coefficient ranges per family (as sent to HiGHS, after scaling):")
+            for _, r in self.families.iterrows():
+                flag = "" if r["ok"] else f"  <- outside [{COEF_LO:g}, {COEF_HI:g}]"
+                lines.append(
+                    f"    {r['kind']:<10} {r['family']:<24} |a| in "
+                    f"[{r['min']:.2e}, {r['max']:.2e}]{flag}"
+                )
+            for _, r in self.families[~self.families["ok"]].iterrows():
+                lines.append(
+                    f"  warning: {r['kind']} {r['family']} has coefficients outside "
+                    f"[{COEF_LO:g}, {COEF_HI:g}]: HiGHS's absolute tolerances (1e-7 dual, "
+                    "1e-6 primal) can then accept wrong answers"
+                )
         return "\n".join(lines)
+
+
+COEF_LO, COEF_HI = 1e-6, 1e6  # coefficients outside this range are reported as warnings
+
+
+def family_ranges(m: pyo.ConcreteModel) -> pd.DataFrame:
+    """Smallest and largest absolute linear coefficient per constraint family (component)
+    and per objective, active or not (caps and objectives are switched on by sweeps), as
+    HiGHS receives them. Columns: kind, family, min, max, ok (inside [1e-6, 1e6])."""
+    from pyomo.repn import generate_standard_repn
+
+    rows: list[dict[str, Any]] = []
+
+    def row(kind: str, name: str, exprs: Any) -> None:
+        lo, hi = float("inf"), 0.0
+        for e in exprs:
+            for c in generate_standard_repn(e, compute_values=True, quadratic=False).linear_coefs:
+                a = abs(float(c))
+                if a > 0:
+                    lo, hi = min(lo, a), max(hi, a)
+        if hi > 0:
+            ok = lo >= COEF_LO and hi <= COEF_HI
+            rows.append({"kind": kind, "family": name, "min": lo, "max": hi, "ok": ok})
+
+    for comp in m.component_objects(pyo.Constraint):
+        row("constraint", comp.local_name, (c.body for c in comp.values()))
+    for obj in m.component_objects(pyo.Objective):
+        row("objective", obj.local_name, (o.expr for o in obj.values()))
+    return pd.DataFrame(rows, columns=["kind", "family", "min", "max", "ok"])
 
 
 def coefficient_ranges(m: pyo.ConcreteModel) -> dict[str, float]:
@@ -79,15 +123,18 @@ def coefficient_ranges(m: pyo.ConcreteModel) -> dict[str, float]:
 
 
 def diagnose(loaded: LoadedScenario, slack: bool = True, ranges: bool = True) -> Diagnosis:
-    """Run the checks, then (if ``slack``) a slack-mode solve to locate unmet demand."""
+    """Run the checks, report coefficient ranges per family (``ranges``), then (if
+    ``slack``) a slack-mode solve to locate unmet demand."""
     d = build_data(loaded)
     findings = run_checks(d, strict=False)
     diag = Diagnosis(findings=findings)
+    if ranges:
+        plain = build_model(d)
+        diag.ranges = coefficient_ranges(plain)
+        diag.families = family_ranges(plain)
     if not slack:
         return diag
     m = build_model(d, slack=True)
-    if ranges:
-        diag.ranges = coefficient_ranges(m)
     s = loaded.scenario.solver
     out = Solver(
         SolveOptions(

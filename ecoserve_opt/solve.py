@@ -23,6 +23,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from ecoserve_opt.exceptions import SolverError
+from ecoserve_opt.formulation.objectives import objective_scale
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,11 @@ class Solver:
             res.solution_loader.load_vars()
         obj = res.incumbent_objective if status.has_solution else None
         bound = res.objective_bound
+        # objectives are scaled for HiGHS's tolerances (formulation.objectives): report them
+        # in metric units
+        lam = objective_scale(model)
+        obj = None if obj is None else obj / lam
+        bound = None if bound is None else bound / lam
         return SolveOutcome(
             status=status,
             termination=str(tc.name),

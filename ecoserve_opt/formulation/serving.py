@@ -23,6 +23,12 @@ Constraints (:math:`\kappa_k` tokens/s of one replica at point :math:`k`,
        - \sum_{gL}\frac{c^{gpu} n^{on}_{hgLy} + c^{host} z_{hgLy}}{\mathrm{cores}_h}\\
    \sum_{l,b} W_l\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le \text{spare host DRAM}_{hy}
 
+Without the *Rightsize* pillar one GPU type serves every model: binaries :math:`\pi_g`,
+:math:`\sum_g \pi_g = 1` and :math:`n_{lgtpy} \le (\bar n_{lgtpy}\,\sigma + 1)\, \pi_g`
+(:math:`\sigma` the demand scale), where :math:`\bar n` replicas serve the whole peak
+demand of :math:`l` at its lowest-capacity point on :math:`(g, t)`: more replicas than that
+never help, so the bound cuts no optimum. The TP degree per model stays free.
+
 Without the *shift_offline* pillar the offline rate in every window slot is fixed to the
 uniform :math:`D^{off}/(3600 \cdot \text{window hours})`. The online demand of a slot is the
 peak hour within it; offline rates are slot averages.
@@ -76,6 +82,8 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         return t_.expr((-1.0, m.n_rep[l_, g, t, p, y])) <= 0.0
 
     m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
+    if d.one_gpu_type:
+        _add_one_gpu_type(m, d)
 
     reps_of_gpu: dict[str, list[tuple[str, str, int, str]]] = {}
     for r in m.R:
@@ -260,3 +268,37 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
     hys = sorted(by_hys)
     m.cpu_capacity = pyo.Constraint(hys, rule=cpu_cap)
     m.cpu_memory = pyo.Constraint(hys, rule=cpu_mem)
+
+
+def _add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Rightsize off: one GPU type (chosen by the objective) for all models."""
+    min_cap: dict[tuple[str, str, int, str], float] = {}
+    for k in d.points:
+        key = (k[0], k[1], k[2], k[4])
+        min_cap[key] = min(d.cap[k], min_cap.get(key, float("inf")))
+    types = sorted({r[1] for r in m.R})
+    m.gpu_pick = pyo.Var(types, domain=pyo.Binary)
+    m.one_gpu_type = pyo.Constraint(expr=sum(m.gpu_pick[g] for g in types) == 1)
+
+    def bound(l_: str, g: str, t: int, p: str, y: int) -> float:
+        """Replicas that serve all of ``l_``'s demand at its lowest-capacity point."""
+        n = 0.0
+        for c in ("online", "offline"):
+            if d.class_pool[c] != p or (l_, g, t, c) not in min_cap:
+                continue
+            if c == "online":
+                peak = max(
+                    (v for (l2, y2, _s), v in d.online_demand.items() if l2 == l_ and y2 == y),
+                    default=0.0,
+                )
+            else:
+                # all of a day's volume in one slot is the highest useful rate
+                peak = d.offline_demand.get((l_, y), 0.0) / (3600.0 * d.slot_hours)
+            n += peak / min_cap[(l_, g, t, c)]
+        return n
+
+    def link(_m: pyo.ConcreteModel, l_: str, g: str, t: int, p: str, y: int) -> object:
+        n = bound(l_, g, t, p, y)
+        return m.n_rep[l_, g, t, p, y] <= (n * m.demand_scale + 1.0) * m.gpu_pick[g]
+
+    m.one_gpu_type_link = pyo.Constraint(m.R, m.Y, rule=link)

@@ -205,7 +205,8 @@ class Pillars(_Strict):
     reuse_host_cpus: bool = True
     """Offline inference on the spare CPUs of provisioned hosts and CPU-only servers."""
     rightsize: bool = True
-    """GPU mix, count and TP degree per model (off: one GPU type for all, smallest fitting TP)."""
+    """GPU mix, count and TP degree per model (off: one GPU type for all models, chosen by
+    the objective; the TP degree per model stays free)."""
     recycle: bool = True
     """Lifetime extension and decoupled host/GPU refresh (off: fixed, coupled lifetimes)."""
     shift_offline: bool = True
@@ -316,6 +317,11 @@ class Scenario(_Strict):
     demand_growth_per_year: float = Field(default=0.0, ge=-0.5, le=2.0)
     """Relative demand growth per planning year."""
     objective: Objective = "carbon"
+    latency_tolerance: float = Field(default=0.10, ge=0, le=10)
+    """``performance`` objective: the design of lowest cost among those whose mean online
+    per-token latency is within this fraction of the minimum (0.10: at most 10% above the
+    lowest achievable). 0 is the strict lexicographic optimum, which buys every online
+    token a batch-1 replica at the largest tensor-parallel degree (docs/formulation.md)."""
     solver: Solver = Solver()
 
     @field_validator("horizon")

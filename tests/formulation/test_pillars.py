@@ -159,12 +159,75 @@ def test_offline_moves_to_host_cpus_exactly_when_cheaper(
     assert res.carbon <= off.carbon + 1e-6
 
 
-def test_rightsize_off_uses_first_gpu_only(tiny_dict: dict[str, Any]) -> None:
-    tiny_dict["hardware"]["gpus"] = ["gpu-b", "gpu-a"]
-    tiny_dict["pillars"]["rightsize"] = False
-    assert solve_dict(tiny_dict).carbon == pytest.approx(5061.6, rel=1e-9)
-    tiny_dict["pillars"]["rightsize"] = True
-    assert solve_dict(tiny_dict).carbon == pytest.approx(BASE, rel=1e-9)
+def _two_models(tiny_dict: dict[str, Any], catalog_copy: Any) -> dict[str, Any]:
+    """tiny-llm (best on gpu-a, TP 1) plus tiny-big (20 GB: gpu-a only at TP 2, where it
+    is slow; on gpu-b TP 2 is four times faster per GPU than TP 1)."""
+    import pandas as pd
+
+    cat = Path(tiny_dict["catalog"])
+    llms = pd.read_csv(cat / "llms.csv")
+    big = llms.iloc[0].copy()
+    big["llm"], big["params_b"], big["active_params_b"], big["weights_gb"] = "tiny-big", 10, 10, 20
+    llms = pd.concat([llms, big.to_frame().T], ignore_index=True)
+    prof = pd.read_csv(cat / "profiles.csv")
+    rows = [
+        ("gpu-a", 2, 45, 190),
+        ("gpu-b", 1, 45, 450),
+        ("gpu-b", 2, 5, 400),
+    ]
+    extra = pd.DataFrame(
+        [
+            {
+                **prof.iloc[0].to_dict(),
+                "llm": "tiny-big",
+                "gpu": g,
+                "tp": tp,
+                "tpot_ms": tpot,
+                "power_w": w,
+            }
+            for g, tp, tpot, w in rows
+        ]
+    )
+    tiny_dict["catalog"] = str(catalog_copy(llms=llms, profiles=pd.concat([prof, extra])))
+    tiny_dict["hardware"].update(gpus=["gpu-b", "gpu-a"], tp_degrees=[1, 2])
+    tiny_dict["llms"]["tiny-big"] = {**tiny_dict["llms"]["tiny-llm"]}
+    tiny_dict["llms"]["tiny-big"]["online"] = {
+        **tiny_dict["llms"]["tiny-llm"]["online"],
+        "tokens_per_s": 800,
+    }
+    return tiny_dict
+
+
+def test_rightsize_off_is_one_gpu_type_chosen_by_the_objective(
+    tiny_dict: dict[str, Any], catalog_copy: Any
+) -> None:
+    """Rightsize off = one GPU type for all models, chosen by the objective, TP per model
+    free: its optimum equals the best single-type fleet (brute force over the types, each
+    solved with only that type listed), for every objective. The two models prefer
+    different types, so Rightsize on is strictly better; tiny-big runs at TP 2 (TP 1, the
+    smallest fitting degree, is four times slower per GPU)."""
+    data = _two_models(tiny_dict, catalog_copy)
+    for objective in ("carbon", "cost", "energy"):
+        data["pillars"]["rightsize"] = False
+        off = solve_dict(data, objective=objective)
+        single = {}
+        for g in ("gpu-a", "gpu-b"):
+            one = {**data, "hardware": {**data["hardware"], "gpus": [g]}}
+            one["pillars"] = {**data["pillars"], "rightsize": True}
+            single[g] = solve_dict(one, objective=objective).metrics[
+                {"carbon": "carbon_kg", "cost": "cost_usd", "energy": "energy_kwh"}[objective]
+            ]
+        metric = {"carbon": "carbon_kg", "cost": "cost_usd", "energy": "energy_kwh"}[objective]
+        assert off.metrics[metric] == pytest.approx(min(single.values()), rel=1e-9), objective
+        reps = off.tables["replicas"]
+        assert reps.loc[reps["replicas"] > 0, "gpu"].nunique() == 1
+        data["pillars"]["rightsize"] = True
+        on = solve_dict(data, objective=objective)
+        assert on.metrics[metric] < off.metrics[metric] * (1 - 1e-3), objective
+    data["pillars"]["rightsize"] = False
+    reps = solve_dict(data).tables["replicas"]
+    big = reps[(reps["llm"] == "tiny-big") & (reps["replicas"] > 0)]
+    assert set(big["tp"]) == {2}
 
 
 def test_recycle_extends_lifetimes(tiny_dict: dict[str, Any]) -> None:
