@@ -1,22 +1,36 @@
-"""Design-point comparison: EcoServe against performance-, energy- and cost-optimised designs.
+"""Honest design comparison: EcoServe against the designs people build today.
 
-``compare(loaded)`` solves one scenario as
+``compare(loaded)`` solves one scenario as four families of designs (docs/formulation.md,
+"Baselines and comparison"):
 
-* **baselines** -- objective ``performance``, ``energy``, ``cost`` and ``carbon`` with the
-  4R pillars off except Rightsize (a cost or energy optimiser still chooses GPU type and
-  count for its metric; what it lacks is Reduce, Reuse, Recycle and carbon-aware placement);
-* **ablation** -- the carbon objective with one pillar at a time switched on;
-* **EcoServe** -- the carbon objective with every pillar the scenario enables, and the same
-  without host-CPU reuse (to show what offline inference on idle host CPUs saves);
+* ``conventional`` -- what operators build today: new full-SKU hosts, catalog lifetimes,
+  no owned hardware, no CPU offload, no time shifting; Rightsize (GPU type, count and TP
+  per model) is kept, because every operator chooses hardware for the metric it optimises.
+  One design per objective: performance, energy, cost and carbon.
+* ``same-design-space`` -- every pillar the scenario enables, only the objective differs:
+  performance-, energy- and cost-optimised, and EcoServe (carbon-optimised). Here each
+  design is best on its own metric and EcoServe is best on carbon, within the MIP gap
+  (:func:`check_invariants`).
+* ``leave-one-out`` -- EcoServe without one pillar (what that pillar adds on top of the
+  others), and ``add-one`` -- the conventional carbon-optimised design plus one pillar
+  (what the pillar does on its own). :func:`pillar_effects` turns them into savings, each
+  flagged when it is within the MIP gap.
 
-and returns one row per design point: operational, embodied and total carbon, cost,
-energy, where offline work ran (host CPUs, GPUs, owned hardware), and the reduction of
-EcoServe's carbon against each row.
+``performance`` designs are the cheapest whose mean online per-token latency is within
+``latency_tolerance`` (scenario field, default 10%) of the lowest achievable: the strict
+lexicographic optimum (tolerance 0) buys a batch-1 replica at the largest TP degree for
+every online token, a design nobody builds.
+
+:func:`write_compare` writes ``compare.csv`` (one row per design) and
+``pillar_effects.csv``.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,53 +40,109 @@ from ecoserve_opt.exceptions import InfeasibleError
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict
 
 PILLARS = ("reduce", "reuse", "reuse_host_cpus", "rightsize", "recycle", "shift_offline")
-BASELINE_PILLARS = {p: p == "rightsize" for p in PILLARS}
+CONVENTIONAL_PILLARS = {p: p == "rightsize" for p in PILLARS}
+BASELINE_PILLARS = CONVENTIONAL_PILLARS  # the name before issue 12
+FAMILIES = ("conventional", "same-design-space", "leave-one-out", "add-one")
+ECOSERVE = "EcoServe"
+CONVENTIONAL_CARBON = "conventional carbon-optimised"
+METRIC_OF = {
+    "performance": "latency_s_per_token",
+    "energy": "energy_kwh",
+    "cost": "cost_usd",
+    "carbon": "carbon_kg",
+}
+LABEL = {
+    "performance": "performance-optimised",
+    "energy": "energy-optimised",
+    "cost": "cost-optimised",
+    "carbon": "carbon-optimised",
+}
+COLUMNS = [
+    "design",
+    "family",
+    "objective",
+    "pillars",
+    "status",
+    "carbon_kg",
+    "operational_kg",
+    "embodied_kg",
+    "energy_kwh",
+    "cost_usd",
+    "latency_s_per_token",
+    "gpus",
+    "hosts",
+    "offline_share_host_cpu",
+    "offline_gpu",
+    "offline_owned",
+    "gap",
+    "latency_min_s_per_token",
+    "latency_tolerance",
+    "note",
+]
+SOLVED = ("optimal", "feasible")
 
 
 @dataclass(frozen=True)
 class DesignPoint:
-    """A named (objective, pillars) combination."""
+    """A named (objective, pillars) combination of one family."""
 
     name: str
     objective: str
     pillars: dict[str, bool]
-    group: str
+    family: str
+
+    @property
+    def group(self) -> str:
+        """Alias of ``family`` (the column was called ``group`` before issue 12)."""
+        return self.family
 
 
-def design_points(loaded: LoadedScenario, ablation: bool = True) -> list[DesignPoint]:
-    """The design points compared for this scenario."""
+def conventional_pillars(loaded: LoadedScenario) -> dict[str, bool]:
+    """Pillars of the conventional family: Rightsize only (if the scenario allows it)."""
     enabled = loaded.scenario.pillars.model_dump()
-    pts = [
-        DesignPoint(f"{obj}-optimised", obj, dict(BASELINE_PILLARS), "baseline")
-        for obj in ("performance", "energy", "cost", "carbon")
+    return {p: p == "rightsize" and bool(enabled["rightsize"]) for p in PILLARS}
+
+
+def design_points(loaded: LoadedScenario, pillar_effects: bool = True) -> list[DesignPoint]:
+    """The design points compared for this scenario (see the module docstring)."""
+    enabled = {p: bool(v) for p, v in loaded.scenario.pillars.model_dump().items()}
+    conv = conventional_pillars(loaded)
+    pts = [DesignPoint(f"conventional {LABEL[o]}", o, dict(conv), "conventional") for o in LABEL]
+    pts += [
+        DesignPoint(LABEL[o], o, dict(enabled), "same-design-space")
+        for o in ("performance", "energy", "cost")
     ]
-    if ablation:
-        none = {p: False for p in PILLARS}
-        pts.append(DesignPoint("carbon, no pillars", "carbon", none, "ablation"))
+    pts.append(DesignPoint(ECOSERVE, "carbon", dict(enabled), "same-design-space"))
+    if pillar_effects:
         for p in PILLARS:
             if enabled[p]:
-                pts.append(DesignPoint(f"carbon + {p}", "carbon", {**none, p: True}, "ablation"))
-    if enabled["reuse_host_cpus"]:
-        pts.append(
-            DesignPoint(
-                "EcoServe without host-CPU reuse",
-                "carbon",
-                {**enabled, "reuse_host_cpus": False},
-                "ecoserve",
-            )
-        )
-    pts.append(DesignPoint("EcoServe", "carbon", enabled, "ecoserve"))
+                pts.append(
+                    DesignPoint(
+                        f"EcoServe without {p}", "carbon", {**enabled, p: False}, "leave-one-out"
+                    )
+                )
+        for p in PILLARS:
+            if enabled[p] and not conv[p]:
+                pts.append(
+                    DesignPoint(
+                        f"{CONVENTIONAL_CARBON} + {p}", "carbon", {**conv, p: True}, "add-one"
+                    )
+                )
     return pts
 
 
-def _with_pillars(loaded: LoadedScenario, pillars: dict[str, bool]) -> LoadedScenario:
+def _variant(
+    loaded: LoadedScenario, pillars: dict[str, bool], latency_tolerance: float | None
+) -> LoadedScenario:
     raw = dict(loaded.raw)
     raw["pillars"] = pillars
+    if latency_tolerance is not None:
+        raw["latency_tolerance"] = latency_tolerance
     out = validate_dict(raw, file=str(loaded.path or "<scenario>"), path=loaded.path)
     return LoadedScenario(out.scenario, loaded.path, raw, loaded.applied)
 
 
-def _offline_split(offline: pd.DataFrame) -> dict[str, float]:
+def _offline_split(offline: pd.DataFrame | None) -> dict[str, float]:
     if offline is None or offline.empty:
         return {"offline_host_cpu": 0.0, "offline_gpu": 0.0, "offline_owned": 0.0}
     tot = float(offline["tokens_per_day"].sum())
@@ -88,78 +158,195 @@ def _offline_split(offline: pd.DataFrame) -> dict[str, float]:
 def compare(
     loaded: LoadedScenario,
     ablation: bool = True,
-    progress: Any = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    latency_tolerance: float | None = None,
     **solver_options: Any,
 ) -> pd.DataFrame:
-    """Solve every design point; one row each, plus EcoServe's reduction against each row."""
+    """Solve every design point; one row each (columns :data:`COLUMNS`), plus EcoServe's
+    carbon reduction against each row (``ecoserve_reduction``) and whether that
+    difference is within the two designs' MIP gaps (``reduction_within_gap``).
+
+    ``ablation=False`` skips the pillar-effect families (leave-one-out, add-one).
+    ``latency_tolerance`` overrides the scenario's for the performance designs.
+    """
     rows: list[dict[str, Any]] = []
-    pts = design_points(loaded, ablation=ablation)
+    pts = design_points(loaded, pillar_effects=ablation)
     for i, dp in enumerate(pts):
         if progress is not None:
             progress(i, len(pts), dp.name)
-        sc = _with_pillars(loaded, dp.pillars)
-        try:
-            res = solve(sc, objective=dp.objective, **solver_options)
-            status = res.status.value
-        except InfeasibleError as exc:
-            rows.append(
-                {
-                    "design_point": dp.name,
-                    "group": dp.group,
-                    "objective": dp.objective,
-                    "status": "infeasible",
-                    "note": str(exc),
-                }
-            )
-            continue
-        m = res.metrics
-        row = {
-            "design_point": dp.name,
-            "group": dp.group,
+        sc = _variant(loaded, dp.pillars, latency_tolerance)
+        row: dict[str, Any] = {
+            "design": dp.name,
+            "family": dp.family,
             "objective": dp.objective,
             "pillars": ",".join(p for p in PILLARS if dp.pillars[p]) or "-",
-            "status": status,
-            "operational_kg": m.get("operational_kg"),
-            "embodied_kg": m.get("embodied_kg"),
-            "carbon_kg": m.get("carbon_kg"),
-            "cost_usd": m.get("cost_usd"),
-            "energy_kwh": m.get("energy_kwh"),
-            "latency_s_per_token": m.get("latency_s_per_token"),
-            "gpus": m.get("gpus"),
-            "hosts": m.get("hosts"),
-            "gap": m.get("gap"),
         }
+        try:
+            res = solve(sc, objective=dp.objective, **solver_options)
+        except InfeasibleError as exc:
+            rows.append({**row, "status": "infeasible", "note": str(exc)})
+            continue
+        m = res.metrics
+        row["status"] = res.status.value
+        for col in COLUMNS[5:17]:
+            if col in m.index:
+                row[col] = m.get(col)
         if res.status.has_solution:
-            row.update(_offline_split(res.tables["offline"]))
+            split = _offline_split(res.tables.get("offline"))
+            row.update({k: v for k, v in split.items() if k != "offline_host_cpu"})
+            row.setdefault("offline_share_host_cpu", split["offline_host_cpu"])
+        else:
+            row["note"] = f"no solution ({res.status.value})"
+        if dp.objective == "performance":
+            row["latency_min_s_per_token"] = res.meta.get("latency_min_s_per_token")
+            row["latency_tolerance"] = sc.scenario.latency_tolerance
         rows.append(row)
     df = pd.DataFrame(rows)
-    eco = df.loc[df["design_point"] == "EcoServe", "carbon_kg"]
-    if len(eco) and pd.notna(eco.iloc[0]) and "carbon_kg" in df:
+    df = df.reindex(columns=[*COLUMNS, *[c for c in df.columns if c not in COLUMNS]])
+    eco = df.loc[(df["design"] == ECOSERVE) & df["status"].isin(SOLVED), "carbon_kg"]
+    if len(eco) and pd.notna(eco.iloc[0]):
         e = float(eco.iloc[0])
-        df["ecoserve_reduction"] = (df["carbon_kg"] - e) / df["carbon_kg"]
+        carbon = pd.to_numeric(df["carbon_kg"], errors="coerce")
+        df["ecoserve_reduction"] = (carbon - e) / carbon
+        df["reduction_within_gap"] = [
+            within_gap(df, ECOSERVE, str(d)) if pd.notna(c) else None
+            for d, c in zip(df["design"], carbon, strict=True)
+        ]
     return df
 
 
-def within_gap(table: pd.DataFrame, a: str, b: str) -> bool:
-    """True when design points ``a`` and ``b`` differ by less than their MIP gaps allow
-    (the difference may be solver tolerance, not a real effect)."""
-    rows = table.set_index("design_point")
-    carbon = rows["carbon_kg"].astype(float).to_dict()
-    ca, cb = float(carbon[a]), float(carbon[b])
-    gaps = pd.to_numeric(rows.loc[[a, b], "gap"], errors="coerce").fillna(0.0)
-    tol = float(gaps.max()) * max(abs(ca), abs(cb))
-    return abs(ca - cb) <= tol + 1e-9 * max(abs(ca), abs(cb), 1.0)
+def _gap(rows: pd.DataFrame, name: str) -> float:
+    g = pd.to_numeric(pd.Series([rows.loc[name, "gap"]]), errors="coerce").iloc[0]
+    return 0.0 if pd.isna(g) else float(g)
+
+
+def within_gap(table: pd.DataFrame, a: str, b: str, metric: str = "carbon_kg") -> bool:
+    """True when designs ``a`` and ``b`` differ on ``metric`` by less than their MIP gaps
+    allow (the difference may be solver tolerance, not a real effect)."""
+    rows = table.set_index(_name_col(table))
+    va, vb = _f(rows.loc[a, metric]), _f(rows.loc[b, metric])
+    tol = max(_gap(rows, a), _gap(rows, b)) * max(abs(va), abs(vb))
+    return abs(va - vb) <= tol + 1e-9 * max(abs(va), abs(vb), 1.0)
+
+
+def _f(value: Any) -> float:
+    return float(value)
+
+
+def _name_col(table: pd.DataFrame) -> str:
+    return "design" if "design" in table.columns else "design_point"
+
+
+def check_invariants(table: pd.DataFrame) -> list[str]:
+    """What must hold in a comparison; returns the violations (empty when all hold).
+
+    Within each of ``conventional`` and ``same-design-space`` (one design space each),
+    every design is best on its own metric within its MIP gap: for cost, energy and carbon
+    :math:`f_A (1 - g_A) \\le f_B` for every other solved design :math:`B` of the family;
+    the performance design's latency is at most ``(1 + latency_tolerance)`` times every
+    other design's. EcoServe's carbon is also at most every conventional design's (its
+    design space contains theirs).
+    """
+    bad: list[str] = []
+    ok = table[table["status"].isin(SOLVED)]
+    eps = 1e-9
+    for fam in ("conventional", "same-design-space"):
+        rows = ok[ok["family"] == fam]
+        for _, a in rows.iterrows():
+            metric = METRIC_OF[str(a["objective"])]
+            va = float(a[metric])
+            ga = 0.0 if pd.isna(a.get("gap")) else float(a["gap"])
+            slack = 1.0
+            if a["objective"] == "performance":
+                tol = a.get("latency_tolerance")
+                slack = 1.0 + (0.0 if tol is None or pd.isna(tol) else float(tol)) + 1e-6
+            for _, b in rows.iterrows():
+                if b["design"] == a["design"]:
+                    continue
+                vb = float(b[metric])
+                if va * (1 - ga) > vb * slack * (1 + eps) + eps:
+                    bad.append(
+                        f"{fam}: {a['design']} ({metric} {va:.6g}, gap {ga:.2g}) is not best "
+                        f"on its own metric: {b['design']} has {vb:.6g}"
+                    )
+    eco = ok[ok["design"] == ECOSERVE]
+    if len(eco):
+        e = eco.iloc[0]
+        ge = 0.0 if pd.isna(e.get("gap")) else float(e["gap"])
+        for _, b in ok[ok["family"] == "conventional"].iterrows():
+            if float(e["carbon_kg"]) * (1 - ge) > float(b["carbon_kg"]) * (1 + eps) + eps:
+                bad.append(
+                    f"EcoServe's carbon {float(e['carbon_kg']):.6g} exceeds {b['design']}'s "
+                    f"{float(b['carbon_kg']):.6g}"
+                )
+    return bad
+
+
+def pillar_effects(table: pd.DataFrame) -> pd.DataFrame:
+    """Carbon effect of each pillar, from the leave-one-out and add-one families.
+
+    * ``leave_one_out_kg``: carbon of EcoServe without the pillar minus EcoServe's (what the
+      pillar adds on top of all the others);
+    * ``add_one_kg``: carbon of the conventional carbon-optimised design minus the same
+      design with the pillar switched on (what the pillar does on its own);
+
+    each with its share of the reference design's carbon and a ``*_within_gap`` flag (True:
+    the difference is within the MIP gaps, not a significant effect). Rightsize is part of
+    the conventional baseline, so it has no add-one row.
+    """
+    cols = [
+        "pillar",
+        "leave_one_out_kg",
+        "leave_one_out_share",
+        "leave_one_out_within_gap",
+        "add_one_kg",
+        "add_one_share",
+        "add_one_within_gap",
+    ]
+    ok = table[table["status"].isin(SOLVED)]
+    names = set(ok["design"])
+    carbon = ok.set_index("design")["carbon_kg"].astype(float).to_dict()
+    out = []
+    for p in PILLARS:
+        r: dict[str, Any] = {"pillar": p}
+        loo = f"EcoServe without {p}"
+        if loo in names and ECOSERVE in names:
+            d = carbon[loo] - carbon[ECOSERVE]
+            r["leave_one_out_kg"] = d
+            r["leave_one_out_share"] = d / carbon[loo] if carbon[loo] else math.nan
+            r["leave_one_out_within_gap"] = within_gap(ok, loo, ECOSERVE)
+        add = f"{CONVENTIONAL_CARBON} + {p}"
+        if add in names and CONVENTIONAL_CARBON in names:
+            d = carbon[CONVENTIONAL_CARBON] - carbon[add]
+            r["add_one_kg"] = d
+            base = carbon[CONVENTIONAL_CARBON]
+            r["add_one_share"] = d / base if base else math.nan
+            r["add_one_within_gap"] = within_gap(ok, add, CONVENTIONAL_CARBON)
+        if len(r) > 1:
+            out.append(r)
+    return pd.DataFrame(out, columns=cols)
 
 
 def cpu_reuse_saving(table: pd.DataFrame) -> float | None:
     """kgCO2e saved by host-CPU reuse (EcoServe without it minus EcoServe), if both solved."""
+    rows = table.set_index(_name_col(table))
     try:
-        with_ = float(table.loc[table["design_point"] == "EcoServe", "carbon_kg"].iloc[0])
-        without = float(
-            table.loc[table["design_point"] == "EcoServe without host-CPU reuse", "carbon_kg"].iloc[
-                0
-            ]
+        return _f(rows.loc["EcoServe without reuse_host_cpus", "carbon_kg"]) - _f(
+            rows.loc[ECOSERVE, "carbon_kg"]
         )
-    except (IndexError, KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
-    return without - with_
+
+
+def write_compare(table: pd.DataFrame, out_dir: str | Path) -> Path:
+    """Write ``compare.csv`` (one row per design) and ``pillar_effects.csv`` to
+    ``out_dir`` (created), atomically; returns the path of ``compare.csv``."""
+    from ecoserve_opt.io.atomic import atomic_write_text
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "compare.csv"
+    atomic_write_text(path, table.to_csv(index=False))
+    if "family" in table.columns:
+        atomic_write_text(out / "pillar_effects.csv", pillar_effects(table).to_csv(index=False))
+    return path

@@ -316,7 +316,7 @@ def _plots(res: Results) -> list[tuple[str, str, str, bool]]:
             power_profile,
             "IT power per time slot of the representative day, stacked by component, with "
             "the grid's carbon intensity (solid line) and, when there is batch work, the "
-            "offline throughput (dashed line).",
+            "offline throughput (dashed line)." + _offline_caption(res),
             True,
         ),
     ]
@@ -331,6 +331,18 @@ def _plots(res: Results) -> list[tuple[str, str, str, bool]]:
             finally:
                 plt.close(fig)
     return out
+
+
+def _offline_caption(res: Results) -> str:
+    """What the data shows about when offline work ran (computed, never assumed)."""
+    from ecoserve_opt.results import offline_timing, offline_timing_caption
+
+    text = offline_timing_caption(
+        offline_timing(
+            res.tables.get("power", pd.DataFrame()), res.tables.get("offline", pd.DataFrame())
+        )
+    )
+    return f" {text}" if text else ""
 
 
 def _status_html(res: Results) -> tuple[str, str]:

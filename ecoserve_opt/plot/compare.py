@@ -1,9 +1,11 @@
 """Plots of a design-point comparison (the table of :func:`ecoserve_opt.compare.compare`).
 
-* :func:`plot_design_points`: carbon of every design point (operational + embodied), with
-  EcoServe's reduction against each baseline;
-* :func:`plot_pillar_contributions`: what each 4R pillar saves on its own against the
-  carbon-optimised design with no pillar, and what all of them save together (EcoServe).
+* :func:`plot_design_points`: carbon of every design (operational + embodied), grouped by
+  family (conventional, same-design-space, leave-one-out, add-one), with EcoServe's
+  reduction against each;
+* :func:`plot_pillar_contributions`: what each pillar saves, added alone to the
+  conventional carbon-optimised design and left out of EcoServe; effects within the MIP
+  gap are drawn hatched and labelled so.
 
 Both read only the comparison table (a DataFrame, or a CSV written by
 ``ecoserve compare --out``), never the model.
@@ -28,15 +30,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-GROUP_ORDER = ("baseline", "ablation", "ecoserve")
-NO_PILLARS = "carbon, no pillars"
+GROUP_ORDER = ("conventional", "same-design-space", "leave-one-out", "add-one")
 ECOSERVE = "EcoServe"
 SOLVED = ("optimal", "feasible")
 
 
 def _table(table: pd.DataFrame | str | Path) -> pd.DataFrame:
     df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
-    missing = {"design_point", "carbon_kg"} - set(df.columns)
+    missing = {"design", "family", "carbon_kg"} - set(df.columns)
     if missing:
         raise ValueError(f"not a comparison table: missing columns {sorted(missing)}")
     return df
@@ -59,19 +60,18 @@ def plot_design_points(
     groups: tuple[str, ...] = GROUP_ORDER,
     **kw: Any,
 ) -> Figure:
-    """Horizontal stacked bars: operational + embodied carbon of each design point.
+    """Horizontal stacked bars: operational + embodied carbon of each design.
 
-    Points are ordered baselines, ablation, EcoServe (``groups`` selects and orders them);
+    Designs are ordered by family (``groups`` selects and orders the families);
     each bar is labelled with its total and, when EcoServe solved, how much lower
     EcoServe's carbon is (``ecoserve_reduction``). Points not solved are listed with their
     status. A ``feasible`` (time-limited) point is marked ``*``. Keyword ``title`` replaces
     the default title.
     """
     df = _table(table)
-    if "group" in df.columns:
-        df = df[df["group"].isin(groups)].copy()
-        df["_g"] = df["group"].map({g: i for i, g in enumerate(groups)})
-        df = df.sort_values("_g", kind="stable")
+    df = df[df["family"].isin(groups)].copy()
+    df["_g"] = df["family"].map({g: i for i, g in enumerate(groups)})
+    df = df.sort_values("_g", kind="stable")
     n = len(df)
     fig, ax = _axes(ax, (7.6, max(2.4, 0.9 + 0.36 * n)))
     solved = _solved(df)
@@ -83,7 +83,7 @@ def plot_design_points(
     scale, unit = _mass_scale(total[np.isfinite(total)])
     y = np.arange(n)[::-1]
     ok = np.isfinite(total)
-    is_eco = (df["design_point"] == ECOSERVE).to_numpy()
+    is_eco = (df["design"] == ECOSERVE).to_numpy()
     edge = ["#111111" if e else "white" for e in is_eco]
     ax.barh(
         y[ok],
@@ -123,11 +123,11 @@ def plot_design_points(
             fontsize=8.5,
             fontweight="bold" if eco else "normal",
         )
-    ax.set_yticks(y, [str(v) for v in df["design_point"]])
+    ax.set_yticks(y, [str(v) for v in df["design"]])
     ax.set_xlim(0, biggest * 1.45)
     ax.set_xlabel(f"carbon over the horizon ({unit})")
-    if "group" in df.columns:  # light separators between groups
-        g = df["group"].to_numpy()
+    if n:  # light separators between families
+        g = df["family"].to_numpy()
         for i in range(1, n):
             if g[i] != g[i - 1]:
                 ax.axhline(y[i] + 0.5, color="#bbbbbb", linewidth=0.8, linestyle=":")
@@ -141,75 +141,66 @@ def plot_design_points(
 
 
 def pillar_savings(table: pd.DataFrame | str | Path) -> pd.DataFrame:
-    """Carbon saved by each pillar alone, and by all together, vs no pillar at all.
+    """Per pillar: carbon saved when added alone to the conventional carbon-optimised design
+    (``add_one_kg``) and when left out of EcoServe (``leave_one_out_kg``), with shares and
+    within-gap flags (:func:`ecoserve_opt.compare.pillar_effects`)."""
+    from ecoserve_opt.compare import pillar_effects
 
-    Rows ``carbon + <pillar>`` of the ablation and ``EcoServe``, each compared with
-    ``carbon, no pillars``. Columns: ``pillar``, ``carbon_kg``, ``saving_kg``,
-    ``saving_share`` (of the no-pillar carbon). Empty when the no-pillar point is missing.
-    """
-    df = _solved(_table(table))
-    cols = ["pillar", "carbon_kg", "saving_kg", "saving_share"]
-    base = df.loc[df["design_point"] == NO_PILLARS, "carbon_kg"]
-    if base.empty:
-        return pd.DataFrame(columns=cols)
-    b = float(base.iloc[0])
-    rows = []
-    for _, r in df.iterrows():
-        name = str(r["design_point"])
-        if name.startswith("carbon + "):
-            label = name.removeprefix("carbon + ")
-        elif name == ECOSERVE:
-            label = "all pillars (EcoServe)"
-        else:
-            continue
-        c = float(r["carbon_kg"])
-        rows.append(
-            {
-                "pillar": label,
-                "carbon_kg": c,
-                "saving_kg": b - c,
-                "saving_share": (b - c) / b if b > 0 else np.nan,
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
+    return pillar_effects(_table(table))
 
 
 def plot_pillar_contributions(
     table: pd.DataFrame | str | Path, ax: Axes | None = None, **kw: Any
 ) -> Figure:
-    """Horizontal bars: carbon saved by each pillar switched on alone, and by all of them
-    (EcoServe), against the carbon-optimised design with no pillar (data from
-    :func:`pillar_savings`). Savings of separate pillars need not add up: they overlap.
-    Keyword ``title`` replaces the default title."""
+    """Paired horizontal bars per pillar: carbon saved when it is added alone to the
+    conventional carbon-optimised design, and what EcoServe loses without it (data from
+    :func:`pillar_savings`). A saving within the MIP gap is hatched and labelled
+    "within gap": it is not a significant effect. Keyword ``title`` replaces the default."""
     s = pillar_savings(table)
-    fig, ax = _axes(ax, (7.0, max(2.4, 0.9 + 0.42 * len(s))))
+    fig, ax = _axes(ax, (7.0, max(2.4, 0.9 + 0.62 * len(s))))
     if s.empty:
-        return _empty(fig, ax, f"no '{NO_PILLARS}' point to compare against")
-    y = np.arange(len(s))[::-1]
-    saving = s["saving_kg"].to_numpy(dtype=float)
-    scale, unit = _mass_scale(saving)
-    is_all = s["pillar"].str.startswith("all").to_numpy()
-    colours = [ECOSERVE_COLOUR if a else SAVING for a in is_all]
-    ax.barh(y, saving / scale, color=colours, height=0.62)
-    for yi, v, share in zip(y, saving, s["saving_share"], strict=True):
-        ax.annotate(
-            f"{v / scale:,.3g} {unit} ({share:.0%})",
-            (max(v / scale, 0.0), yi),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8.5,
+        return _empty(fig, ax, "no pillar-effect designs (run compare with the ablation)")
+    y = np.arange(len(s))[::-1].astype(float)
+    kinds = (
+        ("add_one", "added alone to conventional", SAVING, 0.2),
+        ("leave_one_out", "left out of EcoServe", ECOSERVE_COLOUR, -0.2),
+    )
+    vals = np.concatenate([s[f"{k}_kg"].to_numpy(dtype=float) for k, *_ in kinds])
+    scale, unit = _mass_scale(np.nan_to_num(vals))
+    for key, label, colour, dy in kinds:
+        kg = s[f"{key}_kg"].to_numpy(dtype=float)
+        share = s[f"{key}_share"].to_numpy(dtype=float)
+        noise = s[f"{key}_within_gap"].fillna(False).astype(bool).to_numpy()
+        ok = np.isfinite(kg)
+        bars = ax.barh(
+            y[ok] + dy, kg[ok] / scale, height=0.38, color=colour, alpha=0.85, label=label
         )
+        for bar, n_ in zip(bars, noise[ok], strict=True):
+            if n_:
+                bar.set_hatch("///")
+                bar.set_alpha(0.35)
+        for yi, v, sh, n_ in zip(y[ok] + dy, kg[ok], share[ok], noise[ok], strict=True):
+            note = " (within gap)" if n_ else ""
+            ax.annotate(
+                f"{v / scale:,.3g} {unit} ({sh:.1%}){note}",
+                (max(v / scale, 0.0), yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
     ax.axvline(0, color="#444444", linewidth=0.8)
     ax.set_yticks(y, list(s["pillar"]))
-    lo = min(float(saving.min()) / scale, 0.0)
-    hi = max(float(saving.max()) / scale, 1e-9)
-    ax.set_xlim(lo * 1.2, hi * 1.5)
-    ax.set_xlabel(f"carbon saved vs '{NO_PILLARS}' ({unit})")
+    finite = vals[np.isfinite(vals)] / scale
+    lo = min(float(finite.min()), 0.0) if finite.size else 0.0
+    hi = max(float(finite.max()), 1e-9) if finite.size else 1.0
+    ax.set_xlim(lo * 1.2, hi * 1.7)
+    ax.set_xlabel(f"carbon saved by the pillar ({unit})")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(kw.get("title", "What each 4R pillar saves on its own"), loc="left")
+    ax.legend(frameon=False, fontsize=8.5, loc="lower right")
+    ax.set_title(kw.get("title", "What each pillar saves"), loc="left")
     return fig
 
 

@@ -238,9 +238,10 @@ def power_profile(
     """IT power per time slot (stacked by component) with grid intensity on a twin axis.
 
     When the design runs offline (batch) work, its throughput per slot is drawn as a dashed
-    step line on a third axis, so work moved into low-carbon hours shows as the dashed line
-    rising where the grid-intensity line falls. ``year`` picks the planning year (default:
-    the first); keyword ``title`` replaces the default title.
+    step line on a third axis: whether it runs in low- or high-carbon hours shows against
+    the grid-intensity line (:func:`ecoserve_opt.results.offline_timing` puts a number on
+    it). ``year`` picks the planning year (default: the first); keyword ``title`` replaces
+    the default title.
     """
     fig, ax = _axes(ax, (7.6, 3.9))
     power = _table(results, "power")

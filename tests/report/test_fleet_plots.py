@@ -138,17 +138,18 @@ def test_no_solution_draws_a_note() -> None:
 
 def _comparison() -> pd.DataFrame:
     rows = [
-        ("performance-optimised", "baseline", "optimal", 90.0, 10.0),
-        ("cost-optimised", "baseline", "feasible", 70.0, 10.0),
-        ("carbon, no pillars", "ablation", "optimal", 180.0, 20.0),
-        ("carbon + reduce", "ablation", "optimal", 150.0, 10.0),
-        ("carbon + reuse", "ablation", "optimal", 170.0, 5.0),
-        ("EcoServe", "ecoserve", "optimal", 55.0, 5.0),
+        ("performance-optimised", "same-design-space", "optimal", 90.0, 10.0),
+        ("cost-optimised", "same-design-space", "feasible", 70.0, 10.0),
+        ("EcoServe", "same-design-space", "optimal", 55.0, 5.0),
+        ("conventional carbon-optimised", "conventional", "optimal", 180.0, 20.0),
+        ("conventional carbon-optimised + reduce", "add-one", "optimal", 150.0, 10.0),
+        ("conventional carbon-optimised + reuse", "add-one", "optimal", 170.0, 5.0),
+        ("EcoServe without reduce", "leave-one-out", "optimal", 80.0, 5.0),
+        ("EcoServe without reuse", "leave-one-out", "optimal", 55.2, 5.0),
     ]
-    df = pd.DataFrame(
-        rows, columns=["design_point", "group", "status", "operational_kg", "embodied_kg"]
-    )
+    df = pd.DataFrame(rows, columns=["design", "family", "status", "operational_kg", "embodied_kg"])
     df["carbon_kg"] = df["operational_kg"] + df["embodied_kg"]
+    df["gap"] = 0.01
     df["ecoserve_reduction"] = (df["carbon_kg"] - 60.0) / df["carbon_kg"]
     return df
 
@@ -156,7 +157,7 @@ def _comparison() -> pd.DataFrame:
 def test_plot_design_points(tmp_path: Path) -> None:
     fig = plot_design_points(_comparison())
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "performance-optimised"
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "conventional carbon-optimised"
     assert ax.get_xlabel() == "carbon over the horizon (kgCO2e)"
     text = _texts(fig)
     assert "EcoServe 40% lower" in text  # 100 kg vs 60 kg
@@ -168,17 +169,22 @@ def test_plot_design_points(tmp_path: Path) -> None:
 
 
 def test_pillar_savings_and_plot() -> None:
+    """add-one: 200 - 160 = 40 kg (reduce), 200 - 175 = 25 kg (reuse); leave-one-out:
+    85 - 60 = 25 kg (reduce), 60.2 - 60 = 0.2 kg (reuse: within the 1% gap)."""
     s = pillar_savings(_comparison()).set_index("pillar")
-    assert s.loc["reduce", "saving_kg"] == pytest.approx(40.0)
-    assert s.loc["reuse", "saving_share"] == pytest.approx(25.0 / 200.0)
-    assert s.loc["all pillars (EcoServe)", "saving_kg"] == pytest.approx(140.0)
+    assert s.loc["reduce", "add_one_kg"] == pytest.approx(40.0)
+    assert s.loc["reuse", "add_one_share"] == pytest.approx(25.0 / 200.0)
+    assert s.loc["reduce", "leave_one_out_kg"] == pytest.approx(25.0)
+    assert s.loc["reuse", "leave_one_out_within_gap"]
+    assert not s.loc["reduce", "leave_one_out_within_gap"]
     fig = plot_pillar_contributions(_comparison())
-    assert fig.axes[0].get_xlabel() == "carbon saved vs 'carbon, no pillars' (kgCO2e)"
-    no_base = _comparison().iloc[[0, 1, 5]]
-    assert pillar_savings(no_base).empty
-    assert "no 'carbon, no pillars' point" in _texts(plot_pillar_contributions(no_base))
+    assert fig.axes[0].get_xlabel() == "carbon saved by the pillar (kgCO2e)"
+    assert "(within gap)" in _texts(fig)
+    no_effects = _comparison().iloc[[0, 1, 2]]
+    assert pillar_savings(no_effects).empty
+    assert "no pillar-effect designs" in _texts(plot_pillar_contributions(no_effects))
 
 
 def test_not_a_comparison_table() -> None:
-    with pytest.raises(ValueError, match="design_point"):
+    with pytest.raises(ValueError, match="design"):
         plot_design_points(pd.DataFrame({"x": [1]}))
