@@ -362,6 +362,7 @@ def check_lp(mx: Matrix, data: Any) -> dict[str, float]:
     from pyomo.contrib.solver.solvers.highs import Highs
 
     from ecoserve_opt.formulation import build_model
+    from ecoserve_opt.formulation.objectives import objective_scale
 
     h = mx.to_highs(relax=True)
     h.run()
@@ -370,7 +371,8 @@ def check_lp(mx: Matrix, data: Any) -> dict[str, float]:
     m = build_model(data, objective="carbon")
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
     res = Highs().solve(m, load_solutions=False)
-    pyomo_obj = float(res.incumbent_objective)
+    # the model's objective is scaled for HiGHS's tolerances (formulation.objectives)
+    pyomo_obj = float(res.incumbent_objective) / objective_scale(m)
     return {
         "lp_reference": ref,
         "lp_pyomo": pyomo_obj,
