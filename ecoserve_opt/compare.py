@@ -31,10 +31,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
-import typer
 
 from ecoserve_opt.api import solve
 from ecoserve_opt.exceptions import InfeasibleError
@@ -353,22 +352,6 @@ def write_compare(table: pd.DataFrame, out_dir: str | Path) -> Path:
     return path
 
 
-#: Columns of the comparison table shown by ``ecoserve compare``, with their headers.
-SHOW = {
-    "design": "design",
-    "status": "status",
-    "operational_kg": "operational",
-    "embodied_kg": "embodied",
-    "carbon_kg": "total",
-    "cost_usd": "cost",
-    "energy_kwh": "energy",
-    "latency_ms_per_token": "ms/token",
-    "gpus": "GPUs",
-    "offline_share_host_cpu": "offl. CPU",
-    "ecoserve_reduction": "EcoServe saves",
-}
-
-
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """Plain-text findings: EcoServe against each baseline and each pillar's effect, every
     difference within the MIP gap said so, and any invariant violation."""
@@ -394,57 +377,3 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
             lines.append(f"{r['pillar']}: " + "; ".join(parts))
     lines += [f"INVARIANT VIOLATED: {v}" for v in check_invariants(table)]
     return lines
-
-
-def register_cli(app: Any, guarded: Any, load: Any, console: Any, _print: Any) -> None:
-    """Add ``ecoserve compare`` to the CLI."""
-    from ecoserve_opt.cli import df_table
-
-    @app.command("compare")
-    @guarded
-    def compare_cmd(
-        scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-        scenario: Annotated[str | None, typer.Option("--scenario", "-s")] = None,
-        override: Annotated[list[str] | None, typer.Option("--override", "-o")] = None,
-        out: Annotated[
-            Path | None,
-            typer.Option(help="Folder for compare.csv and pillar_effects.csv."),
-        ] = None,
-        no_ablation: Annotated[
-            bool,
-            typer.Option("--no-ablation", help="Both baseline families only (no pillar effects)."),
-        ] = False,
-        latency_tolerance: Annotated[
-            float | None,
-            typer.Option(
-                help="Performance designs: cheapest within this fraction of the minimum "
-                "latency (default: the scenario's latency_tolerance, 0.10)."
-            ),
-        ] = None,
-        time_limit: Annotated[float | None, typer.Option(help="Seconds per solve.")] = None,
-    ) -> None:
-        """Conventional and same-design-space baselines, pillar effects and EcoServe."""
-        loaded = load(scenario_file, scenario, override)
-
-        def progress(i: int, n: int, name: str) -> None:
-            console.print(f"[dim]({i + 1}/{n}) solving {name}...[/]", highlight=False)
-
-        table = compare(
-            loaded,
-            ablation=not no_ablation,
-            progress=progress,
-            latency_tolerance=latency_tolerance,
-            time_limit=time_limit,
-        )
-        for fam in FAMILIES:
-            part = table[table["family"] == fam]
-            if part.empty:
-                continue
-            part = part.assign(latency_ms_per_token=part["latency_s_per_token"] * 1000.0)
-            show = part[[c for c in SHOW if c in part.columns]].rename(columns=SHOW)
-            console.print(df_table(show, f"{fam} (kgCO2e, USD, kWh over the horizon)"))
-        for line in summary_lines(table):
-            console.print(line, highlight=False, markup=False)
-        if out is not None:
-            path = write_compare(table, out)
-            console.print(f"compare.csv and pillar_effects.csv written to {path.parent}")
