@@ -484,12 +484,16 @@ class SweepResults:
             return t
         return t[~t["status"].isin(["optimal", "feasible"])].reset_index(drop=True)
 
-    def pareto_front(self, x: str | None = None, y: str | None = None) -> pd.DataFrame:
+    def pareto_front(
+        self, x: str | None = None, y: str | None = None, include_time_limited: bool = False
+    ) -> pd.DataFrame:
         """Mutually non-dominated solved points in (``x``, ``y``), both minimised.
 
         Defaults to the axes of the store's Pareto run (else cost vs carbon). Uses the
         epsilon-constraint points (``anchor``/``front``) when there are any, else every solved
-        point; sorted by ``x``.
+        point; sorted by ``x``. Time-limited points (``status`` feasible: not proven optimal)
+        are kept off the front unless ``include_time_limited``: a point that is not optimal
+        for its cap may be dominated by the true optimum.
         """
         run: dict[str, Any] = next(
             (r for r in self.manifest.get("runs", []) if r.get("command") == "pareto"), {}
@@ -497,6 +501,8 @@ class SweepResults:
         xm = metric_name(x or run.get("x", "cost"))
         ym = metric_name(y or run.get("y", "carbon"))
         t = self.solved()
+        if not include_time_limited and not t.empty:
+            t = t[t["status"] == "optimal"]
         if t.empty:
             return t
         if "kind" in t.columns and t["kind"].isin(["front", "anchor"]).any():
@@ -549,4 +555,6 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
         mixcols = [c for c in df.columns if c.startswith(("gpu:", "host:", "operational_kg:"))]
         mixcols += [c for c in df.columns if c.startswith("embodied_kg:")]
         df.loc[bad, mixcols] = np.nan
+        # a point stopped by a limit with a solution is not proven optimal: mark it
+        df["time_limited"] = df["status"] == "feasible"
     return df

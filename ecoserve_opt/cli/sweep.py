@@ -158,6 +158,13 @@ def pareto_cmd(
     no_refine: Annotated[
         bool, typer.Option("--no-refine", help="One solve per cap (may keep weak points).")
     ] = False,
+    include_time_limited: Annotated[
+        bool,
+        typer.Option(
+            "--include-time-limited",
+            help="Let time-limited points (not proven optimal) on the front.",
+        ),
+    ] = False,
     workers: WorkersOpt = 2,
     scheduler: SchedulerOpt = None,
     retry_failed: RetryFailedOpt = False,
@@ -191,9 +198,17 @@ def pareto_cmd(
         time_limit=time_limit,
         threads=threads,
     )
-    front = res.pareto_front(xm, ym)
+    front = res.pareto_front(xm, ym, include_time_limited=include_time_limited)
     cols = ["role", "cap_value", metric_column(xm), metric_column(ym), "gap", "design"]
     console.print(summary_table(front, cols, f"Pareto front: {len(front)} points"))
+    limited = res.solved()
+    limited = limited[limited["status"] == "feasible"]
+    if len(limited):
+        where = "on" if include_time_limited else "kept off"
+        console.print(
+            f"[yellow]{len(limited)} time-limited point(s) (not proven optimal), {where} the "
+            "front (--include-time-limited to change)[/]"
+        )
     base = res.baselines()
     if len(base):
         console.print(summary_table(base, ["role", *cols[2:]], "Baselines"))

@@ -60,6 +60,7 @@ OBJECTIVE_LABELS = {
 GRID = "#000000"
 OFFLINE = "#44AA99"
 NEUTRAL = "#444444"
+TIME_LIMITED = "#E69F00"  # points stopped by a limit (not proven optimal): orange crosses
 #: Carbon saved by one pillar (comparison plots); all pillars together (EcoServe).
 SAVING = "#4477AA"
 ECOSERVE = "#111111"

@@ -21,6 +21,7 @@ from ecoserve_opt.plot.palette import (
     OBJECTIVE_COLOURS,
     OBJECTIVE_LABELS,
     OBJECTIVE_MARKERS,
+    TIME_LIMITED,
 )
 from ecoserve_opt.store import SweepResults, metric_column, metric_label, metric_name
 
@@ -51,9 +52,14 @@ def plot_pareto(
     y: str | None = None,
     baselines: bool = True,
     annotate: bool | None = None,
+    include_time_limited: bool = False,
     **kw: Any,
 ) -> Figure:
     """Front of ``y`` against ``x`` (default: the store's Pareto axes, else cost/carbon).
+
+    Time-limited points (stopped by a limit, not proven optimal) are drawn as orange
+    crosses labelled so, and kept off the front unless ``include_time_limited``; a
+    time-limited baseline's label says so.
 
     Non-dominated points are joined by the staircase bounding the attainable region; other
     evaluated points are grey dots; baseline designs (performance-, energy-, cost- and
@@ -72,7 +78,7 @@ def plot_pareto(
     solved = res.solved()
     if solved.empty or xc not in solved or yc not in solved:
         return empty(fig, ax, "no solved points to plot")
-    front = res.pareto_front(xm, ym)
+    front = res.pareto_front(xm, ym, include_time_limited=include_time_limited)
     evaluated = solved
     if "kind" in solved.columns:
         evaluated = solved[solved["kind"] != "baseline"]
@@ -83,9 +89,26 @@ def plot_pareto(
     xlim = _limits(core[xc].to_numpy(dtype=float), base.get(xc))
     ylim = _limits(core[yc].to_numpy(dtype=float), base.get(yc))
 
+    limited = evaluated["status"] == "feasible"
     ax.scatter(
-        evaluated[xc], evaluated[yc], s=16, color=EVALUATED, label="evaluated points", zorder=2
+        evaluated.loc[~limited, xc],
+        evaluated.loc[~limited, yc],
+        s=16,
+        color=EVALUATED,
+        label="evaluated points",
+        zorder=2,
     )
+    if limited.any():
+        ax.scatter(
+            evaluated.loc[limited, xc],
+            evaluated.loc[limited, yc],
+            s=46,
+            marker="x",
+            color=TIME_LIMITED,
+            linewidth=1.6,
+            label=f"time-limited, not proven optimal ({int(limited.sum())})",
+            zorder=4.5,
+        )
     if len(front):
         ax.plot(
             front[xc],
@@ -122,7 +145,9 @@ def plot_pareto(
             edgecolor=colour,
             linewidth=1.8,
             linestyle="--" if far else "-",
-            label=label + (" (off-scale)" if far else ""),
+            label=label
+            + (" (time-limited)" if r.get("status") == "feasible" else "")
+            + (" (off-scale)" if far else ""),
             zorder=5,
             clip_on=False,
         )

@@ -35,6 +35,7 @@ from ecoserve_opt.plot.palette import (
     EMBODIED_HATCH,
     NEUTRAL,
     OPERATIONAL_ALPHA,
+    TIME_LIMITED,
     type_colours,
 )
 from ecoserve_opt.store import SweepResults
@@ -233,6 +234,18 @@ def plot_sensitivity(
     ax_c.plot(
         xs, total / scale, color=NEUTRAL, marker="o", markersize=3, linewidth=1.0, label="total"
     )
+    limited = (df["status"] == "feasible").to_numpy()
+    if limited.any():  # stopped by a limit: not proven optimal
+        ax_c.scatter(
+            xs[limited],
+            total[limited] / scale,
+            marker="x",
+            s=46,
+            color=TIME_LIMITED,
+            linewidth=1.6,
+            zorder=5,
+            label=f"time-limited, not proven optimal ({int(limited.sum())})",
+        )
     _style(ax_c, f"carbon over the horizon ({unit})")
 
     # ---- embodied share ----------------------------------------------------------------
