@@ -23,3 +23,25 @@ def catalog_dir() -> Path:
 def scenarios_dir() -> Path:
     """The bundled scenarios folder."""
     return bundled_dir("scenarios")
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Scenarios shipped with the package, by name (file stem), sorted."""
+    folder = scenarios_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve_scenario(arg: str | Path) -> Path:
+    """The scenario file for ``arg``: an existing path as given, else a bundled scenario
+    named ``arg`` (``default`` or ``default.yaml``); otherwise ``arg`` unchanged (the loader
+    then reports the file as not found)."""
+    path = Path(arg)
+    if path.exists():
+        return path
+    text = str(arg)
+    if "/" in text or "\\" in text:
+        return path
+    name = text.removesuffix(".yaml").removesuffix(".yml")
+    return bundled_scenarios().get(name, path)

@@ -308,8 +308,16 @@ def load_scenario(
     scenario: str | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> LoadedScenario:
-    """Read, merge and validate a scenario file; errors name file, field path and reason."""
-    path = Path(path)
+    """Read, merge and validate a scenario file; errors name file, field path and reason.
+
+    ``path`` may also name a bundled scenario (``"default"``, see
+    :func:`ecoserve_opt.paths.bundled_scenarios`) when no such file exists."""
+    from ecoserve_opt.paths import bundled_scenarios, resolve_scenario
+
+    path = resolve_scenario(path)
+    if not path.exists():
+        names = ", ".join(bundled_scenarios()) or "none"
+        raise ScenarioError(str(path), "", f"file not found (bundled scenarios by name: {names})")
     data = _read_yaml(path)
     data = _resolve_includes(path.resolve(), data, (path.resolve(),))
     data, applied = apply_overrides(str(path), data, scenario, overrides)
