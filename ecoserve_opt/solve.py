@@ -44,6 +44,55 @@ _AUTO_UPDATE_KEYS = (
 )
 
 
+class PipeSafeHandler(logging.Handler):
+    """Writes log lines to a duplicate of a file descriptor (default: stderr), and stops
+    quietly when the reader goes away (``ecoserve solve --solver-log | head``).
+
+    The duplicate is taken when the handler is made, so it bypasses the ``sys.stderr``
+    replacement Pyomo installs while HiGHS runs; a broken pipe is never reported through
+    ``logging.handleError`` (which would write to that replacement from Pyomo's reader
+    thread and deadlock it). The solve goes on; only the log stops.
+    """
+
+    def __init__(self, fd: int = 2) -> None:
+        import os
+
+        super().__init__()
+        self._file: Any = os.fdopen(os.dup(fd), "w", buffering=1, errors="replace")
+        self.broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.broken:
+            return
+        try:
+            self._file.write(self.format(record) + "\n")
+            self._file.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.broken = True
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        super().close()
+
+
+def stream_solver_log(fd: int = 2) -> logging.Handler:
+    """Send HiGHS's log (logger ``ecoserve_opt.highs``) to ``fd`` through a
+    :class:`PipeSafeHandler`; returns the handler (idempotent)."""
+    lg = logging.getLogger("ecoserve_opt.highs")
+    for h in lg.handlers:
+        if isinstance(h, PipeSafeHandler):
+            return h
+    handler = PipeSafeHandler(fd)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    lg.addHandler(handler)
+    lg.setLevel(logging.INFO)
+    lg.propagate = False
+    return handler
+
+
 def _ensure_scheduler(threads: int) -> None:
     import highspy
 
