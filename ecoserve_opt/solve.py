@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -71,10 +72,8 @@ class PipeSafeHandler(logging.Handler):
             self.broken = True
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._file.close()
-        except OSError:
-            pass
         super().close()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -70,7 +69,6 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert where.stdout.strip().startswith(str(site)), where.stdout + where.stderr
     nodask = _run([str(py), "-c", "import dask"], cwd=tmp)
     assert "No module named 'dask'" in nodask.stderr
-    del sysconfig  # only the venv's own paths matter
     return env_dir
 
 
