@@ -1,16 +1,53 @@
-"""ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe's 4R as a MILP)."""
+"""ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe's 4R as a MILP).
+
+The public names below are imported on first use (PEP 562), so ``import ecoserve_opt``
+and the ``ecoserve`` command start fast; ``ecoserve --help`` never loads Pyomo or pandas.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from ecoserve_opt.api import Built, build, scenario_hash, solve  # noqa: E402
-from ecoserve_opt.io.yaml_loader import load_scenario  # noqa: E402
-from ecoserve_opt.pareto import pareto  # noqa: E402
-from ecoserve_opt.results import Results  # noqa: E402
-from ecoserve_opt.solve import SolveOptions, Status  # noqa: E402
-from ecoserve_opt.store import SweepResults  # noqa: E402
-from ecoserve_opt.sweep import sweep  # noqa: E402
+#: Public name -> module that defines it.
+_LAZY = {
+    "Built": "ecoserve_opt.api",
+    "build": "ecoserve_opt.api",
+    "scenario_hash": "ecoserve_opt.api",
+    "solve": "ecoserve_opt.api",
+    "load_scenario": "ecoserve_opt.io.yaml_loader",
+    "pareto": "ecoserve_opt.pareto",
+    "Results": "ecoserve_opt.results",
+    "SolveOptions": "ecoserve_opt.solve",
+    "Status": "ecoserve_opt.solve",
+    "SweepResults": "ecoserve_opt.store",
+    "sweep": "ecoserve_opt.sweep",
+}
+
+if TYPE_CHECKING:
+    from ecoserve_opt.api import Built, build, scenario_hash, solve
+    from ecoserve_opt.io.yaml_loader import load_scenario
+    from ecoserve_opt.pareto import pareto
+    from ecoserve_opt.results import Results
+    from ecoserve_opt.solve import SolveOptions, Status
+    from ecoserve_opt.store import SweepResults
+    from ecoserve_opt.sweep import sweep
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ecoserve_opt' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "Built",

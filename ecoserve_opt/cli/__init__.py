@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ecoserve_opt.cli import catalog, compare, diagnose, report, solve, sweep
+from ecoserve_opt.cli import catalog, compare, diagnose, report, scenarios, solve, sweep
 from ecoserve_opt.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -47,17 +47,31 @@ __all__ = [
 ]
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe 4R as a MILP).",
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ecoserve_opt import __version__
+
+        typer.echo(f"ecoserve-opt {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True)] = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     STATE["debug"] = debug
     level = logging.WARNING - 10 * min(verbose, 2)
@@ -66,6 +80,8 @@ def _main(
 
 # Commands in the order `ecoserve --help` lists them: (name, function).
 COMMANDS: list[tuple[str, Callable[..., Any]]] = [
+    ("scenarios", scenarios.scenarios),
+    ("init", scenarios.init),
     ("validate", solve.validate),
     ("solve", solve.solve_cmd),
     ("schema", solve.schema),

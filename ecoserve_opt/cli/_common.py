@@ -7,7 +7,6 @@ command module, so ``--scenario``, ``--override``, ``--gap`` ... read the same e
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import sys
 from collections.abc import Callable
@@ -32,7 +31,12 @@ EXIT_NO_SOLUTION = 4
 F = TypeVar("F", bound=Callable[..., Any])
 
 # ---- shared arguments and options ---------------------------------------------------------
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.")]
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Scenario YAML file, or the name of a bundled scenario (see 'ecoserve scenarios')."
+    ),
+]
 ScenarioOpt = Annotated[
     str | None,
     typer.Option("--scenario", "-s", help="Comma-separated override groups, e.g. 'a,b'."),
@@ -46,7 +50,8 @@ WorkersOpt = Annotated[
     typer.Option(
         "--workers",
         "-w",
-        help="Dask LocalCluster worker processes; 0 = solve serially in this process.",
+        help="Solve on a local Dask cluster with N worker processes (needs "
+        "'ecoserve-opt\\[dask]'); 0, the default, solves serially in this process.",
     ),
 ]
 SchedulerOpt = Annotated[
@@ -93,14 +98,46 @@ def guarded(fn: F) -> F:
 
 
 def enable_solver_log() -> None:
-    """Send the ``ecoserve_opt.highs`` logger (HiGHS's own log lines) to stderr."""
-    lg = logging.getLogger("ecoserve_opt.highs")
-    if not lg.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        lg.addHandler(handler)
-    lg.setLevel(logging.INFO)
-    lg.propagate = False
+    """Send the ``ecoserve_opt.highs`` logger (HiGHS's own log lines) to stderr; safe when
+    stderr is a pipe whose reader goes away (see :class:`ecoserve_opt.solve.PipeSafeHandler`)."""
+    from ecoserve_opt.solve import stream_solver_log
+
+    stream_solver_log()
+
+
+# ---- Dask and the results folder ----------------------------------------------------------
+DASK_HINT = "pip install 'ecoserve-opt[dask]'"
+
+
+def use_dask(workers: int, scheduler: str | None) -> bool:
+    """True when Dask was asked for (``--workers N`` with N > 0, or ``--scheduler``);
+    a one-line error with the install hint when it was asked for but is not installed."""
+    if workers < 0:
+        raise fail(f"--workers {workers}: must be 0 (serial) or more")
+    if workers == 0 and not scheduler:
+        return False
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        from rich.markup import escape
+
+        asked = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+        raise fail(
+            f"{escape(asked)} needs Dask, which is not installed: {escape(DASK_HINT)} "
+            "(or drop the option to solve serially)"
+        ) from None
+    return True
+
+
+RESULTS_ROOT = Path("results")
+
+
+def results_folder(*parts: str) -> Path:
+    """``results/<parts joined by '-'>``: the default output folder of a command, named
+    after the scenario (and the study), under ``results/`` in the working folder."""
+    from ecoserve_opt.io.outputs import safe_name
+
+    return RESULTS_ROOT / safe_name("-".join(p for p in parts if p))
 
 
 # ---- scenario loading ---------------------------------------------------------------------

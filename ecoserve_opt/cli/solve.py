@@ -23,20 +23,23 @@ from ecoserve_opt.cli._common import (
     fail,
     guarded,
     load,
+    results_folder,
 )
+from ecoserve_opt.numbers import fmt_carbon, fmt_gap, fmt_quantity
 
-#: Rows of the "Totals over the horizon" table: (metric key, label, unit).
+#: Rows of the "Totals over the horizon" table: (metric key, label). Values are shown
+#: with a readable unit (``156.2 tCO2e``, ``370.8 MWh``, ``500.1 k USD``, ``42 ms/token``).
 TOTALS = [
-    ("carbon_kg", "total carbon", "kgCO2e"),
-    ("operational_kg", "  operational", "kgCO2e"),
-    ("embodied_kg", "  embodied (amortised)", "kgCO2e"),
-    ("energy_kwh", "facility energy", "kWh"),
-    ("cost_usd", "cost (capex amortised + electricity)", "USD"),
-    ("latency_s_per_token", "mean online latency per token", "s"),
-    ("gpus", "GPUs (year 1)", ""),
-    ("hosts", "hosts (year 1)", ""),
-    ("offline_share_host_cpu", "offline work on host CPUs", "share"),
-    ("gap", "MIP gap", ""),
+    ("carbon_kg", "total carbon"),
+    ("operational_kg", "  operational"),
+    ("embodied_kg", "  embodied (amortised)"),
+    ("energy_kwh", "facility energy"),
+    ("cost_usd", "cost (capex amortised + electricity)"),
+    ("latency_s_per_token", "mean online latency"),
+    ("gpus", "GPUs (year 1)"),
+    ("hosts", "hosts (year 1)"),
+    ("offline_share_host_cpu", "offline work on host CPUs"),
+    ("gap", "MIP gap"),
 ]
 HOST_COLUMNS = [
     "host",
@@ -63,20 +66,41 @@ def print_results(res: Any) -> None:
     )
     if st == Status.FEASIBLE:
         console.print(
-            f"[yellow]NOT OPTIMAL: stopped by a limit with gap {res.metrics['gap']:.2%} "
-            f"(bound {res.metrics['bound']:.6g}); the fleet below is the best found.[/]"
+            f"[yellow]NOT OPTIMAL: stopped by a limit with gap {fmt_gap(res.metrics['gap'])} "
+            f"(bound {res.metrics['bound']:,.6g}); the fleet below is the best found.[/]"
         )
     if not st.has_solution:
         return
     m = res.metrics
     mt = Table(title="Totals over the horizon", title_justify="left")
-    for col in ("metric", "value", "unit"):
-        mt.add_column(col, justify="right" if col == "value" else "left")
-    for key, label, unit in TOTALS:
-        if key in m:
-            mt.add_row(label, f"{m[key]:,.4g}", unit)
+    mt.add_column("metric")
+    mt.add_column("value", justify="right")
+    carbon = float(m.get("carbon_kg", float("nan")))
+    for key, label in TOTALS:
+        if key not in m:
+            continue
+        value = float(m[key])
+        if key == "offline_share_host_cpu":
+            text = f"{value:.0%}"
+        elif key in ("operational_kg", "embodied_kg") and carbon > 0:
+            text = f"{fmt_quantity(key, value)} ({value / carbon:.0%})"
+        else:
+            text = fmt_quantity(key, value)
+        mt.add_row(label, text)
     console.print(mt)
-    console.print(df_table(res.tables["breakdown"], "Carbon by component (kgCO2e)"))
+    bd = res.tables["breakdown"]
+    if len(bd):
+        bt = Table(title="Carbon by component", title_justify="left")
+        for col in ("component", "operational", "embodied", "total"):
+            bt.add_column(col, justify="left" if col == "component" else "right")
+        for _, r in bd.iterrows():
+            bt.add_row(
+                str(r["component"]),
+                fmt_carbon(r["operational_kg"]),
+                fmt_carbon(r["embodied_kg"]),
+                fmt_carbon(r["total_kg"]),
+            )
+        console.print(bt)
     if len(res.tables["replicas"]):
         console.print(df_table(res.tables["replicas"], "Replicas"))
     if len(res.tables["deployment"]):
@@ -106,7 +130,10 @@ def solve_cmd(
     objective: Annotated[
         str | None, typer.Option(help="carbon | energy | cost | performance")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder (default results/<scenario>, see README)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     time_limit: Annotated[float | None, typer.Option(help="Seconds.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
@@ -117,9 +144,12 @@ def solve_cmd(
         bool, typer.Option("--solver-log", help="Stream HiGHS's progress log to stderr.")
     ] = False,
 ) -> None:
-    """Solve a scenario and print the chosen fleet and its carbon."""
-    from ecoserve_opt.api import build
-    from ecoserve_opt.solve import Status
+    """Solve a scenario and print the chosen fleet and its carbon.
+
+    Results (tables, meta.json, the resolved scenario) go to results/<scenario> unless
+    --out says otherwise. On a terminal a status line shows the phase, the elapsed time
+    and, while solving, HiGHS's current gap."""
+    from ecoserve_opt.cli.status import PhaseStatus
 
     if objective is not None and objective not in ("carbon", "energy", "cost", "performance"):
         raise fail(
@@ -127,28 +157,40 @@ def solve_cmd(
         )
     if fmt not in ("csv", "parquet"):
         raise fail(f"--format: {fmt!r} is not csv or parquet")
-    loaded = load(scenario_file, scenario, override)
-    if solver_log:
-        enable_solver_log()
-    built = build(
-        loaded,
-        objective=objective,
-        time_limit=time_limit,
-        mip_rel_gap=gap,
-        threads=threads,
-        save_lp=save_lp,
-        tee=solver_log,
-    )
-    res = built.solve()
+    live = err_console.is_terminal and not solver_log and not json_out
+    with PhaseStatus(err_console, live) as status:
+        status.phase("loading the scenario")
+        loaded = load(scenario_file, scenario, override)
+        status.phase("building the model")
+        from ecoserve_opt.api import build
+        from ecoserve_opt.solve import Status
+
+        if solver_log:
+            enable_solver_log()
+        watch = status.watch_solver()
+        built = build(
+            loaded,
+            objective=objective,
+            time_limit=time_limit,
+            mip_rel_gap=gap,
+            threads=threads,
+            save_lp=save_lp,
+            tee=solver_log or watch,
+        )
+        status.phase("solving")
+        res = built.solve()
+    target = None
+    if res.status.has_solution:  # written first: a closed pipe cannot lose the results
+        target = out or results_folder(loaded.scenario.name, *loaded.applied)
+        res.to_dir(target, fmt=fmt)
     if json_out:
         sys.stdout.write(
             json.dumps({"status": res.status.value, **res.metrics.to_dict()}, default=float) + "\n"
         )
     else:
         print_results(res)
-    if out is not None and res.status.has_solution:
-        res.to_dir(out, fmt=fmt)
-        console.print(f"results written to {out}")
+        if target is not None:
+            console.print(f"results written to {target}", highlight=False)
     if res.status == Status.INFEASIBLE:
         from ecoserve_opt.diagnostics import diagnose_infeasible
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from ecoserve_opt.cli._common import (
@@ -22,10 +21,11 @@ from ecoserve_opt.cli._common import (
     console,
     guarded,
     load,
+    results_folder,
     summary_table,
+    use_dask,
 )
 from ecoserve_opt.exceptions import EcoserveError
-from ecoserve_opt.io.outputs import safe_name
 
 
 @guarded
@@ -51,7 +51,8 @@ def sweep_cmd(
         ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Results folder (default sweep_<name>).")
+        Path | None,
+        typer.Option("--out", help="Results folder (default results/<name>-sweep-<params>)."),
     ] = None,
     scenario: ScenarioOpt = None,
     override: OverrideOpt = None,
@@ -67,7 +68,7 @@ def sweep_cmd(
             "the operation at each point.",
         ),
     ] = False,
-    workers: WorkersOpt = 2,
+    workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
     chunk_size: Annotated[
         int | None, typer.Option(help="Points per dask task (default: automatic).")
@@ -85,9 +86,11 @@ def sweep_cmd(
         raise EcoserveError(
             f"give one --values per --param ({len(param)} --param, {len(values)} --values)"
         )
+    dask = use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
     grid = dict(zip(param, values, strict=True))
-    folder = out or Path(f"sweep_{safe_name(loaded.scenario.name)}")
+    names = [canonical_param(p) for p in param]
+    folder = out or results_folder(loaded.scenario.name, *loaded.applied, "sweep", *names)
     kinds = [
         f"{canonical_param(p)} ({'Param update' if is_fast(canonical_param(p)) else 'rebuild'})"
         for p in param
@@ -95,7 +98,7 @@ def sweep_cmd(
     where = (
         f"dask cluster {scheduler}"
         if scheduler
-        else (f"local dask cluster, {workers} workers" if workers > 0 else "serial")
+        else (f"local dask cluster, {workers} workers" if dask else "serial")
     )
     console.print(f"sweep of {', '.join(kinds)} -> {folder} ({where})", highlight=False)
     res = sweep(
@@ -148,7 +151,7 @@ def pareto_cmd(
     ] = "y",
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Results folder (default pareto_<name>_<y>_<x>)."),
+        typer.Option("--out", help="Results folder (default results/<name>-pareto-<y>-<x>)."),
     ] = None,
     scenario: ScenarioOpt = None,
     override: OverrideOpt = None,
@@ -165,7 +168,7 @@ def pareto_cmd(
             help="Let time-limited points (not proven optimal) on the front.",
         ),
     ] = False,
-    workers: WorkersOpt = 2,
+    workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
     retry_failed: RetryFailedOpt = False,
     gap: GapOpt = None,
@@ -177,9 +180,10 @@ def pareto_cmd(
     from ecoserve_opt.pareto import pareto
     from ecoserve_opt.store import metric_column, metric_name
 
+    use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
     xm, ym = metric_name(x), metric_name(y)
-    folder = out or Path(f"pareto_{safe_name(loaded.scenario.name)}_{ym}_{xm}")
+    folder = out or results_folder(loaded.scenario.name, *loaded.applied, "pareto", ym, xm)
     res = pareto(
         loaded,
         folder,
@@ -214,6 +218,8 @@ def pareto_cmd(
         console.print(summary_table(base, ["role", *cols[2:]], "Baselines"))
     bad = res.infeasible()
     if len(bad):
+        import pandas as pd
+
         caps = ", ".join(f"{v:,.6g}" for v in bad.get("cap_value", pd.Series()).dropna())
         console.print(f"[yellow]{len(bad)} cap(s) without a solution, skipped: {caps or '-'}[/]")
     console.print(f"results in {folder}  (ecoserve plot {folder} --kind pareto)")

@@ -1,0 +1,111 @@
+"""The newcomer's CLI: --version, bundled scenarios, results folder, Dask only when asked,
+readable numbers, the status line's gap parser."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecoserve_opt import __version__
+from ecoserve_opt.cli import app
+from ecoserve_opt.cli._common import results_folder
+from ecoserve_opt.cli.status import parse_gap
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0
+    assert r.output.strip() == f"ecoserve-opt {__version__}"
+
+
+def test_scenarios_and_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["scenarios"])
+    assert r.exit_code == 0, r.output
+    assert "default" in r.output
+    assert "ecoserve_paper" in r.output
+    r = runner.invoke(app, ["init", "default"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "default.yaml").is_file()
+    r = runner.invoke(app, ["init", "default"])
+    assert r.exit_code == 2
+    assert "exists (use --force to overwrite)" in r.output
+    r = runner.invoke(app, ["init", "nope"])
+    assert r.exit_code == 2
+    assert "no bundled scenario 'nope' (bundled: default, ecoserve_paper" in r.output
+    r = runner.invoke(app, ["validate", "default"])  # a bundled name works anywhere
+    assert r.exit_code == 0, r.output
+
+
+def test_results_folder_names() -> None:
+    assert results_folder("default") == Path("results/default")
+    assert results_folder("default", "low_carbon_grid", "sweep", "grid_intensity") == Path(
+        "results/default-low_carbon_grid-sweep-grid_intensity"
+    )
+    assert results_folder("a b/c", "pareto") == Path("results/a_b_c-pareto")
+
+
+@pytest.mark.parametrize("command", ["sweep", "pareto"])
+def test_dask_asked_for_but_missing(
+    command: str, tiny_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import raises ImportError
+    args = [command, str(tiny_path), "--workers", "2"]
+    if command == "sweep":
+        args += ["-p", "grid_intensity", "-v", "100"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    # rich must not swallow the [dask] extra
+    assert "pip install 'ecoserve-opt[dask]'" in " ".join(r.output.split())
+    assert "--workers 2 needs Dask" in r.output
+
+
+@pytest.mark.milp
+def test_solve_defaults_to_results_folder(
+    tiny_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["solve", str(tiny_path)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    assert (tmp_path / "results" / "tiny" / "meta.json").is_file()
+    assert "results written to results/tiny" in r.output
+    # readable numbers with units: 3950.2 kgCO2e is 3.95 t
+    assert "3.950 tCO2e" in r.output
+    assert "e+0" not in r.output
+
+
+@pytest.mark.milp
+def test_serial_sweep_by_default(
+    tiny_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # no Dask needed
+    r = runner.invoke(
+        app, ["sweep", str(tiny_path), "-p", "grid_intensity", "-v", "100,200", "--no-progress"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "(serial)" in r.output
+    store = tmp_path / "results" / "tiny-sweep-grid_intensity"
+    assert len(list((store / "points").glob("*.json"))) == 2
+
+
+def test_gap_of_a_highs_progress_line() -> None:
+    line = (
+        " L       0       0         0   0.00%   154652.627477   156223.097803      1.01%"
+        "        8      5     15       145     5.0s"
+    )
+    assert parse_gap(line) == "1.01%"
+    assert (
+        parse_gap(
+            "         0       0         0   0.00%   0    inf    inf        0      0"
+            "      0         0     0.1s"
+        )
+        == "inf"
+    )
+    assert parse_gap("24.1% inactive integer columns, restarting") is None
