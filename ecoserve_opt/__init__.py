@@ -6,6 +6,8 @@ and the ``ecoserve`` command start fast; ``ecoserve --help`` never loads Pyomo o
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,25 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
+
+
+#: Public functions that share their name with a submodule (``ecoserve_opt.solve`` is the
+#: solver module, ``ecoserve_opt.solve(...)`` the API function).
+_SHADOWED = frozenset({"solve", "sweep", "pareto"})
+
+
+class _Package(types.ModuleType):
+    """Keeps ``ecoserve_opt.solve``/``sweep``/``pareto`` the API functions: importing the
+    submodule of the same name would otherwise rebind the package attribute to the module
+    (the submodules stay importable: ``from ecoserve_opt.solve import Solver``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -76,6 +76,24 @@ def _main(
     STATE["debug"] = debug
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    quiet = _QuietDask(logging.ERROR if verbose < 2 else logging.DEBUG)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _QuietDask) for f in handler.filters):
+            handler.addFilter(quiet)
+
+
+class _QuietDask(logging.Filter):
+    """Drop Dask's own log records below ``level`` (its INFO chatter about schedulers,
+    nannies and closing comms; a worker killed at shutdown); ``-vv`` shows them."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(("distributed", "dask", "tornado", "bokeh")):
+            return record.levelno >= self.level
+        return True
 
 
 # Commands in the order `ecoserve --help` lists them: (name, function).

@@ -109,3 +109,33 @@ def test_gap_of_a_highs_progress_line() -> None:
         == "inf"
     )
     assert parse_gap("24.1% inactive integer columns, restarting") is None
+
+
+def test_lazy_package_keeps_api_functions() -> None:
+    import subprocess
+
+    code = (
+        "import sys, ecoserve_opt, ecoserve_opt.cli\n"
+        "heavy = [m for m in ('pyomo', 'pandas', 'matplotlib') if m in sys.modules]\n"
+        "import ecoserve_opt.solve, ecoserve_opt.sweep, ecoserve_opt.pareto\n"
+        "import ecoserve_opt as eo\n"
+        "print(heavy, callable(eo.solve), callable(eo.sweep), callable(eo.pareto))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[] True True True"
+
+
+def test_dask_chatter_filtered() -> None:
+    import logging
+
+    from ecoserve_opt.cli import _QuietDask
+
+    quiet = _QuietDask(logging.ERROR)
+
+    def rec(name: str, level: int) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "m", None, None)
+
+    assert not quiet.filter(rec("distributed.scheduler", logging.INFO))
+    assert not quiet.filter(rec("distributed.nanny", logging.WARNING))
+    assert quiet.filter(rec("distributed.worker", logging.ERROR))
+    assert quiet.filter(rec("ecoserve_opt.studies", logging.WARNING))
