@@ -132,6 +132,11 @@ def use_dask(workers: int, scheduler: str | None) -> bool:
 RESULTS_ROOT = Path("results")
 
 
+def groups(loaded: Any) -> list[str]:
+    """The ``-s`` override groups applied to a loaded scenario (not the ``-o`` settings)."""
+    return [a for a in loaded.applied if "=" not in a]
+
+
 def results_folder(*parts: str) -> Path:
     """``results/<parts joined by '-'>``: the default output folder of a command, named
     after the scenario (and the study), under ``results/`` in the working folder."""

@@ -21,6 +21,7 @@ from ecoserve_opt.cli._common import (
     enable_solver_log,
     err_console,
     fail,
+    groups,
     guarded,
     load,
     results_folder,
@@ -181,7 +182,7 @@ def solve_cmd(
         res = built.solve()
     target = None
     if res.status.has_solution:  # written first: a closed pipe cannot lose the results
-        target = out or results_folder(loaded.scenario.name, *loaded.applied)
+        target = out or results_folder(loaded.scenario.name, *groups(loaded))
         res.to_dir(target, fmt=fmt)
     if json_out:
         sys.stdout.write(

@@ -19,6 +19,7 @@ from ecoserve_opt.cli._common import (
     TimeOpt,
     WorkersOpt,
     console,
+    groups,
     guarded,
     load,
     results_folder,
@@ -90,7 +91,7 @@ def sweep_cmd(
     loaded = load(scenario_file, scenario, override)
     grid = dict(zip(param, values, strict=True))
     names = [canonical_param(p) for p in param]
-    folder = out or results_folder(loaded.scenario.name, *loaded.applied, "sweep", *names)
+    folder = out or results_folder(loaded.scenario.name, *groups(loaded), "sweep", *names)
     kinds = [
         f"{canonical_param(p)} ({'Param update' if is_fast(canonical_param(p)) else 'rebuild'})"
         for p in param
@@ -183,7 +184,7 @@ def pareto_cmd(
     use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
     xm, ym = metric_name(x), metric_name(y)
-    folder = out or results_folder(loaded.scenario.name, *loaded.applied, "pareto", ym, xm)
+    folder = out or results_folder(loaded.scenario.name, *groups(loaded), "pareto", ym, xm)
     res = pareto(
         loaded,
         folder,

@@ -229,6 +229,9 @@ def test_sweep_default_folder_stays_in_working_folder(
         + ["--no-progress", "-o", "name=x/../../../escaped"],
     )
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in work.iterdir()) == ["s.yaml", "sweep_x_.._.._.._escaped"]
+    assert sorted(p.name for p in work.iterdir()) == ["results", "s.yaml"]
+    assert [p.name for p in (work / "results").iterdir()] == [
+        "x_.._.._.._escaped-sweep-grid_intensity"
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     assert not (tmp_path / "escaped").exists()

@@ -48,6 +48,8 @@ def test_every_command_is_registered() -> None:
 
     names = [c.name for c in app.registered_commands]
     assert names == [
+        "scenarios",
+        "init",
         "validate",
         "solve",
         "schema",
