@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ecoserve_opt.cli._common import (
     OverrideOpt,
@@ -13,7 +14,8 @@ from ecoserve_opt.cli._common import (
     ScenarioOpt,
     TimeOpt,
     console,
-    df_table,
+    err_console,
+    fail,
     guarded,
     load,
 )
@@ -32,6 +34,90 @@ COLUMNS = {
     "offline_share_host_cpu": "offl. CPU",
     "ecoserve_reduction": "EcoServe saves",
 }
+
+
+#: Numeric columns shown in one unit per column: (column, header, ladder of (factor, unit)).
+_SCALED = (
+    ("operational_kg", "operational", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
+    ("embodied_kg", "embodied", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
+    ("carbon_kg", "total", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
+    ("cost_usd", "cost", ((1.0, "USD"), (1e3, "k USD"), (1e6, "M USD"))),
+    ("energy_kwh", "energy", ((1.0, "kWh"), (1e3, "MWh"), (1e6, "GWh"))),
+)
+_OFFLINE = ("offline_host_cpu", "offline_gpu", "offline_owned")  # all three, when present
+
+
+def compare_table(table: Any, title: str = "Design points (over the horizon)") -> Any:
+    """The comparison as a rich Table that fits a 100-column terminal: each numeric column
+    in one readable unit (named in its header, e.g. ``total (tCO2e)``), where offline work
+    ran as CPU/GPU/owned percentages, EcoServe's saving, long names wrapped instead of the
+    numbers. A time-limited point's total is marked ``*``; a point without a solution
+    shows its status."""
+    import math
+
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    t.add_column("design point", overflow="fold", min_width=14, max_width=32)
+    cols: list[tuple[str, float]] = []
+    for col, head, ladder in _SCALED:
+        if col not in table.columns:
+            continue
+        vals = [abs(float(v)) for v in table[col] if v == v]
+        biggest = max(vals, default=0.0)
+        factor, unit = ladder[0]
+        for f, u in ladder:
+            if biggest >= 10 * f:
+                factor, unit = f, u
+        cols.append((col, factor))
+        t.add_column(f"{head}\n({unit})", justify="right", no_wrap=True)
+    offline = all(c in table.columns for c in _OFFLINE)
+    if offline:
+        t.add_column("offline on\nCPU/GPU/own", justify="right", no_wrap=True)
+    saves = "ecoserve_reduction" in table.columns
+    if saves:
+        t.add_column("EcoServe\nsaves", justify="right", no_wrap=True)
+
+    def num(v: Any, factor: float) -> str:
+        try:
+            x = float(v) / factor
+        except (TypeError, ValueError):
+            return "-"
+        if math.isnan(x):
+            return "-"
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+    def pct(v: Any) -> str:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return "-"
+        return "-" if math.isnan(x) else f"{x * 100:.0f}"
+
+    limited = False
+    for _, r in table.iterrows():
+        status = str(r.get("status", "optimal"))
+        cells = [num(r[c], f) for c, f in cols]
+        if status not in ("optimal", "feasible"):
+            cells = [escape(status)] + ["-"] * (len(cells) - 1)
+        elif status == "feasible":
+            limited = True
+            cells = [
+                c + ("*" if col == "carbon_kg" else "")
+                for c, (col, _f) in zip(cells, cols, strict=True)
+            ]
+        if offline:
+            cells.append("/".join(pct(r[c]) for c in _OFFLINE) + "%")
+        if saves:
+            cells.append(
+                pct(r["ecoserve_reduction"]) + "%" if pct(r["ecoserve_reduction"]) != "-" else "-"
+            )
+        t.add_row(escape(str(r.get("design", r.get("design_point", "")))), *cells)
+    if limited:
+        t.caption = "* stopped by a time limit: the best design found, not proven optimal"
+    return t
 
 
 @guarded
@@ -54,14 +140,29 @@ def compare_cmd(
         ),
     ] = None,
     time_limit: TimeOpt = None,
+    csv_out: Annotated[
+        bool, typer.Option("--csv", help="Print the full table as CSV (canonical units).")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the full table as JSON records.")
+    ] = False,
 ) -> None:
-    """Conventional and same-design-space baselines, pillar effects and EcoServe."""
+    """Conventional and same-design-space baselines, pillar effects and EcoServe.
+
+    On a terminal each family's table fits 100 columns (one readable unit per column);
+    --csv and --json print every column in canonical units (kgCO2e, USD, kWh)."""
     from ecoserve_opt.compare import FAMILIES, compare, summary_lines, write_compare
 
     loaded = load(scenario_file, scenario, override)
 
+    if csv_out and json_out:
+        raise fail("--csv and --json: choose one")
+    machine = csv_out or json_out
+
     def progress(i: int, n: int, name: str) -> None:
-        console.print(f"[dim]({i + 1}/{n}) solving {name}...[/]", highlight=False)
+        (err_console if machine else console).print(
+            f"[dim]({i + 1}/{n}) solving {escape(name)}...[/]", highlight=False
+        )
 
     table = compare(
         loaded,
@@ -70,13 +171,21 @@ def compare_cmd(
         latency_tolerance=latency_tolerance,
         time_limit=time_limit,
     )
+    if machine:
+        import sys
+
+        if out is not None:
+            write_compare(table, out)
+        if csv_out:
+            sys.stdout.write(table.to_csv(index=False))
+        else:
+            sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+        return
     for fam in FAMILIES:
         part = table[table["family"] == fam]
         if part.empty:
             continue
-        part = part.assign(latency_ms_per_token=part["latency_s_per_token"] * 1000.0)
-        show = part[[c for c in COLUMNS if c in part.columns]].rename(columns=COLUMNS)
-        console.print(df_table(show, f"{fam} (kgCO2e, USD, kWh over the horizon)"))
+        console.print(compare_table(part, f"{fam} (over the horizon)"))
     for line in summary_lines(table):
         console.print(line, highlight=False, markup=False)
     if out is not None:

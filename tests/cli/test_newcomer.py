@@ -139,3 +139,70 @@ def test_dask_chatter_filtered() -> None:
     assert not quiet.filter(rec("distributed.nanny", logging.WARNING))
     assert quiet.filter(rec("distributed.worker", logging.ERROR))
     assert quiet.filter(rec("ecoserve_opt.studies", logging.WARNING))
+
+
+def _comparison() -> object:
+    import pandas as pd
+
+    names = [
+        "performance-optimised",
+        "energy-optimised",
+        "cost-optimised",
+        "carbon-optimised",
+        "carbon, no pillars",
+        "carbon + reuse_host_cpus",
+        "EcoServe without host-CPU reuse",
+        "EcoServe",
+    ]
+    return pd.DataFrame(
+        {
+            "design": names,
+            "group": ["baseline"] * 4 + ["ablation"] * 3 + ["ecoserve"],
+            "status": ["optimal"] * 7 + ["feasible"],
+            "operational_kg": [2.61e5, 1.52e5, 1.9e5, 1.51e5, 1.6e5, 1.55e5, 1.52e5, 1.50e5],
+            "embodied_kg": [1.2e4, 4.9e3, 3.1e3, 4.7e3, 6.0e3, 5.1e3, 4.8e3, 4.6e3],
+            "carbon_kg": [2.73e5, 1.569e5, 1.931e5, 1.557e5, 1.66e5, 1.601e5, 1.568e5, 1.546e5],
+            "cost_usd": [9.1e5, 5.2e5, 3.9e5, 5.0e5, 5.3e5, 5.1e5, 5.0e5, 4.9e5],
+            "energy_kwh": [6.4e5, 3.6e5, 4.5e5, 3.7e5, 3.8e5, 3.7e5, 3.7e5, 3.6e5],
+            "offline_host_cpu": [0.0, 0.0, 0.0, 0.0, 0.0, 0.31, 0.0, 0.29],
+            "offline_gpu": [1.0, 1.0, 1.0, 1.0, 1.0, 0.69, 1.0, 0.71],
+            "offline_owned": [0.0] * 8,
+            "ecoserve_reduction": [0.434, 0.015, 0.199, 0.007, 0.069, 0.034, 0.014, 0.0],
+        }
+    )
+
+
+def test_compare_table_fits_100_columns() -> None:
+    from rich.console import Console
+
+    from ecoserve_opt.cli.compare import compare_table
+
+    con = Console(width=100, record=True, color_system=None)
+    con.print(compare_table(_comparison()))
+    text = con.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "…" not in text  # nothing truncated
+    head = " ".join(text.split())
+    assert "total cost energy" in head  # two-line headers: names, then units
+    assert "(tCO2e) (tCO2e) (tCO2e) (k USD) (MWh)" in head
+    row = next(line for line in text.splitlines() if line.strip().startswith("performance"))
+    assert "273" in row  # 2.73e5 kgCO2e in tCO2e
+    assert "43%" in row  # EcoServe saves
+    assert "e+0" not in text
+
+
+@pytest.mark.milp
+@pytest.mark.parametrize("flag", ["--csv", "--json"])
+def test_compare_for_machines(flag: str, tiny_path: Path) -> None:
+    import io
+    import json
+
+    import pandas as pd
+
+    r = runner.invoke(app, ["compare", str(tiny_path), "--no-ablation", flag])
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    df = pd.read_csv(io.StringIO(out)) if flag == "--csv" else pd.DataFrame(json.loads(out))
+    assert {"design", "carbon_kg", "cost_usd"} <= set(df.columns)
+    assert len(df) >= 2
+    assert "family" in df.columns
