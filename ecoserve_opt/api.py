@@ -204,6 +204,10 @@ class Built:
             "scenario_file": str(self.loaded.path) if self.loaded.path else None,
             "scenario_hash": scenario_hash(self.loaded),
             "applied_overrides": list(self.loaded.applied),
+            # the validated scenario (canonical units), so a results folder can be replayed
+            # (``ecoserve simulate``) without the original file and its overrides
+            "scenario_spec": self.loaded.scenario.model_dump(mode="json", exclude={"solver"}),
+            "catalog_dir": str(self.data.catalog_path),
             "objective": self.objective,
             "pillars": self.loaded.scenario.pillars.model_dump(),
             "embodied_source": self.loaded.scenario.embodied_source,

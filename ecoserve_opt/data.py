@@ -21,7 +21,7 @@ import pandas as pd
 from ecoserve_opt.catalog import Catalog, load_catalog
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
-from ecoserve_opt.schema.scenario import Scenario
+from ecoserve_opt.schema.scenario import OnlineDemand, Scenario
 
 DAYS_PER_YEAR = 365.0
 NO_GPU = "none"
@@ -127,7 +127,8 @@ class ModelData:
     latency_s: dict[tuple[str, str, int, int, str], float]  # ttft/O + tpot, per output token
     ttft_s: dict[tuple[str, str, int, int, str], float]
     tpot_s: dict[tuple[str, str, int, int, str], float]
-    online_demand: dict[tuple[str, int, int], float]  # tokens/s per (llm, year, slot)
+    # tokens/s per (llm, year, slot): the slot's peak-hour demand x burst headroom
+    online_demand: dict[tuple[str, int, int], float]
     offline_demand: dict[tuple[str, int], float]  # tokens per day per (llm, year)
     offline_slot_hours: dict[tuple[str, int], float]  # window hours of (llm, slot)
     cpu_points: list[tuple[str, str, int]]  # (llm, host item, batch)
@@ -140,6 +141,8 @@ class ModelData:
     electricity_usd_per_kwh: float
     notes: list[str] = field(default_factory=list)
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
+    # burst headroom factor applied to online_demand per (llm, year, slot)
+    online_headroom: dict[tuple[str, int, int], float] = field(default_factory=dict)
 
     @property
     def hours_per_year(self) -> float:
@@ -374,6 +377,26 @@ def _prune_dominated_lifetimes(
     return out
 
 
+def burst_headroom(on: OnlineDemand, requests_per_s: float) -> float:
+    """Burst headroom of an online demand at a sized rate of ``requests_per_s``.
+
+    ``burst_headroom: auto`` (the default) derives it from minute-level peaks: for a trace
+    workload, the trace's measured minute peak-to-mean
+    (:func:`ecoserve_opt.workload.minute_peak_to_mean`); for a rate (replayed as Poisson
+    arrivals), :func:`ecoserve_opt.workload.poisson_minute_headroom`. A number is used as is.
+    The factor multiplies the sized (peak-hour) online demand of each slot, so capacity
+    covers the busiest minutes; served energy is counted on the sized demand, as for the
+    peak hour (an overestimate, see docs/simulate.md).
+    """
+    from ecoserve_opt.workload import poisson_minute_headroom, summarise
+
+    if not isinstance(on.burst_headroom, str):
+        return float(on.burst_headroom)
+    if on.workload is not None:
+        return summarise(on.workload).minute_peak_to_mean
+    return poisson_minute_headroom(requests_per_s)
+
+
 def resolve_workloads(s: Scenario) -> Scenario:
     """Fill online demand given as ``workload: <trace>`` from the bundled trace summary.
 
@@ -541,6 +564,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
 
     # --- demand --------------------------------------------------------------------------
     online_demand: dict[tuple[str, int, int], float] = {}
+    online_headroom: dict[tuple[str, int, int], float] = {}
     offline_demand: dict[tuple[str, int], float] = {}
     offline_slot_hours: dict[tuple[str, int], float] = {}
     for llm, spec in s.llms.items():
@@ -551,7 +575,10 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
                 rate = spec.online.output_tokens_per_s * grow
                 for sl in slots:
                     seg = shape[int(sl * slot_hours) : int((sl + 1) * slot_hours)]
-                    online_demand[(llm, y, sl)] = rate * float(seg.max())
+                    peak = rate * float(seg.max())
+                    head = burst_headroom(spec.online, peak / spec.online.output_tokens)
+                    online_demand[(llm, y, sl)] = peak * head
+                    online_headroom[(llm, y, sl)] = head
             if spec.offline is not None:
                 offline_demand[(llm, y)] = spec.offline.tokens_per_day * grow
         if spec.offline is not None:
@@ -616,6 +643,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         ttft_s={p: info[p]["ttft"] for p in pts},
         tpot_s={p: info[p]["tpot"] for p in pts},
         online_demand=online_demand,
+        online_headroom=online_headroom,
         offline_demand=offline_demand,
         offline_slot_hours=offline_slot_hours,
         cpu_points=sorted(cpu_points),

@@ -48,6 +48,7 @@ import argparse
 import shutil
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,28 @@ def minute_peak_to_mean(t_s: np.ndarray | pd.Series, window_s: float = BURST_WIN
     return float(counts.max() / counts.mean())
 
 
+#: Minutes per hour whose Poisson count may exceed the headroom level (one in 60).
+HEADROOM_EXCEEDANCE = 1.0 / 60.0
+
+
+def poisson_minute_headroom(requests_per_s: float, window_s: float = BURST_WINDOW_S) -> float:
+    """Burst headroom for Poisson arrivals: ``1 + z / sqrt(requests_per_s * window_s)``.
+
+    The count in one window is Poisson with mean ``mu = requests_per_s * window_s``; in the
+    normal approximation its ``1 - 1/60`` quantile (exceeded in one minute per hour on
+    average) is ``mu + z sqrt(mu)`` with ``z = Phi^-1(1 - 1/60) = 2.128``. The headroom is
+    that level over the mean. ``1.0`` for a zero rate.
+    """
+    from statistics import NormalDist
+
+    mu = requests_per_s * window_s
+    if mu <= 0:
+        return 1.0
+    z = NormalDist().inv_cdf(1.0 - HEADROOM_EXCEEDANCE)
+    return 1.0 + z / float(np.sqrt(mu))
+
+
+@lru_cache(maxsize=8)
 def summarise(name: str, folder: str | Path | None = None) -> WorkloadSummary:
     """Summarise trace ``name`` (see the module docstring for the definitions)."""
     df = load_trace(name, folder)

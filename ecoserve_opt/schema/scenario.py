@@ -63,6 +63,12 @@ class OnlineDemand(_Strict):
     diurnal: Literal["flat", "default"] | list[float] = "default"
     """Hourly shape of the request rate: ``flat``, ``default`` (the workload module's
     documented diurnal shape) or 24 multipliers (normalised to mean 1)."""
+    burst_headroom: Literal["auto"] | float = "auto"
+    """Capacity sized above each slot's peak-hour demand for minute-level bursts:
+    ``auto`` = the workload trace's minute peak-to-mean ratio (azure-conv-2023 1.52,
+    azure-code-2023 4.18), or for a rate (Poisson arrivals) ``1 + z/sqrt(60 x requests/s)``
+    with z the standard-normal quantile at 1 - 1/60 (one minute in an hour exceeds it);
+    a number >= 1 sets the factor (1 = size for the hourly mean). See docs/simulate.md."""
 
     @model_validator(mode="after")
     def _one_rate(self) -> OnlineDemand:
@@ -74,6 +80,8 @@ class OnlineDemand(_Strict):
             len(self.diurnal) != 24 or min(self.diurnal) < 0 or sum(self.diurnal) <= 0
         ):
             raise ValueError("diurnal must have 24 non-negative values with a positive sum")
+        if not isinstance(self.burst_headroom, str) and not self.burst_headroom >= 1.0:
+            raise ValueError("burst_headroom must be 'auto' or a number >= 1")
         return self
 
     @property
