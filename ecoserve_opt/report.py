@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -277,7 +278,11 @@ def figure_svg(fig: Figure, prefix: str) -> str:
     buf = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ecoserve-report"}):
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    svg = buf.getvalue()
+    return inline_svg(buf.getvalue(), prefix)
+
+
+def inline_svg(svg: str, prefix: str) -> str:
+    """An SVG document as an inline ``<svg>`` element with ids prefixed by ``prefix``."""
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE
     svg = _METADATA.sub("", svg)  # RDF block naming matplotlib: not needed in the page
     ids = set(_ID.findall(svg))
@@ -513,8 +518,41 @@ def _tables_html(res: Results) -> str:
     return "\n".join(parts)
 
 
-def render_results(res: Results, source: str = "") -> str:
-    """The report page for an in-memory :class:`Results` (``source``: where it was read)."""
+def _slo_html(folder: Path) -> str:
+    """The trace-replay section (``ecoserve simulate``): ``slo.csv``, its settings and the
+    latency-CDF figure, when the folder has them; empty otherwise."""
+    slo_f = folder / "slo.csv"
+    if not slo_f.is_file():
+        return ""
+    parts = ['<h2 id="slo">SLO validation (trace replay)</h2>']
+    meta_f = folder / "slo.json"
+    if meta_f.is_file():
+        st = json.loads(meta_f.read_text())
+        parts.append(
+            '<p class="sub">'
+            + _e(
+                f"{st.get('duration_s', 0) / 3600:.3g} h replayed from hour "
+                f"{st.get('start_hour')} of year {st.get('year')}, online rate x"
+                f"{st.get('rate_scale', 1):g}, trace {st.get('trace') or 'as in the scenario'},"
+                f" {st.get('routing')} routing, seed {st.get('seed')}"
+            )
+            + "</p>"
+        )
+    parts.append(html_table(pd.read_csv(slo_f)))
+    cdf_f = folder / "slo_cdf.svg"
+    if cdf_f.is_file():
+        parts.append(
+            f'<figure class="wide" id="plot-slo">{inline_svg(cdf_f.read_text(), "slo")}'
+            "<figcaption>Latency CDFs per LLM under the replay; dashed lines are the SLOs. "
+            "Attainment = share of requests meeting both the TTFT and the TPOT SLO."
+            "</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def render_results(res: Results, source: str = "", folder: str | Path | None = None) -> str:
+    """The report page for an in-memory :class:`Results` (``source``: where it was read;
+    ``folder``: the results folder, whose trace-replay outputs are shown when present)."""
     pill, banner = _status_html(res)
     title = f"ecoserve report: {res.name}"
     body: list[str] = [
@@ -537,6 +575,8 @@ def render_results(res: Results, source: str = "") -> str:
             )
         body.append("</div>")
         body += ['<h2 id="tables">Tables</h2>', _tables_html(res)]
+    if folder is not None:
+        body.append(_slo_html(Path(folder)))
     body += [
         '<h2 id="scenario">Scenario</h2>',
         _scenario_html(res),
@@ -749,7 +789,7 @@ def render_report(results_dir: str | Path) -> str:
         from ecoserve_opt.store import SweepResults
 
         return render_sweep(SweepResults.load(p), source=p.name)
-    return render_results(read_results(p), source=p.name)
+    return render_results(read_results(p), source=p.name, folder=p)
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ROUTING_POLICIES = ("jsq", "p2c")
-_PREFILL, _DECODE = 1, 2
+_PREFILL, _DECODE, _WAKE = 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -357,8 +357,10 @@ def run(
             n_on[r] += 1
             load[r] = n_on[r] * inv_cap[r]
             b = block[r]
-            if b == 0:
-                step(r, ta)
+            if b == 0:  # idle: start at ta with every request that arrives at ta
+                block[r] = _WAKE
+                ver[r] += 1
+                push(heap, (ta, ver[r], r))
             elif b == _DECODE and (n_run[r] < cap[r] or off_stack[r]):
                 m = math.ceil((ta - t0[r]) / dt[r] - 1e-9) if dt[r] > 0 else 0
                 if m < n_plan[r]:

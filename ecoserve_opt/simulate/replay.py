@@ -15,6 +15,7 @@ that do. A request whose KV reservation fits no replica is rejected (TTFT = TPOT
 from __future__ import annotations
 
 import io
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ SLO_COLUMNS = [
     "attainment",
 ]
 SLO_FILE = "slo.csv"
+SETTINGS_FILE = "slo.json"
 CDF_FILE = "slo_cdf.svg"
 
 
@@ -261,11 +263,29 @@ def simulate(
 
 
 def write_outputs(rep: Replay, folder: str | Path) -> list[Path]:
-    """Write ``slo.csv`` and ``slo_cdf.svg`` into ``folder`` atomically; return the paths."""
+    """Write ``slo.csv``, ``slo.json`` (replay settings, offline work done) and
+    ``slo_cdf.svg`` into ``folder`` atomically; return the paths."""
     folder = Path(folder)
     slo_f = folder / SLO_FILE
     atomic_write_text(slo_f, rep.slo.to_csv(index=False))
-    written = [slo_f]
+    info = {
+        **{k: v for k, v in rep.settings.items() if k not in ("results_dir", "wall_s")},
+        "llms": {
+            r.llm: {
+                "arrivals": r.arrivals,
+                "replicas": r.replicas,
+                "ttft_slo_s": r.ttft_slo,
+                "tpot_slo_s": r.tpot_slo,
+                "offline_released": r.offline_released,
+                "offline_completed": r.offline_completed,
+                "preemptions": r.preemptions,
+            }
+            for r in rep.llms.values()
+        },
+    }
+    set_f = folder / SETTINGS_FILE
+    atomic_write_text(set_f, json.dumps(info, indent=2))
+    written = [slo_f, set_f]
     try:
         import matplotlib.pyplot as plt
 
