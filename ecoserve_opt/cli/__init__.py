@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ecoserve_opt.cli import catalog, compare, diagnose, report, scenarios, solve, sweep
+from ecoserve_opt.cli import catalog, compare, diagnose, report, scenarios, simulate, solve, sweep
 from ecoserve_opt.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -111,6 +111,7 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("pareto", sweep.pareto_cmd),
     ("plot", sweep.plot_cmd),
     ("report", report.report_cmd),
+    ("simulate", simulate.simulate_cmd),
 ]
 for _name, _fn in COMMANDS:
     app.command(_name)(_fn)

@@ -144,6 +144,14 @@ def solve_cmd(
     solver_log: Annotated[
         bool, typer.Option("--solver-log", help="Stream HiGHS's progress log to stderr.")
     ] = False,
+    validate_replay: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="After the solve, replay one hour of traffic against the fleet "
+            "('ecoserve simulate' defaults) and write slo.csv into the results folder.",
+        ),
+    ] = False,
 ) -> None:
     """Solve a scenario and print the chosen fleet and its carbon.
 
@@ -192,6 +200,10 @@ def solve_cmd(
         print_results(res)
         if target is not None:
             console.print(f"results written to {target}", highlight=False)
+    if validate_replay and target is not None:
+        from ecoserve_opt.cli.simulate import run_replay
+
+        run_replay(target)
     if res.status == Status.INFEASIBLE:
         from ecoserve_opt.diagnostics import diagnose_infeasible
 

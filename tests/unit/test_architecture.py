@@ -61,4 +61,5 @@ def test_every_command_is_registered() -> None:
         "pareto",
         "plot",
         "report",
+        "simulate",
     ]
