@@ -20,22 +20,21 @@ _LAZY = {
     "scenario_hash": "ecoserve_opt.api",
     "solve": "ecoserve_opt.api",
     "load_scenario": "ecoserve_opt.io.yaml_loader",
-    "pareto": "ecoserve_opt.pareto",
+    "pareto": "ecoserve_opt.studies",
     "Results": "ecoserve_opt.results",
     "SolveOptions": "ecoserve_opt.solve",
     "Status": "ecoserve_opt.solve",
-    "SweepResults": "ecoserve_opt.store",
-    "sweep": "ecoserve_opt.sweep",
+    "SweepResults": "ecoserve_opt.studies.store",
+    "sweep": "ecoserve_opt.studies",
 }
 
 if TYPE_CHECKING:
     from ecoserve_opt.api import Built, build, scenario_hash, solve
     from ecoserve_opt.io.yaml_loader import load_scenario
-    from ecoserve_opt.pareto import pareto
     from ecoserve_opt.results import Results
     from ecoserve_opt.solve import SolveOptions, Status
-    from ecoserve_opt.store import SweepResults
-    from ecoserve_opt.sweep import sweep
+    from ecoserve_opt.studies import pareto, sweep
+    from ecoserve_opt.studies.store import SweepResults
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,24 @@ import pyomo.environ as pyo
 from ecoserve_opt import __version__
 from ecoserve_opt.checks import run_checks
 from ecoserve_opt.data import ModelData, build_data
-from ecoserve_opt.formulation import build_model, set_cap, set_objective
+from ecoserve_opt.formulation import build_model
+from ecoserve_opt.formulation import objectives as obj
+from ecoserve_opt.grid import trend_factor
 from ecoserve_opt.io.yaml_loader import LoadedScenario, load_scenario
 from ecoserve_opt.results import Results, extract
 from ecoserve_opt.solve import SolveOptions, SolveOutcome, Solver, Status
 
 log = logging.getLogger(__name__)
 
-PERFORMANCE_TIE_TOLERANCE = 1e-6
+#: Study parameters that change a mutable Param of the built model (no rebuild), with the
+#: unit their values are given in (canonical units).
+MODEL_PARAMETERS = {
+    "grid_intensity": "kgCO2e/kWh",
+    "pue": "",
+    "prices.electricity": "USD/kWh",
+    "demand_scale": "x",
+    "embodied_scale": "x",
+}
 
 
 def scenario_hash(loaded: LoadedScenario) -> str:
@@ -111,7 +121,7 @@ class Built:
             )
             if g < 0:
                 raise EcoserveError(f"grid_intensity: must be >= 0 gCO2e/kWh, got {g:g}")
-            self._set_grid_intensity(g)
+            self.set_grid_intensity(g / 1000.0)
             self.updates["grid_intensity"] = g
         if pue is not None:
             if float(pue) < 1.0:
@@ -133,69 +143,111 @@ class Built:
             self.updates[name] = float(value)
         return self
 
-    def _set_grid_intensity(self, g_per_kwh: float) -> None:
-        """Scale the intensity profile so its first-year mean is ``g_per_kwh``; a scenario
-        whose own intensity is 0 has no shape to scale, so its slots are set flat."""
-        d, m = self.data, self.model
-        y1 = d.years[0]
-        base = sum(d.ci[(y1, s)] for s in d.slots) / len(d.slots)
-        target = g_per_kwh / 1000.0
+    def set_objective(self, objective: str) -> None:
+        """Make ``objective`` the active one (carbon, energy, cost, performance, latency,
+        gpu_hours); ``performance`` solves lexicographically (latency, then cost)."""
+        obj.set_objective(self.model, objective)
+        self.objective = objective
+
+    # ---- parameters (mutable Params: no rebuild) ------------------------------------------
+    @property
+    def base_intensity(self) -> float:
+        """The scenario's year-1 mean grid intensity (kgCO2e/kWh) that ``ci_scale`` scales."""
+        d = self.data
+        vals = [d.ci[(d.years[0], s)] for s in d.slots]
+        return float(sum(vals) / len(vals))
+
+    def set_grid_intensity(self, kg_per_kwh: float | None) -> None:
+        """Set the annual mean intensity to ``kg_per_kwh`` kgCO2e/kWh (``None``: the
+        scenario's own).
+
+        Uses ``m.ci_scale`` (keeps the hourly shape and yearly trend); a scenario whose own
+        intensity is 0 has no shape to scale, so its per-slot ``m.ci`` is set flat (with the
+        scenario's yearly trend) instead.
+        """
+        m, d = self.model, self.data
+        base = self.base_intensity
+        if kg_per_kwh is None:
+            m.ci_scale.set_value(1.0)
+            if base <= 0:
+                for (y, s), v in d.ci.items():
+                    m.ci[y, s].set_value(v)
+            return
+        target = float(kg_per_kwh)
         if base > 0:
             m.ci_scale.set_value(target / base)
             return
         trend = self.loaded.scenario.grid.trend_per_year
         m.ci_scale.set_value(1.0)
         for y, s in d.ci:
-            m.ci[y, s].set_value(target * (1.0 + trend) ** (y - y1))
+            m.ci[y, s].set_value(target * trend_factor(trend, y - d.years[0]))
 
-    def set_objective(self, objective: str) -> None:
-        """Switch the active objective (carbon, energy, cost, performance)."""
-        set_objective(self.model, objective)
-        self.objective = objective
+    def set_parameters(self, values: Mapping[str, Any]) -> None:
+        """Set every study parameter: ``values`` where given, the scenario's own elsewhere.
 
-    def solve(self, warm_start: bool = True) -> Results:
-        """Solve (re-solve) and extract results.
+        Keys are :data:`MODEL_PARAMETERS` (in their canonical units) and ``cap.<metric>``
+        (an epsilon cap, relaxed by :data:`~ecoserve_opt.formulation.objectives.CAP_REL_SLACK`
+        against round-off; absent caps are removed).
+        """
+        unknown = [k for k in values if k not in MODEL_PARAMETERS and not k.startswith("cap.")]
+        if unknown:
+            raise ValueError(f"not a model parameter: {', '.join(unknown)}")
+        m, d = self.model, self.data
+        self.set_grid_intensity(values.get("grid_intensity"))
+        m.pue.set_value(float(values.get("pue", d.pue)))
+        m.price.set_value(float(values.get("prices.electricity", d.electricity_usd_per_kwh)))
+        m.demand_scale.set_value(float(values.get("demand_scale", 1.0)))
+        m.embodied_scale.set_value(float(values.get("embodied_scale", 1.0)))
+        for metric in obj.METRICS:
+            cap = values.get(f"cap.{metric}")
+            obj.set_cap(m, metric, None if cap is None else obj.study_cap(cap))
 
-        ``performance`` is solved in two stages: the minimum mean latency :math:`L^*`
-        first, then the minimum cost among designs with latency at most
-        :math:`(1 + \tau) L^*`, :math:`\tau` = the scenario's ``latency_tolerance``."""
+    # ---- fleet --------------------------------------------------------------------------
+    def fix_fleet(self) -> list[Any]:
+        """Fix the integer fleet variables at their current values; returns them."""
+        return obj.fix_fleet(self.model)
+
+    def unfix_fleet(self, variables: Sequence[Any]) -> None:
+        """Undo :meth:`fix_fleet`."""
+        obj.unfix(variables)
+
+    # ---- solving ------------------------------------------------------------------------
+    def solve(self, warm_start: bool = True, secondary: str | None = None) -> Results:
+        """Solve (re-solve) the active objective and extract results.
+
+        With ``secondary`` the solve is lexicographic: minimise the objective, then minimise
+        ``secondary`` with the objective capped at its optimum (within
+        :data:`~ecoserve_opt.formulation.objectives.LEX_REL_TOL`). ``performance`` without a
+        secondary is solved in two stages: the minimum mean latency ``L*`` first, then
+        the minimum cost among designs with latency at most ``(1 + tau) L*``, ``tau`` =
+        the scenario's ``latency_tolerance`` (at least LEX_REL_TOL). The
+        result is optimal only if both stages are.
+        """
+        rel_tol = obj.LEX_REL_TOL
+        if secondary is None and self.objective == "performance":
+            secondary = "cost"
+            rel_tol = self.loaded.scenario.latency_tolerance
+        m = self.model
+        obj.set_objective(m, self.objective)
         t0 = time.perf_counter()
         self.latency_min = None
-        if self.objective == "performance":
-            outcome = self._solve_performance(warm_start)
-        else:
-            outcome = self.solver.solve(self.model, warm_start=warm_start)
+        out = self.solver.solve(m, warm_start=warm_start)
+        if secondary is not None and out.status.has_solution and out.objective is not None:
+            metric = obj.objective_metric(self.objective)
+            if metric == "latency":
+                self.latency_min = out.objective
+            previous = obj.get_cap(m, metric)
+            obj.set_cap(m, metric, obj.lexicographic_cap(out.objective, rel_tol))
+            obj.set_objective(m, secondary)
+            try:
+                second = self.solver.solve(m, warm_start=True)
+            finally:
+                obj.set_cap(m, metric, previous)
+                obj.set_objective(m, self.objective)
+            if second.status.has_solution:
+                out = _combine(out, second)
         self.timings["solve_s"] = time.perf_counter() - t0
-        return self.results(outcome)
-
-    def _solve_performance(self, warm_start: bool) -> SolveOutcome:
-        tol = max(self.loaded.scenario.latency_tolerance, PERFORMANCE_TIE_TOLERANCE)
-        set_objective(self.model, "performance")
-        set_cap(self.model, "latency", None)
-        first = self.solver.solve(self.model, warm_start=warm_start)
-        if not first.status.has_solution or first.objective is None:
-            return first
-        self.latency_min = first.objective
-        set_cap(self.model, "latency", first.objective * (1 + tol) + 1e-12)
-        set_objective(self.model, "cost")
-        second = self.solver.solve(self.model, warm_start=True)
-        set_cap(self.model, "latency", None)
-        set_objective(self.model, "performance")
-        if not second.status.has_solution:
-            return second
-        gaps = [g for g in (first.gap, second.gap) if g is not None]
-        return SolveOutcome(
-            status=Status.FEASIBLE
-            if Status.FEASIBLE in (first.status, second.status)
-            else second.status,
-            termination=second.termination,
-            objective=second.objective,
-            bound=second.bound,
-            gap=max(gaps) if gaps else None,
-            wall_time_s=first.wall_time_s + second.wall_time_s,
-            solver_time_s=second.solver_time_s,
-            solver=second.solver,
-        )
+        return self.results(out)
 
     def results(self, outcome: SolveOutcome) -> Results:
         """Extract :class:`Results` for the last solve."""
@@ -283,6 +335,23 @@ def _grams_per_kwh(value: str, to_canonical: Callable[[Any, str], float]) -> flo
         return float(value)
     except ValueError:
         return 1000.0 * to_canonical(value, "carbon_intensity")
+
+
+def _combine(first: SolveOutcome, second: SolveOutcome) -> SolveOutcome:
+    """Outcome of a lexicographic solve: the second stage's solution, the worse status,
+    the larger gap and both stages' wall time."""
+    status = first.status if first.status == Status.FEASIBLE else second.status
+    gaps = [g for g in (first.gap, second.gap) if g is not None]
+    return SolveOutcome(
+        status=status,
+        termination=second.termination,
+        objective=second.objective,
+        bound=second.bound,
+        gap=max(gaps) if gaps else None,
+        wall_time_s=first.wall_time_s + second.wall_time_s,
+        solver_time_s=second.solver_time_s,
+        solver=second.solver,
+    )
 
 
 def _pyomo_version() -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ecoserve_opt.catalog import Catalog, load_catalog
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
+from ecoserve_opt.grid import trend_factor
 from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.schema.scenario import OnlineDemand, Scenario
 
@@ -449,7 +450,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     hourly, ci_src = _grid(s, cat, loaded.base_dir, file)
     ci: dict[tuple[int, int], float] = {}
     for y in years:
-        fac = (1.0 + s.grid.trend_per_year) ** (y - 1)
+        fac = trend_factor(s.grid.trend_per_year, y - years[0])
         for sl in slots:
             hrs = hourly[int(sl * slot_hours) : int((sl + 1) * slot_hours)]
             ci[(y, sl)] = float(hrs.mean()) * fac

@@ -65,7 +65,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["SHAPES", "annual_intensity", "hourly_profile", "load_hourly_csv"]
+__all__ = ["SHAPES", "trend_factor", "annual_intensity", "hourly_profile", "load_hourly_csv"]
+
+
+def trend_factor(trend_per_year: float, years_after_first: int) -> float:
+    """Intensity multiplier ``years_after_first`` planning years after the first one, for a
+    relative change ``trend_per_year`` per year (``-0.05``: 5 % cleaner each year)."""
+    return (1.0 + trend_per_year) ** years_after_first
+
 
 SHAPES = ("flat", "solar", "evening-peak")
 

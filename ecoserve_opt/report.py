@@ -11,7 +11,7 @@ stopped the solve), the totals, the three plots of :mod:`ecoserve_opt.plot.fleet
 fleet, replica, deployment and carbon-breakdown tables.
 
 A sweep or Pareto results store (``ecoserve sweep``/``ecoserve pareto --out``, see
-:mod:`ecoserve_opt.store`) gives a page with the Pareto front, the sensitivity and the
+:mod:`ecoserve_opt.studies.store`) gives a page with the Pareto front, the sensitivity and the
 per-point breakdown plots of :mod:`ecoserve_opt.plot` and a table of every point.
 
 >>> from ecoserve_opt.report import write_report  # doctest: +SKIP
@@ -695,7 +695,7 @@ def sorted_points(res: Any) -> pd.DataFrame:
         asc.append(True)
     runs: list[dict[str, Any]] = res.manifest.get("runs", [])
     run = next((r for r in runs if r.get("command") == "pareto"), {})
-    from ecoserve_opt.store import metric_column
+    from ecoserve_opt.studies.store import metric_column
 
     try:
         xcol = metric_column(str(run.get("x", "cost")))
@@ -713,7 +713,7 @@ def sorted_points(res: Any) -> pd.DataFrame:
 
 
 def render_sweep(res: Any, source: str = "") -> str:
-    """The report page for a :class:`~ecoserve_opt.store.SweepResults` (sweep or Pareto)."""
+    """The report page for a :class:`~ecoserve_opt.studies.store.SweepResults` (sweep or Pareto)."""
     man = res.manifest
     name = str(man.get("scenario", "?"))
     kind = store_kind(res)
@@ -786,7 +786,7 @@ def render_report(results_dir: str | Path) -> str:
     (``Results.to_dir``) or a sweep/Pareto store (``ecoserve sweep``/``ecoserve pareto``)."""
     p = Path(results_dir)
     if p.is_dir() and not (p / "meta.json").is_file() and is_sweep_dir(p):
-        from ecoserve_opt.store import SweepResults
+        from ecoserve_opt.studies.store import SweepResults
 
         return render_sweep(SweepResults.load(p), source=p.name)
     return render_results(read_results(p), source=p.name, folder=p)

@@ -19,9 +19,9 @@
 # dominates and reusing, rightsizing and keeping hardware longer matter more. This notebook
 #
 # 1. sweeps the annual grid intensity and shows how the optimal fleet and its carbon change
-#    (`ecoserve_opt.sweep.sweep`, the code behind `ecoserve sweep`);
+#    (`ecoserve_opt.studies.sweep`, the code behind `ecoserve sweep`);
 # 2. traces carbon-vs-cost Pareto fronts by the epsilon-constraint method in three cloud
-#    regions (`ecoserve_opt.pareto.pareto`, behind `ecoserve pareto`).
+#    regions (`ecoserve_opt.studies.pareto`, behind `ecoserve pareto`).
 #
 # Sweeps re-solve one persistent HiGHS model with a mutable parameter, warm-started, and
 # write each point to a results store as it finishes (re-running resumes). Here the stores
@@ -40,10 +40,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import ecoserve_opt as eo
-from ecoserve_opt.pareto import pareto
+from ecoserve_opt.studies.pareto import pareto
 from ecoserve_opt.paths import scenarios_dir
 from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity
-from ecoserve_opt.sweep import sweep
+from ecoserve_opt.studies import sweep
 
 SMALL = True
 SCENARIO = scenarios_dir() / "ecoserve_paper.yaml"

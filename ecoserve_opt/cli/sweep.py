@@ -81,7 +81,7 @@ def sweep_cmd(
     no_progress: NoProgressOpt = False,
 ) -> None:
     """Solve a scenario over a grid of parameter values (resumable; parallel on Dask)."""
-    from ecoserve_opt.sweep import canonical_param, is_fast, sweep
+    from ecoserve_opt.studies import canonical_param, is_fast, sweep
 
     if len(param) != len(values):
         raise EcoserveError(
@@ -178,8 +178,8 @@ def pareto_cmd(
     no_progress: NoProgressOpt = False,
 ) -> None:
     """Epsilon-constraint Pareto front (e.g. carbon vs cost) with baseline designs."""
-    from ecoserve_opt.pareto import pareto
-    from ecoserve_opt.store import metric_column, metric_name
+    from ecoserve_opt.studies import pareto
+    from ecoserve_opt.studies.store import metric_column, metric_name
 
     use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
@@ -241,7 +241,7 @@ def plot_cmd(
 ) -> None:
     """Plot a sweep or Pareto results folder to PNG or SVG."""
     from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity, save_figure
-    from ecoserve_opt.store import SweepResults
+    from ecoserve_opt.studies.store import SweepResults
 
     res = SweepResults.load(results_dir)
     for line in res.warnings():

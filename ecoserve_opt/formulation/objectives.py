@@ -1,11 +1,12 @@
-r"""Objectives and epsilon-constraint caps.
+r"""Objectives, epsilon-constraint caps and fleet fixing (pure Pyomo, no solver).
 
-Four objectives are declared, one active at a time: ``carbon`` (operational + embodied,
-kgCO2e, EcoServe's), ``energy`` (facility kWh), ``cost`` (amortised capex + electricity, USD)
-and ``performance`` (mean online per-token latency, s). Each metric
-:math:`f \in \{carbon, cost, energy, latency, gpu\_hours\}` also has a cap
+Five objectives are declared, one active at a time: ``carbon`` (operational + embodied,
+kgCO2e, EcoServe's), ``energy`` (facility kWh), ``cost`` (amortised capex + electricity, USD),
+``performance`` (mean online per-token latency, s; ``latency`` is an alias) and ``gpu_hours``.
+Each metric :math:`f \in \{carbon, cost, energy, latency, gpu\_hours\}` also has a cap
 :math:`f \le \varepsilon_f` with a mutable :math:`\varepsilon_f`, deactivated until set:
-this is the epsilon-constraint method for Pareto fronts.
+this is the epsilon-constraint method for Pareto fronts, and the second stage of a
+lexicographic solve (:meth:`ecoserve_opt.api.Built.solve`).
 
 Scaling. HiGHS judges optimality with absolute tolerances (dual feasibility 1e-7): an
 objective whose coefficients are near that tolerance is declared optimal while improving
@@ -19,13 +20,47 @@ largest :math:`|a|`). Objective values and bounds are divided by :math:`\lambda_
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
-METRICS = ("carbon", "cost", "energy", "latency", "gpu_hours")
-OBJECTIVES = {"carbon": "carbon", "energy": "energy", "cost": "cost", "performance": "latency"}
+from ecoserve_opt.exceptions import EcoserveError
 
+METRICS = ("carbon", "cost", "energy", "latency", "gpu_hours")
+#: Objective name -> the metric (model expression) it minimises.
+OBJECTIVES = {
+    "carbon": "carbon",
+    "energy": "energy",
+    "cost": "cost",
+    "performance": "latency",
+    "gpu_hours": "gpu_hours",
+}
+#: Accepted objective spellings that name another objective.
+OBJECTIVE_ALIASES = {"latency": "performance"}
+#: Integer fleet variables (GPUs and hosts bought or reused, hosts deployed, components):
+#: what a fixed-fleet study keeps constant while the operation is re-optimised.
+FLEET_VARS = (
+    "buy_gpu",
+    "buy_host",
+    "use_owned_gpu",
+    "use_owned_host",
+    "z",
+    "sockets_var",
+    "dimms_var",
+    "ssds_var",
+)
+
+# Second stage of a lexicographic solve: primary <= best * (1 + LEX_REL_TOL) + LEX_ABS_TOL.
+# 1e-6 relative (not 1e-7): HiGHS's default primal feasibility tolerance is 1e-7, so a cap
+# that tight can cut off the first stage's own solution after round-off and make the second
+# stage infeasible; 1e-6 always keeps it feasible and is still far below any MIP gap used
+# here (>= 1e-4), so the second stage never trades a significant amount of the primary.
+LEX_REL_TOL = 1e-6
+LEX_ABS_TOL = 1e-9
+#: Epsilon caps given by a study are relaxed by this much against solver round-off.
+CAP_REL_SLACK = 1e-9
 
 SLACK_PENALTY = 1e3  # objective units per unmet token/s (online per slot, offline daily mean)
 
@@ -60,23 +95,14 @@ def objective_scale(m: pyo.ConcreteModel) -> float:
     return 1.0
 
 
-def add_objective(m: pyo.ConcreteModel, name: str, metric: str, active: bool = False) -> None:
-    """Declare objective ``obj_<name>`` minimising ``metric`` (scaled), inactive by default."""
-    lam = metric_scales(m)[metric]
-    obj = pyo.Objective(expr=lam * getattr(m, metric), sense=pyo.minimize)
-    setattr(m, f"obj_{name}", obj)
-    if not hasattr(m, "objective_scales"):
-        m.objective_scales = {}
-    m.objective_scales[f"obj_{name}"] = lam
-    if not active:
-        obj.deactivate()
-
-
 def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) -> None:
-    """Declare all objectives (only ``objective`` active) and the metric caps.
+    r"""Declare all objectives (only ``objective`` active) and the metric caps.
+
+    .. math:: \min f_o, \qquad f \le \varepsilon_f \ \ (\text{deactivated until set})
 
     In slack mode unmet demand is penalised so heavily that any servable token is served.
     """
+    objective = canonical_objective(objective)
     scales = metric_scales(m)
     unmet = 0.0
     if slack:
@@ -90,7 +116,6 @@ def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) ->
         m.objective_scales[f"obj_{name}"] = lam
         if name != objective:
             obj.deactivate()
-    add_objective(m, "gpu_hours", "gpu_hours")  # for sweeps and Pareto fronts
     for metric in METRICS:
         lam = scales[metric]
         cap = pyo.Param(initialize=0.0, mutable=True)
@@ -100,13 +125,27 @@ def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) ->
         con.deactivate()
 
 
-def set_objective(m: pyo.ConcreteModel, objective: str) -> None:
-    """Activate ``objective`` (carbon/energy/cost/performance), deactivate the others."""
-    if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; choose {', '.join(OBJECTIVES)}")
+def canonical_objective(objective: str) -> str:
+    """The objective's canonical name (``latency`` -> ``performance``); error if unknown."""
+    name = OBJECTIVE_ALIASES.get(objective, objective)
+    if name not in OBJECTIVES:
+        known = ", ".join([*OBJECTIVES, *OBJECTIVE_ALIASES])
+        raise EcoserveError(f"unknown objective {objective!r} ({known})")
+    return name
+
+
+def objective_metric(objective: str) -> str:
+    """The metric an objective minimises (``performance`` -> ``latency``)."""
+    return OBJECTIVES[canonical_objective(objective)]
+
+
+def set_objective(m: pyo.ConcreteModel, objective: str) -> str:
+    """Activate ``objective``, deactivate the others; returns its canonical name."""
+    name = canonical_objective(objective)
     for obj in m.component_objects(pyo.Objective):
         obj.deactivate()
-    getattr(m, f"obj_{objective}").activate()
+    getattr(m, f"obj_{name}").activate()
+    return name
 
 
 def set_cap(m: pyo.ConcreteModel, metric: str, value: float | None) -> None:
@@ -117,3 +156,44 @@ def set_cap(m: pyo.ConcreteModel, metric: str, value: float | None) -> None:
     else:
         getattr(m, f"cap_{metric}").set_value(float(value))
         con.activate()
+
+
+def get_cap(m: pyo.ConcreteModel, metric: str) -> float | None:
+    """The active cap on ``metric`` (``None`` if uncapped)."""
+    if not getattr(m, f"cap_{metric}_con").active:
+        return None
+    return float(pyo.value(getattr(m, f"cap_{metric}")))
+
+
+def lexicographic_cap(best: float, rel_tol: float = LEX_REL_TOL) -> float:
+    """Cap on the primary metric in the second stage of a lexicographic solve.
+
+    ``rel_tol`` is :data:`LEX_REL_TOL` (numerical) unless a model choice widens it (the
+    ``performance`` objective's ``latency_tolerance``); never tighter than LEX_REL_TOL.
+    """
+    return best + abs(best) * max(rel_tol, LEX_REL_TOL) + LEX_ABS_TOL
+
+
+def study_cap(value: float) -> float:
+    """An epsilon cap given by a study, relaxed against solver round-off."""
+    return float(value) * (1 + CAP_REL_SLACK) + 1e-12
+
+
+def fix_fleet(m: pyo.ConcreteModel) -> list[Any]:
+    """Fix the integer fleet variables at their current values (rounded); returns them."""
+    fixed = []
+    for name in FLEET_VARS:
+        comp = getattr(m, name, None)
+        if comp is None:
+            continue
+        for v in comp.values():
+            if not v.fixed:
+                v.fix(round(v.value or 0.0))
+                fixed.append(v)
+    return fixed
+
+
+def unfix(variables: Sequence[Any]) -> None:
+    """Undo :func:`fix_fleet`."""
+    for v in variables:
+        v.unfix()

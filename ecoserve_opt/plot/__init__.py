@@ -1,6 +1,6 @@
 """Plotting: pure functions ``(Results | SweepResults, ax=None, **kw) -> matplotlib Figure``.
 
-Sweeps and Pareto fronts (:class:`~ecoserve_opt.store.SweepResults`):
+Sweeps and Pareto fronts (:class:`~ecoserve_opt.studies.store.SweepResults`):
 :func:`plot_pareto`, :func:`plot_sensitivity`, :func:`plot_breakdown`; :func:`save_figure`
 writes PNG or SVG. One design (:class:`~ecoserve_opt.results.Results`): see
 :mod:`ecoserve_opt.plot.fleet`.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ecoserve_opt.exceptions import EcoserveError
-from ecoserve_opt.store import PARAM_UNITS, SweepResults
+from ecoserve_opt.studies.store import PARAM_UNITS, SweepResults
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

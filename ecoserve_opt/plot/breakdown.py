@@ -32,7 +32,7 @@ from ecoserve_opt.plot.palette import (
     NEUTRAL,
     OPERATIONAL_ALPHA,
 )
-from ecoserve_opt.store import SweepResults
+from ecoserve_opt.studies.store import SweepResults
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -23,7 +23,7 @@ from ecoserve_opt.plot.palette import (
     OBJECTIVE_MARKERS,
     TIME_LIMITED,
 )
-from ecoserve_opt.store import SweepResults, metric_column, metric_label, metric_name
+from ecoserve_opt.studies.store import SweepResults, metric_column, metric_label, metric_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

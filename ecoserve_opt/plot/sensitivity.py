@@ -38,7 +38,7 @@ from ecoserve_opt.plot.palette import (
     TIME_LIMITED,
     type_colours,
 )
-from ecoserve_opt.store import SweepResults
+from ecoserve_opt.studies.store import SweepResults
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

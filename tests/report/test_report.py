@@ -255,8 +255,8 @@ def test_renders_in_headless_chromium(results_dir: Path, tmp_path: Path) -> None
 
 def test_sweep_store_report(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
     from ecoserve_opt.io.yaml_loader import validate_dict
-    from ecoserve_opt.pareto import pareto
-    from ecoserve_opt.sweep import sweep
+    from ecoserve_opt.studies import sweep
+    from ecoserve_opt.studies.pareto import pareto
 
     loaded = validate_dict(tiny_dict)
     sweep(loaded, {"grid_intensity": [0, 250, 500]}, tmp_path / "sweep")
@@ -312,7 +312,7 @@ def test_resolved_scenario_embedded_and_escaped(tiny_dict: dict[str, Any], tmp_p
 @pytest.fixture
 def front_dir(tiny_dict: dict[str, Any], tmp_path: Path) -> Path:
     from ecoserve_opt.io.yaml_loader import validate_dict
-    from ecoserve_opt.pareto import pareto
+    from ecoserve_opt.studies.pareto import pareto
 
     pareto(validate_dict(tiny_dict), tmp_path / "front", points=3)
     return tmp_path / "front"

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from ecoserve_opt.io.yaml_loader import LoadedScenario
-from ecoserve_opt.pareto import pareto
-from ecoserve_opt.sweep import dask_client, sweep
+from ecoserve_opt.studies import dask_client, sweep
+from ecoserve_opt.studies.pareto import pareto
 from tests.sweep.conftest import carbon_a, carbon_b
 
 pytestmark = pytest.mark.milp

@@ -15,7 +15,6 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ecoserve_opt.io.yaml_loader import LoadedScenario  # noqa: E402
-from ecoserve_opt.pareto import pareto  # noqa: E402
 from ecoserve_opt.plot import (  # noqa: E402
     palette,  # noqa: E402
     plot_breakdown,
@@ -24,8 +23,9 @@ from ecoserve_opt.plot import (  # noqa: E402
 )
 from ecoserve_opt.plot._layout import overlapping_texts  # noqa: E402
 from ecoserve_opt.plot.breakdown import outlier_cap  # noqa: E402
-from ecoserve_opt.store import SweepResults  # noqa: E402
-from ecoserve_opt.sweep import sweep  # noqa: E402
+from ecoserve_opt.studies import sweep  # noqa: E402
+from ecoserve_opt.studies.pareto import pareto  # noqa: E402
+from ecoserve_opt.studies.store import SweepResults  # noqa: E402
 
 pytestmark = pytest.mark.milp
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
-from ecoserve_opt.pareto import cap_values, pareto
-from ecoserve_opt.store import ResultsStore, SweepResults, non_dominated
-from ecoserve_opt.sweep import make_point, make_spec, run_points
+from ecoserve_opt.studies import make_point, make_spec, run_points
+from ecoserve_opt.studies.pareto import cap_values, pareto
+from ecoserve_opt.studies.store import ResultsStore, SweepResults, non_dominated
 
 pytestmark = pytest.mark.milp
 

@@ -15,7 +15,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ecoserve_opt.exceptions import EcoserveError  # noqa: E402
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict  # noqa: E402
-from ecoserve_opt.pareto import pareto  # noqa: E402
 from ecoserve_opt.plot import (  # noqa: E402
     plot_breakdown,
     plot_pareto,
@@ -23,8 +22,9 @@ from ecoserve_opt.plot import (  # noqa: E402
     save_figure,
 )
 from ecoserve_opt.plot.sensitivity import design_changes, sensitivity_table  # noqa: E402
-from ecoserve_opt.store import SweepResults  # noqa: E402
-from ecoserve_opt.sweep import sweep  # noqa: E402
+from ecoserve_opt.studies import sweep  # noqa: E402
+from ecoserve_opt.studies.pareto import pareto  # noqa: E402
+from ecoserve_opt.studies.store import SweepResults  # noqa: E402
 from tests.sweep.conftest import tiny  # noqa: E402
 
 pytestmark = pytest.mark.milp

@@ -15,8 +15,7 @@ import ecoserve_opt as eo
 from ecoserve_opt.cli import app
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict
-from ecoserve_opt.store import SweepResults
-from ecoserve_opt.sweep import fix_fleet, parse_values, set_grid_intensity, sweep, unfix
+from ecoserve_opt.studies import SweepResults, parse_values, sweep
 from tests.sweep.conftest import carbon_a, carbon_b, tiny
 
 pytestmark = pytest.mark.milp
@@ -61,18 +60,18 @@ def test_fixed_fleet_carbon_never_falls_as_intensity_rises(switch: LoadedScenari
     built = eo.build(switch)
     res = built.solve()
     assert res.carbon == pytest.approx(carbon_a(500), rel=1e-9)
-    fixed = fix_fleet(built)
+    fixed = built.fix_fleet()
     assert fixed
     carbons = []
     for ci in range(0, 801, 100):
-        set_grid_intensity(built, ci)
+        built.set_grid_intensity(ci / 1000)  # kgCO2e/kWh
         r = built.solve()
         assert r.optimal
         assert r.carbon == pytest.approx(carbon_a(ci), rel=1e-9, abs=1e-9)
         carbons.append(r.carbon)
     assert all(b >= a - 1e-9 for a, b in zip(carbons, carbons[1:], strict=False))
-    unfix(fixed)
-    set_grid_intensity(built, 0)
+    built.unfix_fleet(fixed)
+    built.set_grid_intensity(0)
     assert built.solve().carbon == pytest.approx(carbon_b(0), rel=1e-9)  # free again: B
 
 

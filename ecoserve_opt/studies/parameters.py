@@ -1,0 +1,95 @@
+"""Study parameters: names, aliases, and values parsed from ``start:stop:step`` or lists.
+
+*Model parameters* (:data:`~ecoserve_opt.api.MODEL_PARAMETERS`) change a mutable ``Param``
+of the built model (no rebuild); ``cap.<metric>`` sets an epsilon cap. *Any other dot-path*
+of the scenario is applied by re-loading the scenario and rebuilding the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ecoserve_opt.api import MODEL_PARAMETERS
+from ecoserve_opt.exceptions import EcoserveError
+from ecoserve_opt.io.yaml_loader import parse_override_value
+from ecoserve_opt.schema.units import to_canonical
+
+__all__ = [
+    "FAST_PARAMS",
+    "PARAM_ALIASES",
+    "canonical_param",
+    "convert_value",
+    "is_fast",
+    "parse_values",
+]
+
+#: Parameters applied through mutable Params (no rebuild).
+FAST_PARAMS = tuple(MODEL_PARAMETERS)
+PARAM_ALIASES = {
+    "grid.pue": "pue",
+    "electricity_price": "prices.electricity",
+    "demand": "demand_scale",
+}
+
+
+def canonical_param(name: str) -> str:
+    """Canonical name of a sweep parameter (aliases resolved)."""
+    name = name.strip()
+    return PARAM_ALIASES.get(name, name)
+
+
+def is_fast(name: str) -> bool:
+    """True for parameters applied through mutable Params (no rebuild)."""
+    return name in FAST_PARAMS or name.startswith("cap.")
+
+
+def convert_value(name: str, value: Any) -> Any:
+    """Normalise one value of parameter ``name`` (units -> the table's unit)."""
+    if name == "grid_intensity":
+        if isinstance(value, str):
+            v = value.strip()
+            try:
+                return float(v)  # plain number: gCO2e/kWh
+            except ValueError:
+                return 1000.0 * to_canonical(v, "carbon_intensity")
+        return float(value)
+    if name == "prices.electricity" and isinstance(value, str):
+        return to_canonical(value, "energy_price")
+    if name in FAST_PARAMS:
+        return float(value)
+    if isinstance(value, str):
+        return parse_override_value(value)
+    return value
+
+
+def parse_values(name: str, spec: str | Sequence[Any]) -> list[Any]:
+    """Values of a sweep parameter from ``start:stop:step`` (inclusive), ``a,b,c`` or a list.
+
+    ``0:800:25`` gives 0, 25, ..., 800 (the stop is included when it falls on the grid).
+    List items are read as YAML (numbers, words, unit strings).
+    """
+    name = canonical_param(name)
+    if not isinstance(spec, str):
+        vals = [convert_value(name, v) for v in spec]
+    elif spec.count(":") in (1, 2) and "," not in spec:
+        parts = spec.split(":")
+        try:
+            start, stop = float(parts[0]), float(parts[1])
+            step = float(parts[2]) if len(parts) == 3 else 1.0
+        except ValueError:
+            raise EcoserveError(
+                f"--values {spec!r}: expected start:stop:step with numbers"
+            ) from None
+        if step <= 0 or stop < start:
+            raise EcoserveError(f"--values {spec!r}: need step > 0 and stop >= start")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        vals = [convert_value(name, float(f"{start + i * step:.12g}")) for i in range(n)]
+    else:
+        vals = [convert_value(name, v.strip()) for v in spec.split(",") if v.strip()]
+    if not vals:
+        raise EcoserveError(f"--values for {name}: no values")
+    if name in FAST_PARAMS and any(not math.isfinite(v) or v < 0 for v in vals):
+        raise EcoserveError(f"--values for {name}: values must be finite and >= 0")
+    return list(dict.fromkeys(vals))
