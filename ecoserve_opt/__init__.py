@@ -11,7 +11,7 @@ import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ecoserve_opt._version import __version__
 
 #: Public name -> module that defines it.
 _LAZY = {
@@ -78,8 +78,8 @@ __all__ = [
     "__version__",
     "build",
     "load_scenario",
-    "scenario_hash",
     "pareto",
+    "scenario_hash",
     "solve",
     "sweep",
 ]

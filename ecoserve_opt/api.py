@@ -19,7 +19,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from ecoserve_opt import __version__
+from ecoserve_opt._version import __version__
 from ecoserve_opt.checks import run_checks
 from ecoserve_opt.data import ModelData, build_data
 from ecoserve_opt.formulation import build_model

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import ecoserve_opt as eo
-from ecoserve_opt.io.yaml_loader import LoadedScenario, deep_merge, validate_dict
-
-TINY = Path(__file__).parent / "fixtures" / "tiny"
-REPO = Path(__file__).resolve().parents[1]
+from ecoserve_opt.io.yaml_loader import LoadedScenario
+from tests.helpers import (  # noqa: F401  (re-exported for code that imports them from here)
+    REPO,
+    TINY,
+    make_scenario,
+    solve_dict,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,16 +42,6 @@ def tiny_dict() -> dict[str, Any]:
     return data
 
 
-def make_scenario(base: dict[str, Any], **changes: Any) -> LoadedScenario:
-    """Validate ``base`` deep-merged with ``changes`` (keys may be dot-paths)."""
-    from ecoserve_opt.io.yaml_loader import set_dot_path
-
-    data = deep_merge(base, {})
-    for k, v in changes.items():
-        set_dot_path(data, k.replace("__", "."), v)
-    return validate_dict(data)
-
-
 @pytest.fixture
 def scenario_from() -> Callable[..., LoadedScenario]:
     """Factory: ``scenario_from(base_dict, **{"a.b": v})``."""
@@ -70,8 +62,3 @@ def catalog_copy(tmp_path: Path) -> Callable[..., Path]:
         return dst
 
     return make
-
-
-def solve_dict(data: dict[str, Any], **kw: Any) -> eo.Results:
-    """Solve a scenario given as a dict."""
-    return eo.solve(validate_dict(data), **kw)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import solve_dict
+from tests.helpers import solve_dict
 
 pytestmark = pytest.mark.milp
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import solve_dict
+from tests.helpers import solve_dict
 
 pytestmark = pytest.mark.milp
 

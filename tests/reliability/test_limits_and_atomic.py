@@ -63,7 +63,7 @@ def test_atomic_write_respects_umask(tmp_path: Path) -> None:
 def test_solves_with_different_thread_counts_in_one_process(tiny_dict: dict) -> None:
     """HiGHS's scheduler is process-global: a 2-thread solve followed by a 1-thread solve
     used to fail with 'no solution'."""
-    from tests.conftest import solve_dict
+    from tests.helpers import solve_dict
 
     assert solve_dict(tiny_dict, threads=2).carbon == pytest.approx(3950.2)
     assert solve_dict(tiny_dict, threads=1).carbon == pytest.approx(3950.2)

@@ -28,7 +28,7 @@ from ecoserve_opt.plot.fleet import (  # noqa: E402
 )
 from ecoserve_opt.results import Results  # noqa: E402
 from ecoserve_opt.solve import Status  # noqa: E402
-from tests.conftest import solve_dict  # noqa: E402
+from tests.helpers import solve_dict  # noqa: E402
 
 
 def _texts(fig: Figure) -> str:

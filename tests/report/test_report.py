@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ecoserve_opt.cli import app
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.report import render_report, write_report
-from tests.conftest import solve_dict
+from tests.helpers import solve_dict
 
 pytestmark = pytest.mark.milp
 

@@ -13,7 +13,7 @@ import ecoserve_opt as eo
 from ecoserve_opt.formulation.objectives import LEX_REL_TOL, get_cap, lexicographic_cap
 from ecoserve_opt.grid import trend_factor
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict
-from tests.sweep.conftest import tiny
+from tests.helpers import tiny
 
 pytestmark = pytest.mark.milp
 

@@ -16,7 +16,7 @@ import pytest
 from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.studies import dask_client, sweep
 from ecoserve_opt.studies.pareto import pareto
-from tests.sweep.conftest import carbon_a, carbon_b
+from tests.helpers import carbon_a, carbon_b
 
 pytestmark = pytest.mark.milp
 pytest.importorskip("distributed")

@@ -185,8 +185,7 @@ def test_same_colour_same_meaning_across_figures(
 
 @pytest.fixture(scope="module")
 def tiny_solved() -> object:
-    from tests.conftest import solve_dict
-    from tests.sweep.conftest import tiny
+    from tests.helpers import solve_dict, tiny
 
     return solve_dict(tiny())
 

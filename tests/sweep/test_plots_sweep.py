@@ -25,7 +25,7 @@ from ecoserve_opt.plot.sensitivity import design_changes, sensitivity_table  # n
 from ecoserve_opt.studies import sweep  # noqa: E402
 from ecoserve_opt.studies.pareto import pareto  # noqa: E402
 from ecoserve_opt.studies.store import SweepResults  # noqa: E402
-from tests.sweep.conftest import tiny  # noqa: E402
+from tests.helpers import tiny  # noqa: E402
 
 pytestmark = pytest.mark.milp
 

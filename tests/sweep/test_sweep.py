@@ -16,7 +16,7 @@ from ecoserve_opt.cli import app
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict
 from ecoserve_opt.studies import SweepResults, parse_values, sweep
-from tests.sweep.conftest import carbon_a, carbon_b, tiny
+from tests.helpers import carbon_a, carbon_b, tiny
 
 pytestmark = pytest.mark.milp
 
