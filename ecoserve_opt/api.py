@@ -144,8 +144,11 @@ class Built:
         return self
 
     def set_objective(self, objective: str) -> None:
-        """Make ``objective`` the active one (carbon, energy, cost, performance, latency,
-        gpu_hours); ``performance`` solves lexicographically (latency, then cost)."""
+        """Make ``objective`` the active one.
+
+        Objectives: carbon, energy, cost, performance (alias latency) and gpu_hours;
+        ``performance`` solves lexicographically (latency, then cost).
+        """
         obj.set_objective(self.model, objective)
         self.objective = objective
 
@@ -158,9 +161,9 @@ class Built:
         return float(sum(vals) / len(vals))
 
     def set_grid_intensity(self, kg_per_kwh: float | None) -> None:
-        """Set the annual mean intensity to ``kg_per_kwh`` kgCO2e/kWh (``None``: the
-        scenario's own).
+        """Set the first year's mean grid intensity to ``kg_per_kwh`` kgCO2e/kWh.
 
+        ``None`` restores the scenario's own intensity.
         Uses ``m.ci_scale`` (keeps the hourly shape and yearly trend); a scenario whose own
         intensity is 0 has no shape to scale, so its per-slot ``m.ci`` is set flat (with the
         scenario's yearly trend) instead.
@@ -293,7 +296,8 @@ def build(
 
     Raises :class:`~ecoserve_opt.exceptions.ScenarioError` for bad input and
     :class:`~ecoserve_opt.exceptions.InfeasibleError` when a check proves the scenario
-    cannot be served (with the culprit named)."""
+    cannot be served (with the culprit named).
+    """
     if not isinstance(loaded, LoadedScenario):
         loaded = load_scenario(loaded)
     t0 = time.perf_counter()
@@ -320,8 +324,11 @@ def solve(
     objective: str | None = None,
     **solver_options: Any,
 ) -> Results:
-    """Build and solve a scenario. An infeasibility found by the solver is reported in
-    ``Results.status``; one proven by the pre-solve checks raises InfeasibleError."""
+    """Build and solve a scenario.
+
+    An infeasibility found by the solver is reported in ``Results.status``; one proven by the
+    pre-solve checks raises InfeasibleError.
+    """
     built = build(loaded, objective=objective, **solver_options)
     return built.solve()
 
@@ -338,8 +345,10 @@ def _grams_per_kwh(value: str, to_canonical: Callable[[Any, str], float]) -> flo
 
 
 def _combine(first: SolveOutcome, second: SolveOutcome) -> SolveOutcome:
-    """Outcome of a lexicographic solve: the second stage's solution, the worse status,
-    the larger gap and both stages' wall time."""
+    """Outcome of a lexicographic solve.
+
+    The second stage's solution, the worse status, the larger gap and both stages' wall time.
+    """
     status = first.status if first.status == Status.FEASIBLE else second.status
     gaps = [g for g in (first.gap, second.gap) if g is not None]
     return SolveOutcome(

@@ -75,8 +75,10 @@ def sweep(
     on_point: Callable[[Record], None] | None = None,
     **solver_options: Any,
 ) -> SweepResults:
-    """Solve ``scenario`` at every point of the grid ``params`` (name -> values or a
-    ``start:stop:step`` string); results go to the store ``out`` as each point finishes.
+    """Solve ``scenario`` at every point of the grid ``params``, storing each as it finishes.
+
+    ``params`` maps a parameter name to its values or a ``start:stop:step`` string; results
+    go to the store ``out`` as each point finishes.
 
     ``workers=0`` and no ``scheduler`` solve serially in this process (one model, persistent
     solver); otherwise on dask. ``on_point(record)`` is called after each point is written.
