@@ -56,9 +56,11 @@ _SHADOWED = frozenset({"solve", "sweep", "pareto"})
 
 
 class _Package(types.ModuleType):
-    """Keeps ``ecoserve_opt.solve``/``sweep``/``pareto`` the API functions: importing the
-    submodule of the same name would otherwise rebind the package attribute to the module
-    (the submodules stay importable: ``from ecoserve_opt.solve import Solver``)."""
+    """Keeps ``ecoserve_opt.solve``/``sweep``/``pareto`` the API functions.
+
+    Importing the submodule of the same name would otherwise rebind the package attribute to
+    the module (the submodules stay importable: ``from ecoserve_opt.solve import Solver``).
+    """
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _SHADOWED and isinstance(value, types.ModuleType):

@@ -28,18 +28,13 @@ from ecoserve_opt.grid import trend_factor
 from ecoserve_opt.io.yaml_loader import LoadedScenario, load_scenario
 from ecoserve_opt.results import Results, extract
 from ecoserve_opt.solve import SolveOptions, SolveOutcome, Solver, Status
+from ecoserve_opt.vocabulary import PARAMETERS, parameter_value
 
 log = logging.getLogger(__name__)
 
 #: Study parameters that change a mutable Param of the built model (no rebuild), with the
-#: unit their values are given in (canonical units).
-MODEL_PARAMETERS = {
-    "grid_intensity": "kgCO2e/kWh",
-    "pue": "",
-    "prices.electricity": "USD/kWh",
-    "demand_scale": "x",
-    "embodied_scale": "x",
-}
+#: unit of their values (:mod:`ecoserve_opt.vocabulary`; grid intensity in gCO2e/kWh).
+MODEL_PARAMETERS = {name: p.unit for name, p in PARAMETERS.items()}
 
 
 def scenario_hash(loaded: LoadedScenario) -> str:
@@ -110,15 +105,10 @@ class Built:
         >>> res = built.set(grid_intensity=50, pue=1.1).solve()   # doctest: +SKIP
         """
         from ecoserve_opt.exceptions import EcoserveError
-        from ecoserve_opt.schema.units import to_canonical
 
         m = self.model
         if grid_intensity is not None:
-            g = (
-                float(grid_intensity)
-                if not isinstance(grid_intensity, str)
-                else _grams_per_kwh(grid_intensity, to_canonical)
-            )
+            g = parameter_value("grid_intensity", grid_intensity)
             if g < 0:
                 raise EcoserveError(f"grid_intensity: must be >= 0 gCO2e/kWh, got {g:g}")
             self.set_grid_intensity(g / 1000.0)
@@ -129,7 +119,7 @@ class Built:
             m.pue.set_value(float(pue))
             self.updates["pue"] = float(pue)
         if electricity_price is not None:
-            price = to_canonical(electricity_price, "energy_price")
+            price = parameter_value("prices.electricity", electricity_price)
             if price < 0:
                 raise EcoserveError(f"electricity_price: must be >= 0 USD/kWh, got {price:g}")
             m.price.set_value(price)
@@ -188,7 +178,8 @@ class Built:
     def set_parameters(self, values: Mapping[str, Any]) -> None:
         """Set every study parameter: ``values`` where given, the scenario's own elsewhere.
 
-        Keys are :data:`MODEL_PARAMETERS` (in their canonical units) and ``cap.<metric>``
+        Keys are :data:`MODEL_PARAMETERS` (values in the vocabulary's units: grid intensity
+        in gCO2e/kWh) and ``cap.<metric>``
         (an epsilon cap, relaxed by :data:`~ecoserve_opt.formulation.objectives.CAP_REL_SLACK`
         against round-off; absent caps are removed).
         """
@@ -196,7 +187,10 @@ class Built:
         if unknown:
             raise ValueError(f"not a model parameter: {', '.join(unknown)}")
         m, d = self.model, self.data
-        self.set_grid_intensity(values.get("grid_intensity"))
+        g = values.get("grid_intensity")
+        self.set_grid_intensity(
+            None if g is None else float(g) * PARAMETERS["grid_intensity"].to_model
+        )
         m.pue.set_value(float(values.get("pue", d.pue)))
         m.price.set_value(float(values.get("prices.electricity", d.electricity_usd_per_kwh)))
         m.demand_scale.set_value(float(values.get("demand_scale", 1.0)))
@@ -334,14 +328,6 @@ def solve(
 
 
 __all__ = ["Built", "Results", "Status", "build", "load_scenario", "scenario_hash", "solve"]
-
-
-def _grams_per_kwh(value: str, to_canonical: Callable[[Any, str], float]) -> float:
-    """gCO2e/kWh from a number-as-string or a carbon-intensity quantity string."""
-    try:
-        return float(value)
-    except ValueError:
-        return 1000.0 * to_canonical(value, "carbon_intensity")
 
 
 def _combine(first: SolveOutcome, second: SolveOutcome) -> SolveOutcome:

@@ -37,6 +37,7 @@ from ecoserve_opt.io.atomic import atomic_write_text
 from ecoserve_opt.numbers import fmt_gap
 from ecoserve_opt.results import RESOLVED_KEY, Results
 from ecoserve_opt.solve import Status
+from ecoserve_opt.vocabulary import PARAMETERS, param_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -84,11 +85,7 @@ COLUMN_LABELS = {
     "objective": "objective",
     "status": "status",
     "design": "design (year 1)",
-    "grid_intensity": "grid intensity (gCO2e/kWh)",
-    "pue": "PUE",
-    "prices.electricity": "electricity price (USD/kWh)",
-    "demand_scale": "demand multiplier",
-    "embodied_scale": "embodied multiplier",
+    **{name: param_label(name) for name in PARAMETERS},
 }
 
 #: Headline numbers: metric key, label, unit, format.
@@ -695,7 +692,7 @@ def sorted_points(res: Any) -> pd.DataFrame:
         asc.append(True)
     runs: list[dict[str, Any]] = res.manifest.get("runs", [])
     run = next((r for r in runs if r.get("command") == "pareto"), {})
-    from ecoserve_opt.studies.store import metric_column
+    from ecoserve_opt.vocabulary import metric_column
 
     try:
         xcol = metric_column(str(run.get("x", "cost")))

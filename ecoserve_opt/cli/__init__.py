@@ -84,7 +84,8 @@ def _main(
 
 class _QuietDask(logging.Filter):
     """Drop Dask's own log records below ``level`` (its INFO chatter about schedulers,
-    nannies and closing comms; a worker killed at shutdown); ``-vv`` shows them."""
+    nannies and closing comms; a worker killed at shutdown); ``-vv`` shows them.
+    """
 
     def __init__(self, level: int) -> None:
         super().__init__()

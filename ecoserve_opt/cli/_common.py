@@ -43,7 +43,12 @@ ScenarioOpt = Annotated[
 ]
 OverrideOpt = Annotated[
     list[str] | None,
-    typer.Option("--override", "-o", help="dot.path=value (repeatable), e.g. grid.pue=1.3"),
+    typer.Option(
+        "--override",
+        "-o",
+        help="dot.path=value (repeatable), e.g. grid.pue=1.3. A bare grid.intensity is "
+        "gCO2e/kWh; or give a unit: grid.intensity='0.3 kgCO2e/kWh'.",
+    ),
 ]
 WorkersOpt = Annotated[
     int,

@@ -27,6 +27,7 @@ from ecoserve_opt.cli._common import (
     use_dask,
 )
 from ecoserve_opt.exceptions import EcoserveError
+from ecoserve_opt.vocabulary import METRICS
 
 
 @guarded
@@ -48,7 +49,8 @@ def sweep_cmd(
             "--values",
             "-v",
             help="Values for the matching --param: start:stop:step (inclusive) or a,b,c. "
-            "grid_intensity: plain numbers are gCO2e/kWh; unit strings also accepted.",
+            "A bare grid_intensity is gCO2e/kWh (as in scenario YAML and --override); unit "
+            "strings such as '0.3 kgCO2e/kWh' are also accepted.",
         ),
     ],
     out: Annotated[
@@ -142,9 +144,7 @@ def sweep_cmd(
 @guarded
 def pareto_cmd(
     scenario_file: ScenarioArg,
-    x: Annotated[
-        str, typer.Option("--x", help="carbon | cost | energy | latency | gpu_hours")
-    ] = "cost",
+    x: Annotated[str, typer.Option("--x", help=" | ".join(METRICS))] = "cost",
     y: Annotated[str, typer.Option("--y", help="Metric on the y axis.")] = "carbon",
     points: Annotated[int, typer.Option("--points", "-n", help="Epsilon caps.")] = 20,
     cap: Annotated[
@@ -179,7 +179,7 @@ def pareto_cmd(
 ) -> None:
     """Epsilon-constraint Pareto front (e.g. carbon vs cost) with baseline designs."""
     from ecoserve_opt.studies import pareto
-    from ecoserve_opt.studies.store import metric_column, metric_name
+    from ecoserve_opt.vocabulary import metric_column, metric_name
 
     use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)

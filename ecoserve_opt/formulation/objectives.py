@@ -27,16 +27,12 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from ecoserve_opt.exceptions import EcoserveError
+from ecoserve_opt.vocabulary import METRICS as _METRICS
 
-METRICS = ("carbon", "cost", "energy", "latency", "gpu_hours")
+#: Metric names (model expressions ``m.<metric>``), from the vocabulary.
+METRICS = tuple(_METRICS)
 #: Objective name -> the metric (model expression) it minimises.
-OBJECTIVES = {
-    "carbon": "carbon",
-    "energy": "energy",
-    "cost": "cost",
-    "performance": "latency",
-    "gpu_hours": "gpu_hours",
-}
+OBJECTIVES = {m.objective: m.name for m in _METRICS.values()}
 #: Accepted objective spellings that name another objective.
 OBJECTIVE_ALIASES = {"latency": "performance"}
 #: Integer fleet variables (GPUs and hosts bought or reused, hosts deployed, components):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ecoserve_opt.exceptions import EcoserveError
-from ecoserve_opt.studies.store import PARAM_UNITS, SweepResults
+from ecoserve_opt.studies.store import SweepResults
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,19 +40,6 @@ def root_figure(ax: Axes) -> Figure:
     while getattr(fig, "figure", fig) is not fig:
         fig = fig.figure
     return fig  # type: ignore[no-any-return]
-
-
-def param_label(name: str) -> str:
-    """Axis label of a sweep parameter with its unit."""
-    unit = PARAM_UNITS.get(name, "")
-    pretty = {
-        "grid_intensity": "grid carbon intensity",
-        "pue": "PUE",
-        "prices.electricity": "electricity price",
-        "demand_scale": "demand multiplier",
-        "embodied_scale": "embodied-carbon multiplier",
-    }.get(name, name)
-    return f"{pretty} ({unit})" if unit else pretty
 
 
 def mass_scale(biggest: float) -> tuple[float, str]:

@@ -22,7 +22,6 @@ from ecoserve_opt.plot._sweep import (
     empty,
     mass_scale,
     new_axes,
-    param_label,
 )
 from ecoserve_opt.plot.palette import (
     COMPONENT_COLOURS,
@@ -33,6 +32,7 @@ from ecoserve_opt.plot.palette import (
     OPERATIONAL_ALPHA,
 )
 from ecoserve_opt.studies.store import SweepResults
+from ecoserve_opt.vocabulary import param_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

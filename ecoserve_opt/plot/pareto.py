@@ -23,7 +23,8 @@ from ecoserve_opt.plot.palette import (
     OBJECTIVE_MARKERS,
     TIME_LIMITED,
 )
-from ecoserve_opt.studies.store import SweepResults, metric_column, metric_label, metric_name
+from ecoserve_opt.studies.store import SweepResults
+from ecoserve_opt.vocabulary import metric_column, metric_label, metric_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -25,7 +25,6 @@ from ecoserve_opt.plot._sweep import (
     as_results,
     empty,
     mass_scale,
-    param_label,
     root_figure,
 )
 from ecoserve_opt.plot.palette import (
@@ -39,6 +38,7 @@ from ecoserve_opt.plot.palette import (
     type_colours,
 )
 from ecoserve_opt.studies.store import SweepResults
+from ecoserve_opt.vocabulary import param_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -138,7 +138,8 @@ class Grid(_Strict):
     country: str | None = None
     """ISO-3 country from ``grid_countries.csv`` (e.g. ``FRA``)."""
     intensity: CarbonIntensity | None = Field(default=None, ge=0)
-    """Explicit annual mean grid intensity (kgCO2e/kWh); overrides region/country."""
+    """Explicit annual mean grid intensity (a bare number is gCO2e/kWh, or e.g.
+    ``"0.42 kgCO2e/kWh"``); overrides region/country."""
     year: Year | None = None
     """Data year for region/country (default: latest)."""
     hourly_shape: Literal["flat", "solar", "evening-peak"] = "solar"

@@ -17,8 +17,12 @@ rate                      1/s (tokens/s, requests/s)
 memory                    GB
 ========================  ==================
 
-A value in a scenario is either a bare number (taken in the canonical unit) or a string
-``"<number> <unit>"``, e.g. ``"420 gCO2e/kWh"``, ``"3 years"``, ``"200 ms"``, ``"0.7 kW"``.
+A value in a scenario is either a bare number or a string ``"<number> <unit>"``, e.g.
+``"420 gCO2e/kWh"``, ``"3 years"``, ``"200 ms"``, ``"0.7 kW"``. A bare number is in the
+canonical unit, except a bare **carbon intensity, which is gCO2e/kWh** (:data:`BARE_UNITS`,
+the unit grid data are quoted in; the same rule holds for sweeps and ``Built.set``, see
+:mod:`ecoserve_opt.vocabulary`). A bare intensity between 0 and 2 is refused as a probable
+kgCO2e/kWh value.
 :func:`to_canonical` is the single place where rescaling happens; its round trip is tested.
 """
 
@@ -65,6 +69,27 @@ UNITS: dict[str, dict[str, float]] = {
 }
 
 CANONICAL: dict[str, str] = {dim: next(iter(u)) for dim, u in UNITS.items()}
+#: Unit of bare numbers where it is not the canonical one.
+BARE_UNITS: dict[str, str] = {"carbon_intensity": "gCO2e/kWh"}
+#: Bare numbers strictly between 0 and this (in the bare unit) are refused: most likely the
+#: value was meant in the canonical unit (0.42 meaning kgCO2e/kWh, no grid is that clean).
+BARE_MIN_PLAUSIBLE: dict[str, float] = {"carbon_intensity": 2.0}
+
+
+def _bare(number: float, dimension: str) -> float:
+    """A bare number of ``dimension`` in the canonical unit."""
+    unit = BARE_UNITS.get(dimension)
+    if unit is None:
+        return number
+    low = BARE_MIN_PLAUSIBLE.get(dimension, 0.0)
+    if 0 < number < low:
+        raise ValueError(
+            f"bare number {number:g} is read as {number:g} {unit}, which is implausibly low: "
+            f"write the unit, e.g. '{number:g} {CANONICAL[dimension]}'"
+        )
+    return number * UNITS[dimension][unit]
+
+
 CANONICAL["fraction"] = "1"
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -78,11 +103,13 @@ def to_canonical(value: Any, dimension: str) -> float:
     0.42
     >>> to_canonical("3 years", "duration")
     26280.0
+    >>> to_canonical(420, "carbon_intensity")  # a bare intensity is gCO2e/kWh
+    0.42
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a quantity string, got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _bare(float(value), dimension)
     if not isinstance(value, str):
         raise ValueError(f"expected a number or a quantity string, got {value!r}")
     m = _QTY.match(value)
@@ -92,7 +119,7 @@ def to_canonical(value: Any, dimension: str) -> float:
     table = UNITS[dimension]
     if unit not in table:
         if unit == "" and dimension != "fraction":
-            return number
+            return _bare(number, dimension)
         known = ", ".join(k for k in table if k)
         raise ValueError(f"unit {unit!r} is not a {dimension.replace('_', ' ')} unit ({known})")
     return number * table[unit]

@@ -11,10 +11,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ecoserve_opt.api import MODEL_PARAMETERS
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import parse_override_value
-from ecoserve_opt.schema.units import to_canonical
+from ecoserve_opt.vocabulary import PARAMETER_ALIASES, PARAMETERS, canonical_param, parameter_value
 
 __all__ = [
     "FAST_PARAMS",
@@ -26,18 +25,8 @@ __all__ = [
 ]
 
 #: Parameters applied through mutable Params (no rebuild).
-FAST_PARAMS = tuple(MODEL_PARAMETERS)
-PARAM_ALIASES = {
-    "grid.pue": "pue",
-    "electricity_price": "prices.electricity",
-    "demand": "demand_scale",
-}
-
-
-def canonical_param(name: str) -> str:
-    """Canonical name of a sweep parameter (aliases resolved)."""
-    name = name.strip()
-    return PARAM_ALIASES.get(name, name)
+FAST_PARAMS = tuple(PARAMETERS)
+PARAM_ALIASES = PARAMETER_ALIASES
 
 
 def is_fast(name: str) -> bool:
@@ -46,19 +35,13 @@ def is_fast(name: str) -> bool:
 
 
 def convert_value(name: str, value: Any) -> Any:
-    """Normalise one value of parameter ``name`` (units -> the table's unit)."""
-    if name == "grid_intensity":
-        if isinstance(value, str):
-            v = value.strip()
-            try:
-                return float(v)  # plain number: gCO2e/kWh
-            except ValueError:
-                return 1000.0 * to_canonical(v, "carbon_intensity")
-        return float(value)
-    if name == "prices.electricity" and isinstance(value, str):
-        return to_canonical(value, "energy_price")
+    """Normalise one value of parameter ``name`` (units -> the table's unit).
+
+    Model parameters take bare numbers in their vocabulary unit (grid intensity:
+    gCO2e/kWh) or quantity strings; other values are read as YAML.
+    """
     if name in FAST_PARAMS:
-        return float(value)
+        return parameter_value(name, value)
     if isinstance(value, str):
         return parse_override_value(value)
     return value

@@ -176,15 +176,6 @@ def grid_points(
     ]
 
 
-def model_values(fast: Mapping[str, Any]) -> dict[str, Any]:
-    """A point's Param settings in the model's canonical units (the table holds grid
-    intensity in gCO2e/kWh; :meth:`Built.set_parameters` takes kgCO2e/kWh)."""
-    out = dict(fast)
-    if out.get("grid_intensity") is not None:
-        out["grid_intensity"] = float(out["grid_intensity"]) / 1000.0
-    return out
-
-
 def solve_point(built: Built, objective: str, secondary: str | None = None) -> Results:
     """Minimise ``objective`` on ``built`` (then ``secondary`` with it at its optimum)."""
     built.set_objective(objective)
@@ -268,7 +259,7 @@ class PointSolver:
                 {"termination": "build_failed"},
             )
         else:
-            built.set_parameters(model_values(fast))
+            built.set_parameters(fast)
             res = solve_point(built, p.objective, p.secondary)
         wall = time.perf_counter() - t0
         mode = "rebuild" if fresh else "param update (warm start)"

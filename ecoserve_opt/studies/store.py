@@ -36,6 +36,13 @@ import pandas as pd
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_bytes, atomic_write_text
 from ecoserve_opt.results import COMPONENTS, Results
+from ecoserve_opt.vocabulary import (
+    METRICS,
+    PARAMETERS,
+    metric_column,
+    metric_label,
+    metric_name,
+)
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -52,49 +59,17 @@ __all__ = [
     "point_row",
 ]
 
-#: Metric name -> (column in the tidy table, unit, label). ``performance`` is ``latency``.
+#: Metric name -> (column in the tidy table, unit, label), from the vocabulary.
 METRIC_COLUMNS: dict[str, tuple[str, str, str]] = {
-    "carbon": ("carbon_kg", "kgCO2e", "carbon"),
-    "cost": ("cost_usd", "USD", "cost"),
-    "energy": ("energy_kwh", "kWh", "facility energy"),
-    "latency": ("latency_s_per_token", "s/token", "mean online latency"),
-    "gpu_hours": ("gpu_hours", "GPU-h", "GPU-hours"),
+    n: (m.column, m.unit, m.label) for n, m in METRICS.items()
 }
-METRIC_ALIASES = {"performance": "latency", "gpu-hours": "gpu_hours", "gpuhours": "gpu_hours"}
-
-#: Units of the sweepable parameters as they appear in the table.
-PARAM_UNITS = {
-    "grid_intensity": "gCO2e/kWh",
-    "pue": "",
-    "prices.electricity": "USD/kWh",
-    "demand_scale": "x",
-    "embodied_scale": "x",
-}
+#: Units of the sweepable parameters as they appear in the table, from the vocabulary.
+PARAM_UNITS = {n: p.unit for n, p in PARAMETERS.items()}
 
 #: Columns that differ between two runs of the same points (timings, provenance).
 VOLATILE_COLUMNS = ("wall_time_s", "solve_wall_time_s", "finished_at", "mode", "warm_start")
 
 STORE_VERSION = 1
-
-
-def metric_name(name: str) -> str:
-    """Canonical metric name (``performance`` -> ``latency``); EcoserveError if unknown."""
-    key = METRIC_ALIASES.get(name.lower(), name.lower())
-    if key not in METRIC_COLUMNS:
-        known = ", ".join([*METRIC_COLUMNS, "performance"])
-        raise EcoserveError(f"unknown metric {name!r} (choose {known})")
-    return key
-
-
-def metric_column(name: str) -> str:
-    """Column of the tidy table holding metric ``name``."""
-    return METRIC_COLUMNS[metric_name(name)][0]
-
-
-def metric_label(name: str) -> str:
-    """Axis label with unit for metric ``name``."""
-    _col, unit, label = METRIC_COLUMNS[metric_name(name)]
-    return f"{label} ({unit})"
 
 
 def _canon(value: Any) -> Any:

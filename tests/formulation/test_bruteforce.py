@@ -146,7 +146,7 @@ def test_milp_equals_enumeration(
     tiny_dict["llms"]["tiny-llm"]["online"]["tokens_per_s"] = inst["demand"]
     tiny_dict["llms"]["tiny-llm"]["online"]["ttft_slo"] = 100.0
     tiny_dict["llms"]["tiny-llm"]["online"]["tpot_slo"] = 100.0
-    tiny_dict["grid"]["intensity"] = inst["ci"]
+    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
     res = solve_dict(tiny_dict)
     assert res.optimal
     assert res.carbon == pytest.approx(_enumerate(inst), rel=1e-7)

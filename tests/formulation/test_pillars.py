@@ -94,7 +94,7 @@ def test_reused_dram_pool_goes_into_new_hosts(tiny_dict: dict[str, Any]) -> None
     4*16/5 = 12.8 kg and power 4*5 W -> 1.752 kg, minus the reused DIMMs' power
     128*11.85/32 W = 47.4 W -> 415.224 kWh -> 4.15224 kg: 10.39976 kg."""
     tiny_dict["hardware"].update(gpus=["gpu-a"], hosts=["host-r"])
-    tiny_dict["grid"]["intensity"] = 0.01
+    tiny_dict["grid"]["intensity"] = "0.01 kgCO2e/kWh"
     tiny_dict["host_needs"]["dram_per_gpu_memory"] = 4.0
     tiny_dict["pillars"].update(reduce=True, reuse=True)
     without = solve_dict(tiny_dict)
@@ -272,7 +272,7 @@ def test_shift_offline_to_clean_hours(tiny_dict: dict[str, Any], tmp_path: Path)
     """
     tiny_dict["hardware"]["gpus"] = ["gpu-a"]
     tiny_dict["time_slots"] = 24
-    tiny_dict["grid"] = {"intensity": 0.5, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.0}
+    tiny_dict["grid"] = {"intensity": 500, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.0}
     tiny_dict["llms"]["tiny-llm"] = {
         "offline": {"tokens_per_day": 200 * 86400, "input_tokens": 100, "output_tokens": 100}
     }
@@ -288,7 +288,7 @@ def test_shift_offline_to_clean_hours(tiny_dict: dict[str, Any], tmp_path: Path)
 def _rich(tiny_dict: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     tiny_dict["hardware"].update(gpus=["gpu-b", "gpu-a"], hosts=["host-r", "host-x", "host-c"])
     tiny_dict["time_slots"] = 4
-    tiny_dict["grid"] = {"intensity": 0.5, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.1}
+    tiny_dict["grid"] = {"intensity": 500, "hourly_csv": _two_level_grid(tmp_path), "pue": 1.1}
     tiny_dict["llms"]["tiny-llm"]["offline"] = {
         "tokens_per_day": 300 * 86400,
         "input_tokens": 100,

@@ -51,7 +51,7 @@ def _apply(base: dict[str, Any], ch: dict[str, Any]) -> dict[str, Any]:
     d["time_slots"] = ch["slots"]
     d["pillars"] = ch["pillars"]
     d["hardware"]["hosts"] = sorted(ch["hosts"])
-    d["grid"]["intensity"] = ch["intensity"]
+    d["grid"]["intensity"] = f"{ch['intensity']!r} kgCO2e/kWh"
     d["inventory"] = {"gpus": [{"gpu": "gpu-a", "count": ch["owned_gpus"], "age_years": 2}]}
     return d
 

@@ -49,7 +49,7 @@ def test_a_users_cap_survives_a_lexicographic_solve(tradeoff: LoadedScenario) ->
 def test_set_parameters_restores_the_scenario_values(tradeoff: LoadedScenario) -> None:
     built = eo.build(tradeoff)
     m = built.model
-    built.set_parameters({"pue": 1.5, "demand_scale": 2.0, "grid_intensity": 0.1})
+    built.set_parameters({"pue": 1.5, "demand_scale": 2.0, "grid_intensity": 100})  # g/kWh
     assert pyo.value(m.pue) == 1.5
     assert pyo.value(m.demand_scale) == 2.0
     assert pyo.value(m.ci_scale) == pytest.approx(0.1 / 0.5)
