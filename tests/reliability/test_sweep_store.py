@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 
 from ecoserve_opt.cli import app
 from ecoserve_opt.io.yaml_loader import validate_dict
-from ecoserve_opt.store import ResultsStore, SweepResults
-from ecoserve_opt.sweep import sweep
+from ecoserve_opt.studies import ResultsStore, SweepResults, sweep
 
 pytestmark = pytest.mark.milp
 GRID = {"grid_intensity": "100:300:100"}  # 3 points
