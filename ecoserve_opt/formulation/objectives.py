@@ -54,7 +54,9 @@ FLEET_VARS = (
 # stage infeasible; 1e-6 always keeps it feasible and is still far below any MIP gap used
 # here (>= 1e-4), so the second stage never trades a significant amount of the primary.
 LEX_REL_TOL = 1e-6
-LEX_ABS_TOL = 1e-9
+# The absolute term only guards a zero optimum; metric values can be small (a mean latency
+# is ~1e-2 s/token), so it stays far below LEX_REL_TOL of any of them.
+LEX_ABS_TOL = 1e-12
 #: Epsilon caps given by a study are relaxed by this much against solver round-off.
 CAP_REL_SLACK = 1e-9
 
