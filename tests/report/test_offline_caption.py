@@ -73,7 +73,7 @@ def test_report_caption_follows_the_solution(tiny_dict: dict[str, Any], tmp_path
     shifting all offline tokens run in the clean half; without, half of them do."""
     tiny_dict["hardware"]["gpus"] = ["gpu-a"]
     tiny_dict["time_slots"] = 4
-    tiny_dict["grid"] = {"intensity": 0.5, "hourly_csv": _grid(tmp_path), "pue": 1.0}
+    tiny_dict["grid"] = {"intensity": 500, "hourly_csv": _grid(tmp_path), "pue": 1.0}
     tiny_dict["llms"]["tiny-llm"] = {
         "offline": {"tokens_per_day": 200 * 86400, "input_tokens": 100, "output_tokens": 100}
     }
