@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ecoserve_opt.io.yaml_loader import load_scenario
     from ecoserve_opt.results import Results
     from ecoserve_opt.solve import SolveOptions, Status
-    from ecoserve_opt.studies import pareto, sweep
+    from ecoserve_opt.studies import pareto, sweep  # type: ignore[no-redef]
     from ecoserve_opt.studies.store import SweepResults
 
 
