@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from ecoserve_opt.plot import plot_pareto, plot_sensitivity  # noqa: E402
-from ecoserve_opt.store import SweepResults, _tidy  # noqa: E402
+from ecoserve_opt.studies.store import SweepResults, _tidy  # noqa: E402
 
 
 def _front_table() -> pd.DataFrame:
