@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, PlainSerializer
 
 # dimension -> {unit spelling: factor to canonical}
 UNITS: dict[str, dict[str, float]] = {
@@ -131,7 +131,16 @@ def from_canonical(value: float, dimension: str, unit: str) -> float:
 
 
 def _quantity(dimension: str) -> Any:
-    return Annotated[float, BeforeValidator(lambda v: to_canonical(v, dimension))]
+    unit = BARE_UNITS.get(dimension)
+    if unit is None:
+        return Annotated[float, BeforeValidator(lambda v: to_canonical(v, dimension))]
+    # dumped (resolved scenario, hash) as a bare number in the bare unit, so it reloads as is
+    factor = UNITS[dimension][unit]
+    return Annotated[
+        float,
+        BeforeValidator(lambda v: to_canonical(v, dimension)),
+        PlainSerializer(lambda v: None if v is None else v / factor),
+    ]
 
 
 Power = _quantity("power")
