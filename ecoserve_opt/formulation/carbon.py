@@ -27,7 +27,8 @@ overhead factor :math:`\omega_L = 1 + \gamma (L - L^{cat})^+`:
 (:math:`\eta` = residual share charged for owned items, 1 for new ones). Cost uses the same
 amortisation on capex (owned items are sunk) plus electricity price x facility energy.
 Latency (performance metric) is the mean per-output-token latency of online traffic,
-:math:`\sum x_k (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) / \sum D^{on}`.
+:math:`\sum x_k (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) / \sum D^{on}`. GPU-hours are
+:math:`8760 \sum_{hgLy} n^{on}_{hgLy}` (GPUs stay mounted all year, whatever the slots).
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.latency = pyo.Expression(expr=on / (total_on * m.demand_scale))
     else:
         m.latency = pyo.Expression(expr=0.0)
-    m.gpu_hours = pyo.Expression(expr=lin((w, m.gpus_on[k]) for k in m.D if k[1] != NO_GPU))
+    # GPUs are mounted for the whole year (gpus_on is per year, not per slot): 8760 h each
+    hpy = d.hours_per_year
+    m.gpu_hours = pyo.Expression(expr=lin((hpy, m.gpus_on[k]) for k in m.D if k[1] != NO_GPU))
 
 
 def _component_terms(
