@@ -510,9 +510,11 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         h = _host_item(cat, hid, src, False, pil.reduce, 1.0, file, f"hardware.hosts.{hid}")
         hosts[hid] = h
         if pil.recycle:
+            # decoupled refresh: a host may also retire with the shortest-lived GPU
             lifes = sorted({common_life} | {h.lifetime + e for e in rec.host_extra_years})
         else:
-            lifes = [common_life]
+            # Recycle off: every item keeps its own catalog lifetime
+            lifes = [h.lifetime]
         host_lifetimes[hid] = lifes
         for L in lifes:
             cohort_overhead[("host", hid, L)] = 1.0 + ovh * max(0, L - h.lifetime)
