@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecoserve_opt.data import NO_GPU, ModelData
-from ecoserve_opt.exceptions import InfeasibleError
+from ecoserve_opt.exceptions import InfeasibleError, ScenarioError
+
+#: Largest fleet a demand may need (GPUs, or CPU sockets for offline work), even at its most
+#: productive configuration. Far beyond any real fleet (the largest clusters hold ~1e5-1e6
+#: GPUs); above it replica counts approach the solver's infinity (1e20) and its integrality
+#: and feasibility tolerances stop being meaningful, so such a demand is rejected as
+#: out-of-range input (exit code 2) instead of being solved into a meaningless answer.
+MAX_FLEET_UNITS = 1e8
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,66 @@ def _slo_reason(d: ModelData, llm: str) -> str:
     if not parts:
         parts.append("no single configuration meets both the TTFT and the TPOT SLO")
     return "; ".join(parts)
+
+
+def _demand_field(d: ModelData, llm: str, cls: str) -> tuple[str, float, str]:
+    """(field path, value as given, unit) of the scenario field that sets a demand."""
+    spec = d.scenario.llms[llm]
+    if cls == "offline":
+        assert spec.offline is not None
+        return f"llms.{llm}.offline.tokens_per_day", spec.offline.tokens_per_day, "tokens/day"
+    on = spec.online
+    assert on is not None
+    if on.tokens_per_s is not None:
+        return f"llms.{llm}.online.tokens_per_s", on.tokens_per_s, "tokens/s"
+    if on.requests_per_s is not None:
+        return f"llms.{llm}.online.requests_per_s", on.requests_per_s, "requests/s"
+    return f"llms.{llm}.online.rate_scale", on.rate_scale, "x the trace rate"
+
+
+def check_demand_range(d: ModelData) -> list[Finding]:
+    """Every demand is finite and needs at most :data:`MAX_FLEET_UNITS` GPUs (or CPU sockets)
+    at its most productive configuration; otherwise the input is out of range.
+
+    The need is the peak rate (online: the peak slot of any year, growth included; offline:
+    the daily volume spread over its window hours) divided by the best output tokens/s per
+    GPU (replica capacity / TP) or per CPU socket.
+    """
+    out: list[Finding] = []
+    for llm, spec in d.scenario.llms.items():
+        for cls in ("online", "offline"):
+            if getattr(spec, cls) is None:
+                continue
+            if cls == "online":
+                on = d.online_demand.items()
+                peak = max((v for (l_, _y, _s), v in on if l_ == llm), default=0.0)
+                per_unit = [d.cap[p] / p[2] for p in d.points if p[0] == llm and p[4] == "online"]
+            else:
+                hours = sum(v for (l_, _s), v in d.offline_slot_hours.items() if l_ == llm)
+                daily = max((v for (l_, _y), v in d.offline_demand.items() if l_ == llm), default=0)
+                peak = daily / (3600.0 * hours) if hours > 0 else daily
+                per_unit = [d.cap[p] / p[2] for p in d.points if p[0] == llm and p[4] == "offline"]
+                per_unit += [v for k, v in d.cpu_cap.items() if k[0] == llm]
+            fld, given, unit = _demand_field(d, llm, cls)
+            if not np.isfinite(peak) or not np.isfinite(given):
+                out.append(Finding("error", "input_range", fld, f"{given} {unit} is not finite"))
+                continue
+            if not per_unit or peak <= 0:
+                continue  # nothing can serve it (check_servable) or nothing to serve
+            need = peak / max(per_unit)
+            if need > MAX_FLEET_UNITS:
+                out.append(
+                    Finding(
+                        "error",
+                        "input_range",
+                        fld,
+                        f"{given:.3g} {unit} is out of range: it needs about {need:.1e} GPUs "
+                        f"(or CPU sockets) even at the most productive configuration "
+                        f"({max(per_unit):.3g} tokens/s each); at most "
+                        f"{MAX_FLEET_UNITS:.0e} are supported",
+                    )
+                )
+    return out
 
 
 def check_hosts(d: ModelData) -> list[Finding]:
@@ -212,13 +279,18 @@ def check_ranges(d: ModelData) -> list[Finding]:
     return out
 
 
-CHECKS = (check_servable, check_hosts, check_ranges)
+CHECKS = (check_demand_range, check_servable, check_hosts, check_ranges)
 
 
 def run_checks(d: ModelData, strict: bool = True) -> list[Finding]:
-    """Run every check; raise InfeasibleError on the first error when ``strict``."""
+    """Run every check. When ``strict``, an out-of-range input raises
+    :class:`~ecoserve_opt.exceptions.ScenarioError` (file, field path, reason; CLI exit 2)
+    and any other error :class:`~ecoserve_opt.exceptions.InfeasibleError` (CLI exit 3)."""
     findings = [f for chk in CHECKS for f in chk(d)]
     errors = [f for f in findings if f.level == "error"]
+    bad_input = [f for f in errors if f.check == "input_range"]
+    if strict and bad_input:
+        raise ScenarioError(d.scenario_file, bad_input[0].where, bad_input[0].message)
     if strict and errors:
         msg = f"{d.scenario.name}: {errors[0].where}: {errors[0].message}"
         if len(errors) > 1:

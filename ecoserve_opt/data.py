@@ -144,6 +144,7 @@ class ModelData:
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
     # burst headroom factor applied to online_demand per (llm, year, slot)
     online_headroom: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    scenario_file: str = "<scenario>"  # for error messages (file: field path: reason)
 
     @property
     def hours_per_year(self) -> float:
@@ -153,6 +154,15 @@ class ModelData:
     def slot_weight(self) -> float:
         """Hours per year that one slot of the representative day stands for."""
         return DAYS_PER_YEAR * self.slot_hours
+
+    def offline_duty(self, llm: str, slot: int) -> float:
+        """Share of ``slot``'s hours inside ``llm``'s offline window (0..1).
+
+        Offline variables are the rate *while running*; work runs only in the window hours
+        of a slot, so a slot is credited ``rate x window hours`` tokens per day and its
+        dynamic power is averaged over the slot with this duty factor.
+        """
+        return self.offline_slot_hours.get((llm, slot), 0.0) / self.slot_hours
 
 
 def _gpu_type(cat: Catalog, gpu: str, source: str, file: str) -> GpuType:
@@ -660,6 +670,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         reused_ssd_tb=s.inventory.ssd_tb if pil.reuse else 0.0,
         electricity_usd_per_kwh=s.prices.electricity,
         one_gpu_type=not pil.rightsize,
+        scenario_file=file,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

@@ -228,6 +228,16 @@ def extract(
     }
     if not outcome.status.has_solution:
         return Results(d.scenario.name, obj, outcome.status, pd.Series(base_metrics), {}, meta)
+    short = demand_shortfall(m, d)
+    if short:
+        # never report a "solution" that does not serve the demand (numerical trouble)
+        meta["error"] = (
+            f"solution rejected: demand not met ({short[0]}"
+            + (f"; and {len(short) - 1} more" if len(short) > 1 else "")
+            + f"); the solver reported '{outcome.status.value}'"
+        )
+        meta["status"] = Status.ERROR.value
+        return Results(d.scenario.name, obj, Status.ERROR, pd.Series(base_metrics), {}, meta)
 
     w = d.slot_weight()
     pue = _v(m.pue)
@@ -383,7 +393,8 @@ def extract(
             continue
         l_, g, t, b, c, y, s = k
         p = k[:5]
-        dyn[(y, s, "GPU")] += t * (d.gpu_power_kw[p] - d.gpus[g].idle_kw) * val / d.cap[p]
+        duty = d.offline_duty(l_, s) if c == "offline" else 1.0
+        dyn[(y, s, "GPU")] += duty * t * (d.gpu_power_kw[p] - d.gpus[g].idle_kw) * val / d.cap[p]
         key = (l_, g, t, d.class_pool[c], y, s)
         busy[key] = busy.get(key, 0.0) + val / d.cap[p]
         util_rows.append(
@@ -407,7 +418,9 @@ def extract(
                     "where": f"gpu:{g}",
                     "year": y,
                     "slot": s,
-                    "tokens_per_day": val * 3600 * d.slot_hours,
+                    "window_hours": d.offline_slot_hours.get((l_, s), 0.0),
+                    "tokens_per_s": val,
+                    "tokens_per_day": val * 3600 * d.offline_slot_hours.get((l_, s), 0.0),
                     "owned_share": owned_share,
                 }
             )
@@ -416,20 +429,33 @@ def extract(
         if val <= 1e-9:
             continue
         l_, h, b, y, s = k
-        dyn[(y, s, "CPU")] += d.cpu_dyn_kw[(l_, h, b)] * val / d.cpu_cap[(l_, h, b)]
+        duty = d.offline_duty(l_, s)
+        dyn[(y, s, "CPU")] += duty * d.cpu_dyn_kw[(l_, h, b)] * val / d.cpu_cap[(l_, h, b)]
         off_rows.append(
             {
                 "llm": l_,
                 "where": f"cpu:{d.hosts[h].platform}",
                 "year": y,
                 "slot": s,
-                "tokens_per_day": val * 3600 * d.slot_hours,
+                "window_hours": d.offline_slot_hours.get((l_, s), 0.0),
+                "tokens_per_s": val,
+                "tokens_per_day": val * 3600 * d.offline_slot_hours.get((l_, s), 0.0),
                 "owned_share": 1.0 if d.hosts[h].owned else 0.0,
             }
         )
     utilisation = pd.DataFrame(util_rows)
     offline = pd.DataFrame(
-        off_rows, columns=["llm", "where", "year", "slot", "tokens_per_day", "owned_share"]
+        off_rows,
+        columns=[
+            "llm",
+            "where",
+            "year",
+            "slot",
+            "window_hours",
+            "tokens_per_s",
+            "tokens_per_day",
+            "owned_share",
+        ],
     )
 
     # ---- power, operational carbon by component -----------------------------------------
@@ -502,6 +528,48 @@ def extract(
         "offline": offline,
     }
     return Results(d.scenario.name, obj, outcome.status, metrics, tables, meta)
+
+
+#: Relative (and, in tokens/s, absolute) tolerance of the post-solve demand check.
+DEMAND_TOLERANCE = 1e-6
+
+
+def demand_shortfall(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
+    """Demands the solution does not serve, recomputed from the served rates and the data.
+
+    Online: served tokens/s per (LLM, year, slot) against the peak demand; offline: tokens
+    per day credited only for the window hours of each slot against the daily volume. Both
+    scaled by ``demand_scale``. Empty when every demand is met within
+    :data:`DEMAND_TOLERANCE` (slack-mode models, which may leave demand unmet on purpose,
+    are not checked).
+    """
+    if len(m.unmet_online) or len(m.unmet_offline):
+        return []
+    scale = _v(m.demand_scale)
+    served_on: dict[tuple[str, int, int], float] = {}
+    served_off: dict[tuple[str, int], float] = {}
+    for k in m.XK:
+        if k[4] == "online":
+            key = (k[0], k[5], k[6])
+            served_on[key] = served_on.get(key, 0.0) + _v(m.x[k])
+        else:
+            hours = d.offline_slot_hours.get((k[0], k[6]), 0.0)
+            served_off[(k[0], k[5])] = served_off.get((k[0], k[5]), 0.0) + _v(m.x[k]) * hours
+    for k in m.XC:
+        hours = d.offline_slot_hours.get((k[0], k[4]), 0.0)
+        served_off[(k[0], k[3])] = served_off.get((k[0], k[3]), 0.0) + _v(m.xc[k]) * hours
+    out = []
+    for (llm, y, s), dem in sorted(d.online_demand.items()):
+        need, got = dem * scale, served_on.get((llm, y, s), 0.0)
+        if got < need - DEMAND_TOLERANCE * max(need, 1.0):
+            out.append(f"llms.{llm}.online year {y} slot {s}: {got:.6g} of {need:.6g} tokens/s")
+    for (llm, y), dem in sorted(d.offline_demand.items()):
+        need, got = dem * scale, served_off.get((llm, y), 0.0) * 3600.0
+        if got < need - DEMAND_TOLERANCE * max(need, 86400.0):
+            out.append(
+                f"llms.{llm}.offline year {y}: {got:.6g} of {need:.6g} tokens/day in its window"
+            )
+    return out
 
 
 def _share(offline: pd.DataFrame, prefix: str) -> float:

@@ -210,6 +210,8 @@ def solve_cmd(
         report = diagnose_infeasible(loaded)
         err_console.print(report.text(), highlight=False)
         raise typer.Exit(EXIT_INFEASIBLE)
+    if "error" in res.meta:
+        raise fail(str(res.meta["error"]), EXIT_NO_SOLUTION)
     if not res.status.has_solution:
         raise fail(
             f"no solution: solver stopped with {res.meta.get('termination')}", EXIT_NO_SOLUTION

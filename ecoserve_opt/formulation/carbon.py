@@ -7,8 +7,11 @@ intensity enters the objective through only :math:`|Y||S|` mutable coefficients:
 
    P_{ys} = \sum_{hgLy} \big(\pi^{gpu,idle}_g n^{on} + \pi^{base}_h z + \pi^{cpu,idle}_h k
             + \pi^{dimm}_h m + \pi^{ssd}_h q + \pi^{rd} r^{dram} + \pi^{rs} r^{ssd}\big)
-          + \sum_{k=(l,g,t,b,c)} t\,(\pi_k - \pi^{gpu,idle}_g)\, x_{kys}/\kappa_k
-          + \sum_{lhb} \pi^{cpu,dyn}_{lhb}\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb}
+          + \sum_{k=(l,g,t,b,c)} \delta_{ks}\, t\,(\pi_k - \pi^{gpu,idle}_g)\, x_{kys}/\kappa_k
+          + \sum_{lhb} \delta_{ls}\, \pi^{cpu,dyn}_{lhb}\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb}
+
+with :math:`\delta` the duty factor: 1 for online work, the share of the slot's hours inside
+the window for offline work (which runs only then).
 
 Operational carbon :math:`\sum_{ys} w\, \mathrm{PUE}\, \mathrm{CI}_{ys}\, \sigma\, P_{ys}`
 with :math:`w` = hours per year a slot stands for and :math:`\sigma` a mutable scale (sweeps).
@@ -71,11 +74,17 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.static_power = pyo.Expression(m.Y, rule=lambda _m, y: static[y].expr())
 
     dyn: dict[tuple[int, int], Terms] = {(y, s): Terms() for y in d.years for s in d.slots}
+    # offline work runs only in the window hours of a slot: its power is averaged over the
+    # slot with the duty factor (window hours in the slot / slot hours)
     for k in m.XK:
         p = k[:5]
-        dyn[(k[5], k[6])].add(k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k])
+        duty = d.offline_duty(k[0], k[6]) if k[4] == "offline" else 1.0
+        dyn[(k[5], k[6])].add(
+            duty * k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k]
+        )
     for k in m.XC:
-        dyn[(k[3], k[4])].add(d.cpu_dyn_kw[k[:3]] / d.cpu_cap[k[:3]], m.xc[k])
+        duty = d.offline_duty(k[0], k[4])
+        dyn[(k[3], k[4])].add(duty * d.cpu_dyn_kw[k[:3]] / d.cpu_cap[k[:3]], m.xc[k])
 
     m.P = pyo.Var(m.Y, m.S, domain=pyo.NonNegativeReals)
 

@@ -17,7 +17,8 @@ Constraints (:math:`\kappa_k` tokens/s of one replica at point :math:`k`,
        && \text{(time-sharing of a replica)}\\
    \sum_{g,l,t,p} t\, n_{lgtpy} &\le \sum_{hL} n^{on}_{hgLy}\\
    \sum_{g,t,b} x_{lgtb,on,ys} &\ge D^{on}_{lys}\\
-   \sum_s \frac{\Delta_s}{24} \Big(\sum_{g,t,b} x_{lgtb,off,ys} + \sum_{h,b} x^{cpu}_{lhbys}\Big)
+   \sum_s \frac{h^{win}_{ls}}{24}
+       \Big(\sum_{g,t,b} x_{lgtb,off,ys} + \sum_{h,b} x^{cpu}_{lhbys}\Big)
        &\ge \frac{D^{off}_{ly}}{86400}\\
    \sum_{l,b} x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le (1-\phi)\sum_{gL} k_{hgLy}
        - \sum_{gL}\frac{c^{gpu} n^{on}_{hgLy} + c^{host} z_{hgLy}}{\mathrm{cores}_h}\\
@@ -29,9 +30,11 @@ Without the *Rightsize* pillar one GPU type serves every model: binaries :math:`
 demand of :math:`l` at its lowest-capacity point on :math:`(g, t)`: more replicas than that
 never help, so the bound cuts no optimum. The TP degree per model stays free.
 
-Without the *shift_offline* pillar the offline rate in every window slot is fixed to the
-uniform :math:`D^{off}/(3600 \cdot \text{window hours})`. The online demand of a slot is the
-peak hour within it; offline rates are slot averages.
+Offline rates are the rate *while running*, during the :math:`h^{win}_{ls}` hours of slot
+:math:`s` inside the window (a slot only partly inside the window is credited for its
+overlap only). Without the *shift_offline* pillar the offline rate in every window slot is
+fixed to the uniform :math:`D^{off}/(3600 \cdot \text{window hours})`. The online demand
+of a slot is the peak hour within it.
 """
 
 from __future__ import annotations
@@ -143,13 +146,15 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
     m.offline_rate = pyo.Expression(
         list(rate_terms), rule=lambda _m, l_, y, s: rate_terms[(l_, y, s)].expr()
     )
-    share = d.slot_hours / 24.0
 
     def offline(_m: pyo.ConcreteModel, l_: str, y: int) -> object:
-        # daily volume as an average rate (tokens/s) keeps coefficients and RHS near 1
+        # daily volume as an average rate (tokens/s) keeps coefficients and RHS near 1;
+        # a slot is credited only for its hours inside the window (rate x overlap hours)
         t_ = Terms()
         for s in d.slots:
-            t_.add_terms(rate_terms[(l_, y, s)], scale=share)
+            hours_in = d.offline_slot_hours.get((l_, s), 0.0)
+            if hours_in > 0:
+                t_.add_terms(rate_terms[(l_, y, s)], scale=hours_in / 24.0)
         if slack:
             t_.add(1.0, m.unmet_offline[l_, y])
         if not len(t_):
@@ -169,12 +174,17 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
         }
 
         def flat(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
-            share = d.offline_slot_hours.get((l_, s), 0.0) / d.slot_hours
             rate = d.offline_demand[(l_, y)] / (3600.0 * win_total[l_])
-            return rate_terms[(l_, y, s)].expr() == rate * share * m.demand_scale
+            return rate_terms[(l_, y, s)].expr() == rate * m.demand_scale
 
         m.offline_flat = pyo.Constraint(
-            [(l_, y, s) for (l_, y) in d.offline_demand for s in d.slots], rule=flat
+            [
+                (l_, y, s)
+                for (l_, y) in d.offline_demand
+                for s in d.slots
+                if d.offline_slot_hours.get((l_, s), 0.0) > 0
+            ],
+            rule=flat,
         )
 
     # model-derived host needs (Reduce lower bounds) per GPU type and year:
