@@ -244,9 +244,13 @@ def assemble(d: Any) -> Matrix:
         mx.row(on_keys[(l_, y, sl)], dem, INF)
     for key, j in xc.items():
         off_keys[(key[0], key[3], key[4])].append((j, 1.0))
-    sec = 3600.0 * d.slot_hours
     for (l_, y), dem in d.offline_demand.items():
-        t = [(j, sec * v) for sl in d.slots for j, v in off_keys.get((l_, y, sl), [])]
+        # a slot is credited only for its hours inside the window
+        t = [
+            (j, 3600.0 * d.offline_slot_hours.get((l_, sl), 0.0) * v)
+            for sl in d.slots
+            for j, v in off_keys.get((l_, y, sl), [])
+        ]
         mx.row(t, dem, INF)
     by_hys: dict[tuple[str, int, int], list[tuple[Any, ...]]] = defaultdict(list)
     for key in xc:
@@ -287,13 +291,20 @@ def assemble(d: Any) -> Matrix:
         if g != NO_GPU:
             st.append((on[k], d.gpus[g].idle_kw))
     dyn: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
+    # offline work runs only in the window hours of a slot: duty = window hours / slot hours
     for key, j in x.items():
         p = key[:5]
+        duty = (
+            d.offline_slot_hours.get((key[0], key[6]), 0.0) / d.slot_hours
+            if key[4] == "offline"
+            else 1.0
+        )
         dyn[(key[5], key[6])].append(
-            (j, key[2] * (d.gpu_power_kw[p] - d.gpus[key[1]].idle_kw) / d.cap[p])
+            (j, duty * key[2] * (d.gpu_power_kw[p] - d.gpus[key[1]].idle_kw) / d.cap[p])
         )
     for key, j in xc.items():
-        dyn[(key[3], key[4])].append((j, d.cpu_dyn_kw[key[:3]] / d.cpu_cap[key[:3]]))
+        duty = d.offline_slot_hours.get((key[0], key[4]), 0.0) / d.slot_hours
+        dyn[(key[3], key[4])].append((j, duty * d.cpu_dyn_kw[key[:3]] / d.cpu_cap[key[:3]]))
     for y in d.years:
         for sl in d.slots:
             pj = mx.var(("P", y, sl))

@@ -186,7 +186,8 @@ def check_hosts(d: ModelData) -> list[Finding]:
                     "warning",
                     "hosts",
                     f"hardware.gpus.{g}",
-                    f"no candidate host takes {d.gpus[g].form_factor} GPUs; "
+                    f"no candidate host takes {d.gpus[g].form_factor} GPUs of the "
+                    f"'{d.gpus[g].architecture or 'unspecified'}' generation; "
                     f"'{g}' can never be used",
                 )
             )
@@ -197,7 +198,8 @@ def check_hosts(d: ModelData) -> list[Finding]:
                 "error",
                 "hosts",
                 "hardware.hosts",
-                "no candidate host can carry any candidate GPU (form factors differ)",
+                "no candidate host can carry any candidate GPU (form factors or GPU "
+                "generations differ)",
             )
         )
     for y in d.years:

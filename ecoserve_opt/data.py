@@ -58,6 +58,7 @@ class GpuType:
     embodied_kg: float
     lifetime: int
     capex_usd: float
+    architecture: str = ""  # GPU generation (gpus.csv ``architecture``), e.g. ampere, hopper
 
 
 @dataclass
@@ -91,6 +92,30 @@ class HostItem:
     capex_cpu: float
     capex_dimm: float
     capex_ssd: float
+    # GPU generations the host's GPU baseboard/slots accept (hosts.csv ``gpu_architectures``);
+    # empty: the catalog does not say, compatibility by form factor only
+    gpu_architectures: tuple[str, ...] = ()
+
+
+def _text(value: object) -> str:
+    """A catalog text cell ('' for a missing or empty one)."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def gpu_fits_host(gpu: GpuType, host: HostItem) -> bool:
+    """Whether ``gpu`` can be mounted in ``host``.
+
+    The form factors must match (``sxm``/``pcie``) and the GPU's architecture must be one of
+    the host's ``gpu_architectures``: SXM baseboards are generation-specific (an HGX A100
+    baseboard takes SXM4 A100 modules, an HGX H100/H200 baseboard SXM5 Hopper modules),
+    while PCIe slots take cards of several generations. A catalog without these columns
+    falls back to the form factor alone.
+    """
+    if host.gpu_slots <= 0 or gpu.form_factor != host.form_factor:
+        return False
+    if not gpu.architecture or not host.gpu_architectures:
+        return True
+    return gpu.architecture in host.gpu_architectures
 
 
 @dataclass
@@ -178,6 +203,7 @@ def _gpu_type(cat: Catalog, gpu: str, source: str, file: str) -> GpuType:
         embodied_kg=cat.embodied_kg("gpu", gpu, source),
         lifetime=int(r["lifetime_years"]),
         capex_usd=float(r["capex_usd"]),
+        architecture=_text(r.get("architecture")).strip().lower(),
     )
 
 
@@ -236,6 +262,9 @@ def _host_item(
         capex_cpu=float(r["capex_cpu_usd"]),
         capex_dimm=float(r["capex_dimm_usd"]),
         capex_ssd=float(r["capex_ssd_usd"]),
+        gpu_architectures=tuple(
+            a.strip().lower() for a in _text(r.get("gpu_architectures")).split(";") if a.strip()
+        ),
     )
 
 
@@ -561,7 +590,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     for hid, h in hosts.items():
         host_gpu.append((hid, NO_GPU))
         if h.gpu_slots > 0:
-            host_gpu.extend((hid, gid) for gid in gpus if gpus[gid].form_factor == h.form_factor)
+            host_gpu.extend((hid, gid) for gid in gpus if gpu_fits_host(gpus[gid], h))
 
     # --- serving configurations ----------------------------------------------------------
     pts, info = _operating_points(s, cat, gpus, file)

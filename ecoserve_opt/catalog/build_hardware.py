@@ -196,6 +196,39 @@ GPUS: tuple[GpuSpec, ...] = (
 # fmt: on
 GPU_LIFETIME_YEARS = 5
 
+# GPU generation (``architecture``) and its module: the key of host compatibility (a GPU is
+# mounted only in hosts whose ``gpu_architectures`` list it, with the same form factor).
+_SXM_GENERATIONS = (
+    "SXM modules are generation-specific: SXM2 Volta, SXM4 Ampere, SXM5 Hopper "
+    "(NVIDIA DGX A100 / DGX H100 user guides)"
+)
+GPU_ARCHITECTURE: dict[str, tuple[str, str]] = {
+    "h100-80gb": (
+        "hopper",
+        "NVIDIA H100 Tensor Core GPU datasheet (Hopper architecture, SXM5 module); "
+        + _SXM_GENERATIONS,
+    ),
+    "a100-80gb": (
+        "ampere",
+        "NVIDIA A100 Tensor Core GPU datasheet (Ampere architecture, SXM4 module); "
+        + _SXM_GENERATIONS,
+    ),
+    "a100-40gb": (
+        "ampere",
+        "NVIDIA A100 Tensor Core GPU datasheet (Ampere architecture, SXM4 module); "
+        + _SXM_GENERATIONS,
+    ),
+    "l40s": ("ada", "NVIDIA L40S datasheet (Ada Lovelace, dual-slot PCIe Gen4 x16 card)"),
+    "l4": ("ada", "NVIDIA L4 Tensor Core GPU datasheet (Ada Lovelace, PCIe Gen4 x16 card)"),
+    "a10g": ("ampere", "NVIDIA A10 Tensor Core GPU datasheet (Ampere GA102, PCIe Gen4 card)"),
+    "v100-32gb": (
+        "volta",
+        "NVIDIA V100 Tensor Core GPU datasheet (Volta architecture, SXM2 module); "
+        + _SXM_GENERATIONS,
+    ),
+    "t4": ("turing", "NVIDIA T4 Tensor Core GPU datasheet (Turing, PCIe Gen3 x16 card)"),
+}
+
 # ---------------------------------------------------------------------------------------------
 # Hosts: public spec numbers
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +388,31 @@ HOSTS: tuple[HostSpec, ...] = (
     ),
 )
 # fmt: on
+
+# GPU generations a host platform accepts (``gpu_architectures``, ';'-separated).
+_PCIE_ANY = (
+    "volta;turing;ampere;ada;hopper",
+    "PCIe CEM x16 add-in cards of any generation (PCI Express links are backward and "
+    "forward compatible and train to the slower generation, PCI-SIG; e.g. the Hopper H100 "
+    "PCIe is a dual-slot PCIe Gen5 card, NVIDIA H100 PCIe product brief PB-11133); slot "
+    "power and cooling limits are not modelled, assumption",
+)
+HOST_GPU_ARCHITECTURES: dict[str, tuple[str, str]] = {
+    "genoa-8sxm": (
+        "hopper",
+        "HGX H100 8-GPU baseboard: eight SXM5 Hopper GPUs (NVIDIA developer blog "
+        "'Introducing NVIDIA HGX H100'; DGX H100/H200 user guide); takes no SXM4 A100",
+    ),
+    "rome-8sxm": (
+        "ampere",
+        "HGX A100 8-GPU baseboard: eight SXM4 A100 GPUs (NVIDIA DGX A100 user guide); "
+        "takes no SXM5 H100",
+    ),
+    "genoa-4pcie": _PCIE_ANY,
+    "icelake-4pcie": _PCIE_ANY,
+    "skylake-4pcie": _PCIE_ANY,
+    "bergamo-cpu": ("", "no GPU slots"),
+}
 CPU_IDLE_LOAD_PCT = 10  # lowest point of GreenSKU's SPECpower derate curve
 NIC_ASIC_MM2 = 200.0  # host NIC ASIC (ConnectX-class), assumption
 NIC_ASIC_NODE = ("14nm", "taiwan")
@@ -654,6 +712,7 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
                 "vendor": g.vendor,
                 "generation_year": g.generation_year,
                 "form_factor": g.form_factor,
+                "architecture": GPU_ARCHITECTURE[g.gpu][0],
                 "memory_gb": g.memory_gb,
                 "mem_bw_gbs": g.mem_bw_gbs,
                 "fp16_tflops": g.fp16_tflops,
@@ -672,6 +731,7 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
                     (["lifetime_years"], GPU_LIFETIME_SOURCE),
                     (["die_area_mm2", "process_nm"], g.die_source),
                     (["capex_usd"], g.capex_source),
+                    (["architecture"], GPU_ARCHITECTURE[g.gpu][1]),
                 ),
             }
         )
@@ -725,6 +785,7 @@ def build_hosts(shared: Shared) -> pd.DataFrame:
                 "max_ssds": h.max_ssds,
                 "gpu_slots": h.gpu_slots,
                 "gpu_form_factor": h.gpu_form_factor,
+                "gpu_architectures": HOST_GPU_ARCHITECTURES[h.host][0],
                 "base_w": _round(base_w, 2),
                 "lifetime_years": host_life,
                 "capex_base_usd": h.capex_base_usd,
@@ -765,6 +826,7 @@ def build_hosts(shared: Shared) -> pd.DataFrame:
                     (["capex_base_usd"], h.capex_base_source),
                     (["capex_cpu_usd"], c.price_source),
                     (["capex_dimm_usd", "capex_ssd_usd"], PRICE_NOTE),
+                    (["gpu_architectures"], HOST_GPU_ARCHITECTURES[h.host][1]),
                 ),
             }
         )

@@ -185,3 +185,90 @@ def test_post_solve_check_flags_a_solution_that_drops_demand(tiny_dict: dict[str
     assert not bad.optimal
     assert not bad.tables
     assert "llms.tiny-llm.online year 1 slot 0: 500 of 1000 tokens/s" in bad.meta["error"]
+
+
+# --- defect 7: `sxm` lumped SXM4 and SXM5, so new H100s were mounted in owned A100 hosts -----
+def test_bundled_catalog_gpu_host_compatibility() -> None:
+    """An H100 (SXM5) cannot be mounted in an owned DGX-A100-class host (SXM4 baseboard) and
+    an A100 not in an HGX H100 host; PCIe hosts take PCIe cards of several generations, an
+    H100 PCIe card included."""
+    from dataclasses import replace
+
+    from ecoserve_opt.data import build_data, gpu_fits_host
+    from ecoserve_opt.io.yaml_loader import validate_dict
+
+    pcie = ["l40s", "l4", "a10g", "t4"]  # Ada, Ada, Ampere, Turing
+    loaded = validate_dict(
+        {
+            "name": "compat",
+            "grid": {"intensity": 400},
+            "llms": {"llama3-8b": {"online": {"tokens_per_s": 1000}}},
+            "hardware": {
+                "gpus": ["h100-80gb", "a100-80gb", *pcie],
+                "hosts": ["genoa-8sxm", "genoa-4pcie"],
+            },
+            "inventory": {"hosts": [{"host": "rome-8sxm", "count": 2, "age_years": 3}]},
+            "pillars": {"reuse": True},
+        }
+    )
+    d = build_data(loaded)
+    pairs = set(d.host_gpu)
+    assert ("owned:rome-8sxm", "h100-80gb") not in pairs
+    assert ("owned:rome-8sxm", "a100-80gb") in pairs
+    assert ("genoa-8sxm", "h100-80gb") in pairs
+    assert ("genoa-8sxm", "a100-80gb") not in pairs
+    assert {g for h, g in pairs if h == "genoa-4pcie"} == {"none", *pcie}
+    h100_pcie = replace(d.gpus["h100-80gb"], form_factor="pcie")  # same Hopper die, PCIe card
+    assert gpu_fits_host(h100_pcie, d.hosts["genoa-4pcie"])
+    assert not gpu_fits_host(h100_pcie, d.hosts["owned:rome-8sxm"])
+
+
+def test_new_gpu_is_not_mounted_in_an_owned_host_of_another_generation(
+    tiny_dict: dict[str, Any], catalog_copy: Any
+) -> None:
+    """A free owned SXM host of the older generation (gen-a) would be the cheapest home for the
+    new gen-b GPUs; its baseboard cannot take them, so new hosts are bought."""
+    import pandas as pd
+
+    from tests.conftest import TINY
+
+    gpus = pd.read_csv(TINY / "catalog" / "gpus.csv")
+    gpus["form_factor"] = "sxm"
+    hosts = pd.read_csv(TINY / "catalog" / "hosts.csv")
+    hosts.loc[hosts["host"].isin(["host-x", "host-r"]), "gpu_form_factor"] = "sxm"
+    hosts.loc[hosts["host"] == "host-x", "gpu_architectures"] = "gen-a"
+    hosts.loc[hosts["host"] == "host-r", "gpu_architectures"] = "gen-b"
+    cat = catalog_copy(gpus=gpus, hosts=hosts)
+    s = make_scenario(
+        {**tiny_dict, "catalog": str(cat)},
+        **{
+            "hardware.gpus": ["gpu-b"],
+            "hardware.hosts": ["host-r"],
+            "pillars.reuse": True,
+            "inventory": {"hosts": [{"host": "host-x", "count": 2, "age_years": 0}]},
+        },
+    )
+    res = eo.solve(s)
+    assert res.optimal
+    dep = res.tables["deployment"]
+    with_gpus = dep[dep["gpus"] > 0]
+    assert set(with_gpus["host"]) == {"host-r"}, dep
+    assert with_gpus["gpus"].sum() == pytest.approx(3)  # 1000 / 400 tokens/s per gpu-b
+
+
+def test_catalog_declares_gpu_generations_with_sources() -> None:
+    from ecoserve_opt.catalog import load_catalog
+
+    cat = load_catalog()
+    for gpu, r in cat.gpus.iterrows():
+        assert r["architecture"] in {"volta", "turing", "ampere", "ada", "hopper"}, gpu
+        assert "[architecture]" in r["source"], gpu
+    for host, r in cat.hosts.iterrows():
+        if r["gpu_slots"] == 0:
+            continue
+        gens = str(r["gpu_architectures"]).split(";")
+        assert "[gpu_architectures]" in r["source"], host
+        if r["gpu_form_factor"] == "sxm":  # a baseboard takes one generation
+            assert len(gens) == 1, host
+        else:
+            assert len(gens) > 1, host
