@@ -12,8 +12,10 @@ throughput output tokens/s per replica.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -318,11 +320,18 @@ def _operating_points(
     list[tuple[str, str, int, int, str]],
     dict[tuple[str, str, int, int, str], dict[str, float]],
 ]:
-    """Per (llm, gpu, tp, batch, class): capacity, power, latency for the class's lengths."""
+    """Per (llm, gpu, tp, batch, class): capacity, power, latency for the class's lengths.
+
+    TTFT and TPOT are made non-decreasing in the batch size (running maximum over the
+    batches of one (llm, gpu, tp)): a larger batch never prefills or decodes faster; the
+    few measured rows that say otherwise are measurement noise, and keeping them would let
+    the model pick a physically impossible faster point.
+    """
     prof = cat.profiles.reset_index()
     prof = prof[prof["gpu"].isin(list(gpus)) & prof["tp"].isin(s.hardware.tp_degrees)]
     if s.hardware.batches is not None:
         prof = prof[prof["batch"].isin(s.hardware.batches)]
+    llm_spec, gpu_spec = _roofline_specs(cat)
     out: dict[tuple[str, str, int, int, str], dict[str, float]] = {}
     for llm, spec in s.llms.items():
         llm_row = cat.row("llms", llm)
@@ -334,17 +343,23 @@ def _operating_points(
             if dem is None:
                 continue
             n_in, n_out = dem.input_tokens, dem.output_tokens
-            for key, grp in rows.groupby(["gpu", "tp", "batch"]):
+            floor: dict[tuple[str, int], tuple[float, float]] = {}  # running max over batch
+            for key, grp in rows.groupby(["gpu", "tp", "batch"]):  # batches ascending
                 gpu, tp, batch = key  # type: ignore[misc]
                 g = gpus[str(gpu)]
                 tp_i, b_i = int(tp), int(batch)  # type: ignore[call-overload]
                 mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
                 if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
                     continue
-                point = _profile_point(grp, n_in, n_out, b_i)
+                ref = _gpu_reference(llm_spec.get(llm), gpu_spec.get(str(gpu)), tp_i, b_i)
+                point = _profile_point(grp, n_in, n_out, b_i, ref, g.tdp_kw)
                 if point is None:
                     continue
-                ttft, tpot, power_kw, cap = point
+                ttft, tpot, power_kw, _cap = point
+                lo_ttft, lo_tpot = floor.get((str(gpu), tp_i), (0.0, 0.0))
+                ttft, tpot = max(ttft, lo_ttft), max(tpot, lo_tpot)
+                floor[(str(gpu), tp_i)] = (ttft, tpot)
+                cap = b_i * n_out / (ttft + n_out * tpot)
                 if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
                     continue
                 out[(llm, str(gpu), tp_i, b_i, cls)] = {
@@ -357,37 +372,96 @@ def _operating_points(
     return sorted(out), out
 
 
+#: (ttft_ms, tpot_ms, power_w) of an operating point at a prompt length, from a model.
+Reference = Callable[[float], tuple[float, float, float]]
+
+
+def _roofline_specs(cat: Catalog) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Roofline specs of the catalog's LLMs and GPUs ({} when its columns are missing)."""
+    from ecoserve_opt.perf.roofline import gpu_specs, llm_specs
+
+    try:
+        return llm_specs(cat.llms), gpu_specs(cat.gpus)
+    except (KeyError, ValueError, TypeError):
+        return {}, {}
+
+
+def _gpu_reference(llm: Any, gpu: Any, tp: int, batch: int) -> Reference | None:
+    """The calibrated GPU roofline of one (llm, gpu, tp, batch) as a function of the prompt
+    length (catalog output length), or ``None`` without specs."""
+    if llm is None or gpu is None:
+        return None
+    from ecoserve_opt.perf.roofline import estimate_gpu
+
+    def ref(prompt: float) -> tuple[float, float, float]:
+        e = estimate_gpu(llm, gpu, tp, batch, max(1, round(prompt)))
+        return e.ttft_ms, e.tpot_ms, e.power_w
+
+    return ref
+
+
+def _cpu_reference(llm: Any, cpu: Any, batch: int) -> Reference | None:
+    """The CPU-socket roofline of one (llm, cpu, batch), or ``None`` without specs."""
+    if llm is None or cpu is None:
+        return None
+    from ecoserve_opt.perf.roofline import estimate_cpu
+
+    def ref(prompt: float) -> tuple[float, float, float]:
+        e = estimate_cpu(llm, cpu, batch, max(1, round(prompt)))
+        return e.ttft_ms, e.tpot_ms, e.power_w
+
+    return ref
+
+
 def _profile_point(
-    grp: pd.DataFrame, n_in: int, n_out: int, batch: int
+    grp: pd.DataFrame,
+    n_in: int,
+    n_out: int,
+    batch: int,
+    ref: Reference | None = None,
+    max_kw: float | None = None,
 ) -> tuple[float, float, float, float] | None:
     """TTFT (s), TPOT (s), power (kW) and output tokens/s of one replica (or CPU socket) at
-    prompt length ``n_in``, interpolated along the profile rows' prompt lengths;
-    ``None`` when the interpolated latencies are not positive.
+    prompt length ``n_in``; ``None`` when the latencies are not positive.
+
+    Inside the rows' prompt range: linear interpolation. Outside it (and for a single row),
+    the nearest row is scaled by the reference model's ratio between ``n_in`` and that row's
+    prompt length (``ref``: the calibrated roofline), so only what depends on the prompt
+    changes (prefill time grows with it, TPOT mildly through attention over the KV cache,
+    power stays near the row's); without a reference TTFT scales with the prompt and TPOT
+    and power are the row's. Latencies are made non-decreasing in the prompt length (running
+    maximum over the rows: measured and roofline rows may disagree by a few %) and power
+    never exceeds ``max_kw`` (the GPU's TDP; CPU socket rows are taken as given).
 
     Capacity = batch x O / (TTFT + O x TPOT): a batch of requests is prefilled, then decodes
     its O tokens.
     """
-    grp = grp.sort_values("prompt_tokens")
     x = grp["prompt_tokens"].to_numpy(float)
-    ttft = _interp(n_in, x, grp["ttft_ms"].to_numpy(float)) / 1e3
-    tpot = _interp(n_in, x, grp["tpot_ms"].to_numpy(float)) / 1e3
-    power_kw = _interp(n_in, x, grp["power_w"].to_numpy(float)) / 1e3
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    ys = (
+        np.maximum.accumulate(grp["ttft_ms"].to_numpy(float)[order]),
+        np.maximum.accumulate(grp["tpot_ms"].to_numpy(float)[order]),
+        grp["power_w"].to_numpy(float)[order],
+    )
+    if len(x) > 1 and x[0] <= n_in <= x[-1]:
+        ttft_ms, tpot_ms, power_w = (float(np.interp(n_in, x, y)) for y in ys)
+    else:
+        j = 0 if n_in < x[0] else len(x) - 1
+        if ref is not None:
+            at, row = ref(n_in), ref(x[j])
+            ttft_ms, tpot_ms, power_w = (
+                float(y[j]) * (a / r if r > 0 else 1.0) for y, a, r in zip(ys, at, row, strict=True)
+            )
+        else:
+            ttft_ms = float(ys[0][j]) * (n_in / x[j] if x[j] > 0 else 1.0)
+            tpot_ms, power_w = float(ys[1][j]), float(ys[2][j])
+    ttft, tpot, power_kw = ttft_ms / 1e3, tpot_ms / 1e3, power_w / 1e3
+    if max_kw is not None:
+        power_kw = min(power_kw, max_kw)
     if ttft <= 0 or tpot <= 0:
         return None
     return ttft, tpot, power_kw, batch * n_out / (ttft + n_out * tpot)
-
-
-def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
-    """Linear interpolation in x, linear extrapolation beyond the table's ends."""
-    if len(x) == 1:
-        return float(y[0]) * (x0 / x[0] if x[0] > 0 else 1.0)
-    if x0 <= x[0]:
-        i, j = 0, 1
-    elif x0 >= x[-1]:
-        i, j = len(x) - 2, len(x) - 1
-    else:
-        return float(np.interp(x0, x, y))
-    return float(y[i] + (y[j] - y[i]) * (x0 - x[i]) / (x[j] - x[i]))
 
 
 def _prune_dominated_lifetimes(
@@ -635,7 +709,14 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     cpu_cap: dict[tuple[str, str, int], float] = {}
     cpu_dyn: dict[tuple[str, str, int], float] = {}
     if pil.reuse_host_cpus and cat.cpu_profiles is not None:
+        from ecoserve_opt.perf.roofline import cpu_specs
+
         cp = cat.cpu_profiles.reset_index()
+        llm_spec, _ = _roofline_specs(cat)
+        try:
+            cpu_spec = cpu_specs(cat.hosts)
+        except (KeyError, ValueError, TypeError):
+            cpu_spec = {}
         for llm, spec in s.llms.items():
             if spec.offline is None:
                 continue
@@ -644,7 +725,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
                 rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
                 for bkey, grp in rows.groupby("batch"):
                     batch = int(bkey)  # type: ignore[arg-type]
-                    point = _profile_point(grp, n_in, n_out, batch)
+                    ref = _cpu_reference(llm_spec.get(llm), cpu_spec.get(h.cpu), batch)
+                    point = _profile_point(grp, n_in, n_out, batch, ref)
                     if point is None:
                         continue
                     key = (llm, hid, batch)

@@ -22,7 +22,15 @@ Constraints (:math:`\kappa_k` tokens/s of one replica at point :math:`k`,
        &\ge \frac{D^{off}_{ly}}{86400}\\
    \sum_{l,b} x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le (1-\phi)\sum_{gL} k_{hgLy}
        - \sum_{gL}\frac{c^{gpu} n^{on}_{hgLy} + c^{host} z_{hgLy}}{\mathrm{cores}_h}\\
-   \sum_{l,b} W_l\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb} &\le \text{spare host DRAM}_{hy}
+   \sum_h c_{lhgy} &\ge \sum_{t,p} n_{lgtpy}, \qquad
+   \sum_l (W_l + \tau\beta_l)\, c_{lhgy} \le \text{spare DRAM}_{hgy}\\
+   \sum_l \Big(W_l\, u_{lhys} + \tau\beta_l \sum_g c_{lhgy}\Big) &\le \text{spare DRAM}_{hy},
+   \quad u_{lhys} \ge \sum_b x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb},\ u_{lhys} \ge \sum_g c_{lhgy}
+
+:math:`c_{lhgy} \ge 0` are the staged weight copies of model :math:`l` (one per replica) held
+by the hosts of item :math:`h` carrying GPU type :math:`g`; :math:`u_{lhys}` the copies of
+:math:`W_l` on item :math:`h` in slot :math:`s`. A staged copy may serve CPU inference only
+of the same model (hence the max); CPU inference of another model needs its own DRAM.
 
 Without the *Rightsize* pillar one GPU type serves every model: binaries :math:`\pi_g`,
 :math:`\sum_g \pi_g = 1` and :math:`n_{lgtpy} \le (\bar n_{lgtpy}\,\sigma + 1)\, \pi_g`
@@ -187,6 +195,11 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
             rule=flat,
         )
 
+    def part(name: str, k: tuple, coef: float) -> tuple[float, object]:
+        """``coef * component``: its variable, or ``hi * z`` when the count is fixed."""
+        lo, hi = getattr(d.hosts[k[0]], name)
+        return (coef, getattr(m, f"{name}_var")[k]) if lo < hi else (coef * hi, m.z[k])
+
     # model-derived host needs (Reduce lower bounds) per GPU type and year:
     # DRAM for staged weights and offloaded KV cache, SSD for checkpoints of each replica
     hn = d.scenario.host_needs
@@ -230,18 +243,71 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
 
         return pyo.Constraint(m.G, m.Y, rule=rule)
 
-    m.host_dram_models = model_needs("dram")
     m.host_ssd_models = model_needs("ssd")
+
+    # DRAM for staged weights / offloaded KV cache: copies of model l staged on the hosts of
+    # item h carrying GPU type g (continuous split of each replica's copy over those hosts),
+    # so that host-CPU serving on item h sees the DRAM they already take (cpu_memory below)
+    spare_dram = {
+        k: Terms().extend(
+            (
+                part("dimms", k, d.hosts[k[0]].dimm_gb),
+                (-hn.dram_per_gpu_memory * d.gpus[k[1]].memory_gb, m.gpus_on[k]),
+                (-hn.dram_gb_per_host, m.z[k]),
+            )
+        )
+        for k in m.D
+        if k[1] != NO_GPU
+    }
+    for k, t in spare_dram.items():
+        if k in m.reused_dram:
+            t.add(1.0, m.reused_dram[k])
+    hgy = sorted({(k[0], k[1], k[3]) for k in spare_dram})
+    llms_on_g: dict[str, set[str]] = {}
+    for r in m.R:
+        if dram_need[r[0]] > 0:
+            llms_on_g.setdefault(r[1], set()).add(r[0])
+    ckeys_st = [(l_, h, g, y) for (h, g, y) in hgy for l_ in sorted(llms_on_g.get(g, ()))]
+    m.STAGED = pyo.Set(initialize=ckeys_st, dimen=4, ordered=True)
+    m.staged = pyo.Var(m.STAGED, domain=pyo.NonNegativeReals)
+    staged_by_lgy: dict[tuple[str, str, int], list] = {}
+    staged_by_hgy: dict[tuple[str, str, int], list] = {}
+    staged_by_hy: dict[tuple[str, int], list] = {}
+    for c in m.STAGED:
+        staged_by_lgy.setdefault((c[0], c[2], c[3]), []).append(c)
+        staged_by_hgy.setdefault((c[1], c[2], c[3]), []).append(c)
+        staged_by_hy.setdefault((c[1], c[3]), []).append(c)
+    reps_by_lgy: dict[tuple[str, str, int], list] = {}
+    for r in m.R:
+        if dram_need[r[0]] > 0:
+            for y in d.years:
+                reps_by_lgy.setdefault((r[0], r[1], y), []).append((*r, y))
+
+    def staged_copies(_m: pyo.ConcreteModel, l_: str, g: str, y: int) -> object:
+        t_ = Terms().extend((1.0, m.staged[c]) for c in staged_by_lgy.get((l_, g, y), []))
+        t_.extend((-1.0, m.n_rep[r]) for r in reps_by_lgy[(l_, g, y)])
+        return t_.expr() >= 0.0
+
+    m.staged_copies = pyo.Constraint(sorted(reps_by_lgy), rule=staged_copies)
+    deps_by_hgy: dict[tuple[str, str, int], list] = {}
+    for k in spare_dram:
+        deps_by_hgy.setdefault((k[0], k[1], k[3]), []).append(k)
+
+    def dram_models(_m: pyo.ConcreteModel, h: str, g: str, y: int) -> object:
+        cs = staged_by_hgy.get((h, g, y))
+        if not cs:
+            return pyo.Constraint.Skip
+        t_ = Terms().extend((dram_need[c[0]], m.staged[c]) for c in cs)
+        for k in deps_by_hgy[(h, g, y)]:
+            t_.add_terms(spare_dram[k], scale=-1.0)
+        return t_.expr() <= 0.0
+
+    m.host_dram_models = pyo.Constraint(hgy, rule=dram_models)
 
     # host-CPU offline serving
     by_hys: dict[tuple[str, int, int], list] = {}
     for key in m.XC:
         by_hys.setdefault((key[1], key[3], key[4]), []).append(key)
-
-    def part(name: str, k: tuple, coef: float) -> tuple[float, object]:
-        """``coef * component``: its variable, or ``hi * z`` when the count is fixed."""
-        lo, hi = getattr(d.hosts[k[0]], name)
-        return (coef, getattr(m, f"{name}_var")[k]) if lo < hi else (coef * hi, m.z[k])
 
     dep_by_hy: dict[tuple[str, int], list] = {}
     for k in m.D:
@@ -259,12 +325,54 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
             t_.add(hn.cores_per_host / it.cores_per_socket, m.z[k])
         return t_.expr() <= 0.0
 
+    # CPU inference of model l on host item h holds W_l per busy socket; a copy of W_l staged
+    # on h for GPU replicas of the same model l may serve it (never one of another model):
+    # DRAM of l on h = W_l max(busy sockets, staged copies) + KV offload of the staged copies
+    share_staged = hn.stage_weights
+    cpu_llms: dict[tuple[str, int, int], dict[str, list]] = {}
+    for key in m.XC:
+        cpu_llms.setdefault((key[1], key[3], key[4]), {}).setdefault(key[0], []).append(key)
+    ukeys = [
+        (l_, h, y, s)
+        for (h, y, s), per in sorted(cpu_llms.items())
+        for l_ in sorted(per)
+        if share_staged and any(c[0] == l_ for c in staged_by_hy.get((h, y), []))
+    ]
+    m.cpu_weight_copies = pyo.Var(ukeys, domain=pyo.NonNegativeReals)
+
+    def copies_busy(_m: pyo.ConcreteModel, l_: str, h: str, y: int, s: int) -> object:
+        t_ = Terms().extend((1.0 / d.cpu_cap[k[:3]], m.xc[k]) for k in cpu_llms[(h, y, s)][l_])
+        return t_.expr((-1.0, m.cpu_weight_copies[l_, h, y, s])) <= 0.0
+
+    def copies_staged(_m: pyo.ConcreteModel, l_: str, h: str, y: int, s: int) -> object:
+        t_ = Terms().extend((1.0, m.staged[c]) for c in staged_by_hy.get((h, y), []) if c[0] == l_)
+        return t_.expr((-1.0, m.cpu_weight_copies[l_, h, y, s])) <= 0.0
+
+    m.cpu_copies_busy = pyo.Constraint(ukeys, rule=copies_busy)
+    m.cpu_copies_staged = pyo.Constraint(ukeys, rule=copies_staged)
+    uset = set(ukeys)
+    shared_at: dict[tuple[str, int, int], set[str]] = {}
+    for u in ukeys:
+        shared_at.setdefault(u[1:], set()).add(u[0])
+
     def cpu_mem(_m: pyo.ConcreteModel, h: str, y: int, s: int) -> object:
         keys = by_hys.get((h, y, s))
         if not keys:
             return pyo.Constraint.Skip
         it = d.hosts[h]
-        t_ = Terms().extend((d.llm_weights_gb[k[0]] / d.cpu_cap[k[:3]], m.xc[k]) for k in keys)
+        t_ = Terms()
+        for l_, lkeys in cpu_llms[(h, y, s)].items():
+            w_l = d.llm_weights_gb[l_]
+            if (l_, h, y, s) in uset:
+                t_.add(w_l, m.cpu_weight_copies[l_, h, y, s])
+            else:
+                t_.extend((w_l / d.cpu_cap[k[:3]], m.xc[k]) for k in lkeys)
+        shared = shared_at.get((h, y, s), set())
+        for c in staged_by_hy.get((h, y), []):
+            # the staged copy itself (weights part) is counted in cpu_weight_copies when it
+            # is shared; its KV-offload part, and unshared copies, are counted here
+            own = dram_need[c[0]] - (d.llm_weights_gb[c[0]] if c[0] in shared else 0.0)
+            t_.add(own, m.staged[c])
         for k in dep_by_hy.get((h, y), []):
             g = k[1]
             mem = d.gpus[g].memory_gb if g != NO_GPU else 0.0

@@ -272,3 +272,150 @@ def test_catalog_declares_gpu_generations_with_sources() -> None:
             assert len(gens) == 1, host
         else:
             assert len(gens) > 1, host
+
+
+# --- defect 3: single-row profile groups scaled TTFT, TPOT and power with the prompt --------
+def _catalog_operating_points(prompts: list[int]) -> tuple[dict[tuple, dict], dict[str, float]]:
+    """Every operating point the bundled catalog produces for every LLM x GPU x TP x batch at
+    each prompt length (SLOs relaxed so none is filtered out)."""
+    from ecoserve_opt.catalog import load_catalog
+    from ecoserve_opt.data import _gpu_type, _operating_points
+    from ecoserve_opt.io.yaml_loader import validate_dict
+
+    cat = load_catalog()
+    gpus = {g: _gpu_type(cat, str(g), "act", "") for g in cat.gpus.index}
+    tps = sorted(int(t) for t in cat.profiles.reset_index()["tp"].unique())
+    pts: dict[tuple, dict] = {}
+    for prompt in prompts:
+        llms = {
+            str(llm): {
+                "online": {
+                    "tokens_per_s": 1,
+                    "input_tokens": prompt,
+                    "output_tokens": 128,
+                    "ttft_slo": 1e9,
+                    "tpot_slo": 1e9,
+                }
+            }
+            for llm in cat.llms.index
+        }
+        s = validate_dict(
+            {
+                "name": "walk",
+                "grid": {"intensity": 400},
+                "llms": llms,
+                "hardware": {"gpus": list(gpus), "hosts": ["genoa-4pcie"], "tp_degrees": tps},
+            }
+        ).scenario
+        keys, info = _operating_points(s, cat, gpus, "")
+        for k in keys:
+            pts[(k[0], k[1], k[2], k[3], prompt)] = info[k]
+    return pts, {g: gt.tdp_kw for g, gt in gpus.items()}
+
+
+def test_every_catalog_operating_point_is_physical() -> None:
+    """All LLMs x GPUs x TP x batch at the bundled scenarios' prompt lengths (and 64 and 200
+    tokens, the audit's examples): power per GPU <= TDP, TTFT and TPOT non-decreasing in the
+    prompt length and in the batch size."""
+    from ecoserve_opt.data import CLASSES, resolve_workloads
+    from tests.conftest import REPO
+
+    prompts = {64, 200}
+    for f in ("default.yaml", "ecoserve_paper.yaml"):
+        s = resolve_workloads(eo.load_scenario(REPO / "scenarios" / f).scenario)
+        for spec in s.llms.values():
+            prompts |= {getattr(spec, c).input_tokens for c in CLASSES if getattr(spec, c)}
+    order = sorted(prompts)
+    pts, tdp = _catalog_operating_points(order)
+    assert len(pts) > 3000
+    bad = [k for k, v in pts.items() if v["power_kw"] > tdp[k[1]] * (1 + 1e-12)]
+    assert not bad, bad[:5]
+    for q in ("ttft", "tpot"):
+        for (llm, gpu, tp, b, p), v in pts.items():
+            nxt = [pts.get((llm, gpu, tp, b, p2)) for p2 in order if p2 > p]
+            bigger = [pts.get((llm, gpu, tp, b2, p)) for b2 in (2 * b, b + 1, 2 * b + 2)]
+            for w in [*nxt, *bigger]:
+                if w is not None:
+                    assert w[q] >= v[q] * (1 - 1e-12), (q, llm, gpu, tp, b, p)
+
+
+def test_single_row_group_keeps_tpot_and_power_at_a_short_or_long_prompt() -> None:
+    """llama3-70b on H100 TP2 batch 16 has one profile row (128 tokens, 508 W). At 200 tokens
+    it drew 794 W (TDP 700 W); at 64 tokens its TPOT was halved. Only prefill grows with the
+    prompt."""
+    pts, _ = _catalog_operating_points([64, 128, 200])
+    at = {p: pts[("llama3-70b", "h100-80gb", 2, 16, p)] for p in (64, 128, 200)}
+    assert at[200]["power_kw"] <= 0.7
+    assert at[200]["power_kw"] == pytest.approx(at[128]["power_kw"], rel=0.05)
+    assert at[64]["tpot"] == pytest.approx(at[128]["tpot"], rel=0.05)
+    assert at[200]["tpot"] == pytest.approx(at[128]["tpot"], rel=0.05)
+    assert at[64]["ttft"] < at[128]["ttft"] < at[200]["ttft"]
+
+
+# --- defect 5: host DRAM for CPU-served models shared the DRAM of GPU-staged weights --------
+def _dram_case(tiny_dict: dict[str, Any], catalog_copy: Any, cpu_llm: str) -> eo.Results:
+    """host-x with 8 x 4 GB = 32 GB DRAM, 8 GB for the OS; models of 14 GB (both fit a gpu-a).
+    One replica of tiny-llm (online 200 tok/s on one gpu-a) stages 14 GB; ``cpu_llm`` runs
+    5.76e6 tokens/day offline = 66.67 tok/s = one busy socket (the host's only one), which
+    holds 14 GB of weights: 8 + 14 + 14 = 36 GB > 32 GB unless the staged copy is of the
+    same model. CPU power 60 W (10 W above idle) makes host CPUs the cheapest place."""
+    import pandas as pd
+
+    from tests.conftest import TINY
+
+    hosts = pd.read_csv(TINY / "catalog" / "hosts.csv")
+    hosts.loc[hosts["host"] == "host-x", "dimm_gb"] = 4
+    llms = pd.read_csv(TINY / "catalog" / "llms.csv")
+    llms["weights_gb"] = 14.0
+    llms = pd.concat([llms, llms.assign(llm="tiny-llm2")], ignore_index=True)
+    cpu = pd.read_csv(TINY / "catalog" / "cpu_profiles.csv")
+    cpu["power_w"] = 60.0
+    cpu = pd.concat([cpu, cpu.assign(llm="tiny-llm2")], ignore_index=True)
+    cat = catalog_copy(hosts=hosts, llms=llms, cpu_profiles=cpu)
+    offline = {"tokens_per_day": 5.76e6, "input_tokens": 100, "output_tokens": 100}
+    llm_cfg = {"tiny-llm": {"online": {**tiny_dict["llms"]["tiny-llm"]["online"]}}}
+    llm_cfg["tiny-llm"]["online"]["tokens_per_s"] = 200
+    if cpu_llm == "tiny-llm":
+        llm_cfg["tiny-llm"]["offline"] = offline
+    else:
+        llm_cfg[cpu_llm] = {"offline": offline}
+    s = make_scenario(
+        {**tiny_dict, "catalog": str(cat), "llms": llm_cfg},
+        **{
+            "hardware.gpus": ["gpu-a"],
+            "pillars.reuse_host_cpus": True,
+            "host_needs": {
+                "stage_weights": True,
+                "checkpoint_copies": 0,
+                "dram_per_gpu_memory": 0.0,
+                "dram_gb_per_host": 8,
+                "ssd_tb_per_gpu": 0.25,
+                "ssd_tb_per_host": 0.5,
+                "cores_per_gpu": 0,
+                "cores_per_host": 0,
+                "cpu_reserved_fraction": 0.0,
+            },
+        },
+    )
+    res = eo.solve(s)
+    assert res.optimal
+    return res
+
+
+def test_cpu_served_model_gets_its_own_dram(tiny_dict: dict[str, Any], catalog_copy: Any) -> None:
+    """Another model on the CPUs cannot use tiny-llm's staged copy: 36 GB do not fit one
+    32 GB host, so a second host (without GPU) carries the CPU work (before: 1 host)."""
+    res = _dram_case(tiny_dict, catalog_copy, "tiny-llm2")
+    dep = res.tables["deployment"]
+    assert dep["hosts"].sum() == 2
+    assert res.metrics["offline_share_host_cpu"] == pytest.approx(1.0)
+    assert (dep["dram_gb"] >= 8 + 14 - 1e-6).all()
+
+
+def test_staged_copy_serves_cpu_inference_of_the_same_model(
+    tiny_dict: dict[str, Any], catalog_copy: Any
+) -> None:
+    """The same model on the CPUs reads the staged copy: 8 + 14 = 22 GB, one host."""
+    res = _dram_case(tiny_dict, catalog_copy, "tiny-llm")
+    assert res.tables["deployment"]["hosts"].sum() == 1
+    assert res.metrics["offline_share_host_cpu"] == pytest.approx(1.0)
