@@ -113,10 +113,13 @@ def validate(
     scenario_file: ScenarioArg, scenario: ScenarioOpt = None, override: OverrideOpt = None
 ) -> None:
     """Check a scenario (schema, catalog references, pre-solve checks) without solving."""
+    from ecoserve_opt.checks import run_checks
     from ecoserve_opt.data import build_data
 
     loaded = load(scenario_file, scenario, override)
     data = build_data(loaded)
+    for finding in run_checks(data, strict=True):
+        err_console.print(str(finding), highlight=False, soft_wrap=True)
     console.print(
         f"[green]valid[/]: {scenario_file} ({len(data.llms)} LLMs, {len(data.gpus)} GPU types, "
         f"{len(data.hosts)} host items, {len(data.points)} operating points)"

@@ -419,3 +419,23 @@ def test_staged_copy_serves_cpu_inference_of_the_same_model(
     res = _dram_case(tiny_dict, catalog_copy, "tiny-llm")
     assert res.tables["deployment"]["hosts"].sum() == 1
     assert res.metrics["offline_share_host_cpu"] == pytest.approx(1.0)
+
+
+def test_validate_runs_the_demand_range_check(tiny_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from ecoserve_opt.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(tiny_path),
+            "-o",
+            "llms.tiny-llm.online.tokens_per_s=null",
+            "-o",
+            "llms.tiny-llm.online.requests_per_s=1e19",
+        ],
+    )
+    assert r.exit_code == 2, r.output
+    assert "llms.tiny-llm.online.requests_per_s: 1e+19 requests/s is out of range" in r.stderr
