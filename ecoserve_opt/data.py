@@ -665,6 +665,9 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         host_gpu.append((hid, NO_GPU))
         if h.gpu_slots > 0:
             host_gpu.extend((hid, gid) for gid in gpus if gpu_fits_host(gpus[gid], h))
+    # a GPU type no candidate host can take is never bought (check_hosts warns about it)
+    mountable = {g for _h, g in host_gpu}
+    gpu_cohorts = [c for c in gpu_cohorts if c[0] in mountable]
 
     # --- serving configurations ----------------------------------------------------------
     pts, info = _operating_points(s, cat, gpus, file)
