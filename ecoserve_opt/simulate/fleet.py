@@ -8,9 +8,9 @@ operating points, KV sizes and profiles the MILP used. Per replica group
 
 Per-iteration times come from the profile rows through the data layer's own
 :func:`ecoserve_opt.data._profile_point` (TTFT and TPOT at a prompt length, for one profile
-batch), evaluated at every profile batch and prompt length and linearly interpolated
-between batch sizes (:func:`ecoserve_opt.data._interp`), the same interpolation the MILP's
-operating points use along prompt length.
+batch, with the same calibrated-roofline reference outside the measured prompt range as
+the MILP's operating points), evaluated at every profile batch and prompt length and
+linearly interpolated between batch sizes (:func:`_interp`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ecoserve_opt.catalog import load_catalog
-from ecoserve_opt.data import KV_MEMORY_FRACTION, ModelData, _interp, _profile_point, build_data
+from ecoserve_opt.data import (
+    KV_MEMORY_FRACTION,
+    ModelData,
+    _gpu_reference,
+    _profile_point,
+    _roofline_specs,
+    build_data,
+)
 from ecoserve_opt.exceptions import EcoserveError, ScenarioError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.schema.scenario import Scenario
@@ -31,6 +38,20 @@ from ecoserve_opt.simulate.engine import ReplicaSpec
 
 #: Smallest iteration time used when a profile extrapolates to <= 0 (1 microsecond).
 MIN_ITERATION_S = 1e-6
+
+
+def _interp(x0: float, x: np.ndarray, y: np.ndarray) -> float:
+    """Linear interpolation in x, linear extrapolation beyond the table's ends (one row:
+    proportional to x0)."""
+    if len(x) == 1:
+        return float(y[0]) * (x0 / x[0] if x[0] > 0 else 1.0)
+    if x0 <= x[0]:
+        i, j = 0, 1
+    elif x0 >= x[-1]:
+        i, j = len(x) - 2, len(x) - 1
+    else:
+        return float(np.interp(x0, x, y))
+    return float(y[i] + (y[j] - y[i]) * (x0 - x[i]) / (x[j] - x[i]))
 
 
 @dataclass(frozen=True)
@@ -106,7 +127,9 @@ def time_tables(
     data: ModelData, llm: str, gpu: str, tp: int, batch_cap: int, n_in: int, n_out: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Prompt-length grid and prefill/decode time tables (rows 0..batch_cap) of a replica."""
-    prof = load_catalog(data.catalog_path).profiles.reset_index()
+    cat = load_catalog(data.catalog_path)
+    llm_spec, gpu_spec = _roofline_specs(cat)
+    prof = cat.profiles.reset_index()
     rows = prof[(prof["llm"] == llm) & (prof["gpu"] == gpu) & (prof["tp"] == tp)]
     if rows.empty:
         raise EcoserveError(f"no serving profile for {llm} on {tp}x {gpu}")
@@ -120,7 +143,8 @@ def time_tables(
     for i, b in enumerate(batches):
         grp = rows[rows["batch"] == b]
         for j, p in enumerate(grid):
-            pt = _profile_point(grp, int(p), n_out, b)
+            ref = _gpu_reference(llm_spec.get(llm), gpu_spec.get(gpu), tp, b)
+            pt = _profile_point(grp, int(p), n_out, b, ref)
             if pt is None:  # extrapolated below zero: the smallest positive time
                 pre_b[i, j] = dec_b[i, j] = MIN_ITERATION_S
             else:
