@@ -56,8 +56,12 @@ def test_performance_design_stays_within_the_latency_tolerance() -> None:
     lmin = _independent_min_latency(built.data)
     res = built.solve()
     lat = res.metrics["latency_s_per_token"]
-    assert lmin * (1 - 1e-9) <= lat <= 1.10 * lmin * (1 + 1e-9)
-    assert res.meta["latency_min_s_per_token"] == pytest.approx(lmin, rel=1e-6)
+    # the first (latency) stage is solved to the scenario's MIP gap: the minimum it finds
+    # lies within that gap above the true one, and the cap is 1.1 x what it found
+    gap = loaded.scenario.solver.mip_rel_gap
+    found = res.meta["latency_min_s_per_token"]
+    assert lmin * (1 - 1e-9) <= found <= lmin * (1 + gap)
+    assert lmin * (1 - 1e-9) <= lat <= 1.10 * found * (1 + 1e-6)
     strict = build(
         eo.load_scenario(
             REPO / "scenarios" / "default.yaml", overrides={**FAST, "latency_tolerance": 0.0}
