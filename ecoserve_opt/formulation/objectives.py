@@ -63,16 +63,25 @@ CAP_REL_SLACK = 1e-9
 SLACK_PENALTY = 1e3  # objective units per unmet token/s (online per slot, offline daily mean)
 
 
+#: Coefficients below this fraction of an expression's largest do not set its scale.
+NEGLIGIBLE_REL = 1e-12
+
+
 def coefficient_scale(expr: object) -> float:
     """Power of ten that centres the linear coefficients of ``expr`` on 1.
 
-    ``10**-round(log10(sqrt(min|a| * max|a|)))``; 1 for an expression without variables.
+    ``10**-round(log10(sqrt(min|a| * max|a|)))`` over the coefficients within
+    :data:`NEGLIGIBLE_REL` of the largest (smaller ones are numerically zero beside it: a
+    grid intensity of 1e-300 kg/kWh must not pull the scale to 1e150); 1 for an expression
+    without variables.
     """
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
     mags = [abs(float(c)) for c in repn.linear_coefs if c]
     if not mags:
         return 1.0
-    centre = math.sqrt(min(mags) * max(mags))
+    top = max(mags)
+    mags = [a for a in mags if a >= top * NEGLIGIBLE_REL]
+    centre = math.sqrt(min(mags) * top)
     return float(10.0 ** -round(math.log10(centre)))
 
 

@@ -389,14 +389,21 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData, slack: bool = False) -> None
 
 
 def _add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """Rightsize off: one GPU type (chosen by the objective) for all models."""
+    """Rightsize off: one GPU type (chosen by the objective) for all models.
+
+    ``sum_g pick_g <= 1``: at most one type is picked (none where no GPU replica type is
+    valid, e.g. demand that only CPU sockets can serve; with ``== 1`` such a model was
+    rejected by Pyomo as a trivially false constraint).
+    """
     min_cap: dict[tuple[str, str, int, str], float] = {}
     for k in d.points:
         key = (k[0], k[1], k[2], k[4])
         min_cap[key] = min(d.cap[k], min_cap.get(key, float("inf")))
     types = sorted({r[1] for r in m.R})
     m.gpu_pick = pyo.Var(types, domain=pyo.Binary)
-    m.one_gpu_type = pyo.Constraint(expr=sum(m.gpu_pick[g] for g in types) == 1)
+    m.one_gpu_type = pyo.Constraint(
+        expr=sum(m.gpu_pick[g] for g in types) <= 1 if types else pyo.Constraint.Skip
+    )
 
     def bound(l_: str, g: str, t: int, p: str, y: int) -> float:
         """Replicas that serve all of ``l_``'s demand at its lowest-capacity point."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import solve_dict
+from tests.helpers import solve_dict, tiny
 
 pytestmark = pytest.mark.milp
 H = 8760.0
@@ -323,3 +323,31 @@ def test_pillar_never_raises_carbon(pillar: str, tiny_dict: dict[str, Any], tmp_
             base["pillars"] = {**settings, pillar: state}
             results[state] = solve_dict(base).carbon
         assert results[True] <= results[False] * (1 + 1e-9), (pillar, settings, results)
+
+
+def test_rightsize_off_with_demand_only_cpus_can_serve() -> None:
+    """Rightsize off picks at most one GPU type: where no GPU can be used (here the only
+    host platform takes none of the catalog's GPUs) the model still builds and CPU sockets
+    serve the offline batch (regression: a trivially false ``one_gpu_type`` constraint)."""
+    d = tiny()
+    d["llms"]["tiny-llm"] = {
+        "offline": {
+            "tokens_per_day": 1e6,
+            "input_tokens": 100,
+            "output_tokens": 100,
+            "window": [2, 20],
+        }
+    }
+    d["pillars"] = {
+        "reduce": False,
+        "reuse": False,
+        "reuse_host_cpus": True,
+        "rightsize": False,
+        "recycle": False,
+        "shift_offline": False,
+    }
+    d["hardware"]["hosts"] = ["host-c"]
+    res = solve_dict(d)
+    assert res.status.value == "optimal"
+    assert res.metrics["gpus"] == 0
+    assert res.metrics["offline_share_host_cpu"] == pytest.approx(1.0)

@@ -7,6 +7,7 @@ minimum is ~0.0126. Every objective and cap is now scaled to coefficients near 1
 
 from __future__ import annotations
 
+import pyomo.environ as pyo
 import pytest
 
 import ecoserve_opt as eo
@@ -14,7 +15,9 @@ from ecoserve_opt.api import build
 from ecoserve_opt.data import ModelData, build_data
 from ecoserve_opt.diagnostics import COEF_HI, COEF_LO, diagnose, family_ranges
 from ecoserve_opt.formulation import build_model
+from ecoserve_opt.formulation.objectives import coefficient_scale
 from tests.conftest import REPO
+from tests.helpers import solve_dict, tiny
 
 pytestmark = pytest.mark.milp
 
@@ -101,3 +104,25 @@ def test_diagnose_reports_and_warns_on_coefficient_ranges() -> None:
     assert (
         "warning: objective obj_performance has coefficients outside [1e-06, 1e+06]" in diag.text()
     )
+
+
+def test_negligible_coefficients_do_not_set_the_scale() -> None:
+    """A coefficient 1e-300 below the largest is numerically zero: it must not pull the
+    objective's scale to 1e150 (regression: a grid intensity of 1e-308 kg/kWh left HiGHS
+    with no solution on the tiny fixture)."""
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var()
+    m.y = pyo.Var()
+    assert coefficient_scale(1e-308 * m.x + 50.0 * m.y) == pytest.approx(0.01)
+    assert coefficient_scale(1e-3 * m.x + 10.0 * m.y) == pytest.approx(10.0)
+
+
+def test_near_zero_grid_intensity_solves_like_zero() -> None:
+    d = tiny()
+    d["grid"]["intensity"] = "1.1e-308 kgCO2e/kWh"
+    res = solve_dict(d)
+    zero = tiny()
+    zero["grid"]["intensity"] = "0 gCO2e/kWh"
+    ref = solve_dict(zero)
+    assert res.status.has_solution, res.status
+    assert res.metrics["carbon_kg"] == pytest.approx(ref.metrics["carbon_kg"], rel=1e-9)
