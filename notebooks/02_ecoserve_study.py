@@ -54,7 +54,7 @@ SMALL = True
 SCENARIO = scenarios_dir() / "ecoserve_paper.yaml"
 GROUPS = "one_year" if SMALL else None
 FAST = (
-    {"time_slots": 3, "solver.mip_rel_gap": 0.02, "solver.time_limit": 4} if SMALL else {}
+    {"time_slots": 3, "solver.mip_rel_gap": 0.02, "solver.time_limit": 60} if SMALL else {}
 )
 
 loaded = eo.load_scenario(SCENARIO, scenario=GROUPS, overrides=FAST)

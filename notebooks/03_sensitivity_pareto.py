@@ -49,7 +49,7 @@ SMALL = True
 SCENARIO = scenarios_dir() / "ecoserve_paper.yaml"
 GROUPS = "one_year" if SMALL else None
 FAST = (
-    {"time_slots": 3, "solver.mip_rel_gap": 0.05, "solver.time_limit": 2}
+    {"time_slots": 3, "solver.mip_rel_gap": 0.05, "solver.time_limit": 60}
     if SMALL
     else {"solver.mip_rel_gap": 0.01}
 )
