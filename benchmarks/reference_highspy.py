@@ -108,7 +108,7 @@ class Matrix:
 
 def assemble(d: Any) -> Matrix:
     """The carbon-objective MILP of ``ecoserve_opt.formulation`` for ``d`` (ModelData)."""
-    from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB
+    from ecoserve_opt.data import NO_GPU
 
     s = d.scenario
     if not s.pillars.shift_offline:
@@ -285,11 +285,11 @@ def assemble(d: Any) -> Matrix:
             c, j = comp[part][k]
             st.append((j, kw * c))
         if k in rd:
-            st.append((rd[k], REUSED_DRAM_KW_PER_GB))
+            st.append((rd[k], it.psu_factor * d.reused_dram_kw_per_gb))
         if k in rs:
-            st.append((rs[k], REUSED_SSD_KW_PER_TB))
+            st.append((rs[k], it.psu_factor * d.reused_ssd_kw_per_tb))
         if g != NO_GPU:
-            st.append((on[k], d.gpus[g].idle_kw))
+            st.append((on[k], it.psu_factor * d.gpus[g].idle_kw))
     dyn: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
     # offline work runs only in the window hours of a slot: duty = window hours / slot hours
     for key, j in x.items():
@@ -300,7 +300,14 @@ def assemble(d: Any) -> Matrix:
             else 1.0
         )
         dyn[(key[5], key[6])].append(
-            (j, duty * key[2] * (d.gpu_power_kw[p] - d.gpus[key[1]].idle_kw) / d.cap[p])
+            (
+                j,
+                duty
+                * d.gpu_dyn_factor.get(key[1], 1.0)
+                * key[2]
+                * (d.gpu_power_kw[p] - d.gpus[key[1]].idle_kw)
+                / d.cap[p],
+            )
         )
     for key, j in xc.items():
         duty = d.offline_slot_hours.get((key[0], key[4]), 0.0) / d.slot_hours

@@ -260,6 +260,7 @@ class Built:
             "objective": self.objective,
             "pillars": self.loaded.scenario.pillars.model_dump(),
             "embodied_source": self.loaded.scenario.embodied_source,
+            "host_embodied_method": self.loaded.scenario.host_embodied_method,
             "grid_source": self.data.ci_source,
             "ecoserve_opt": __version__,
             "pyomo": _pyomo_version(),

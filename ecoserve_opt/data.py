@@ -29,9 +29,6 @@ from ecoserve_opt.schema.scenario import OnlineDemand, Scenario
 DAYS_PER_YEAR = 365.0
 NO_GPU = "none"
 CLASSES = ("online", "offline")
-# Power of reused DDR4 (GreenSKU DRAM.yaml: 11.85 W per 32 GB DIMM) and SSD (5.6 W per TB).
-REUSED_DRAM_KW_PER_GB = 11.85e-3 / 32.0
-REUSED_SSD_KW_PER_TB = 5.6e-3
 KV_MEMORY_FRACTION = 0.9
 
 
@@ -97,6 +94,16 @@ class HostItem:
     # GPU generations the host's GPU baseboard/slots accept (hosts.csv ``gpu_architectures``);
     # empty: the catalog does not say, compatibility by form factor only
     gpu_architectures: tuple[str, ...] = ()
+    psu_factor: float = 1.0  # wall / DC power: 1 + PSU loss (static powers above include it)
+    fan_per_w: float = 0.0  # fan W per W of dynamic CPU/GPU power
+    dram_kw_per_gbs: float = 0.0  # DIMM dynamic power per GB/s of memory traffic (DC)
+    cpu_idle_dc_kw: float = 0.0  # socket idle power before the PSU loss
+    mem_bw_gbs: float = 0.0  # peak memory bandwidth per socket
+
+    @property
+    def dyn_factor(self) -> float:
+        """Wall power per DC watt of dynamic (load) power: fans' share and PSU loss."""
+        return self.psu_factor * (1.0 + self.fan_per_w)
 
 
 def _text(value: object) -> str:
@@ -167,6 +174,9 @@ class ModelData:
     reused_dram_gb: float
     reused_ssd_tb: float
     electricity_usd_per_kwh: float
+    reused_dram_kw_per_gb: float = 0.0  # DC, from the catalog's host_components table
+    reused_ssd_kw_per_tb: float = 0.0
+    gpu_dyn_factor: dict[str, float] = field(default_factory=dict)  # wall W per GPU DC W
     notes: list[str] = field(default_factory=list)
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
     # burst headroom factor applied to online_demand per (llm, year, slot)
@@ -220,7 +230,7 @@ def _unknown(kind: str, name: str, known: pd.Index) -> str:
 def _host_item(
     cat: Catalog,
     platform: str,
-    source: str,
+    source: tuple[str, str],
     owned: bool,
     reduce: bool,
     scale: float,
@@ -235,6 +245,12 @@ def _host_item(
         top = int(r[hi])
         return (int(r[lo]), top) if reduce and not owned else (top, top)
 
+    def opt(col: str) -> float:
+        v = r.get(col)
+        return 0.0 if v is None or pd.isna(v) else float(v)
+
+    src, part_src = source
+    psu = 1.0 + opt("psu_loss_frac")
     dimm_gb = float(r["dimm_gb"])
     return HostItem(
         item=f"owned:{platform}" if owned else platform,
@@ -249,15 +265,15 @@ def _host_item(
         ssds=rng("min_ssds", "max_ssds"),
         gpu_slots=int(r["gpu_slots"]),
         form_factor=str(r["gpu_form_factor"]),
-        base_kw=float(r["base_w"]) / 1e3,
-        cpu_idle_kw=float(r["cpu_idle_w"]) / 1e3,
+        base_kw=psu * float(r["base_w"]) / 1e3,
+        cpu_idle_kw=psu * float(r["cpu_idle_w"]) / 1e3,
         cpu_tdp_kw=float(r["cpu_tdp_w"]) / 1e3,
-        dimm_kw=float(r["dimm_w"]) / 1e3,
-        ssd_kw=float(r["ssd_w"]) / 1e3,
-        emb_base=cat.embodied_kg("host_base", platform, source),
-        emb_cpu=cat.embodied_kg("cpu", str(r["cpu"]), source),
-        emb_dram_gb=cat.embodied_kg("dram", str(r["dram_type"]), source),
-        emb_ssd_tb=cat.embodied_kg("ssd", "ssd", source),
+        dimm_kw=psu * float(r["dimm_w"]) / 1e3,
+        ssd_kw=psu * float(r["ssd_w"]) / 1e3,
+        emb_base=cat.embodied_kg("host_base", platform, part_src),
+        emb_cpu=cat.embodied_kg("cpu", str(r["cpu"]), src),
+        emb_dram_gb=cat.embodied_kg("dram", str(r["dram_type"]), part_src),
+        emb_ssd_tb=cat.embodied_kg("ssd", "ssd", part_src),
         embodied_scale=scale,
         lifetime=int(r["lifetime_years"]),
         capex_base=float(r["capex_base_usd"]),
@@ -267,7 +283,49 @@ def _host_item(
         gpu_architectures=tuple(
             a.strip().lower() for a in _text(r.get("gpu_architectures")).split(";") if a.strip()
         ),
+        psu_factor=psu,
+        fan_per_w=opt("fan_w_per_w"),
+        dram_kw_per_gbs=opt("dram_w_per_gbs") / 1e3,
+        cpu_idle_dc_kw=float(r["cpu_idle_w"]) / 1e3,
+        mem_bw_gbs=opt("mem_bw_gbs_per_socket"),
     )
+
+
+HOST_PART_SOURCE = {"fab_only": "act", "whole_part": "lca"}
+
+
+def _reused_power(cat: Catalog, s: Scenario, file: str) -> tuple[float, float]:
+    """kW per GB of reused DRAM and per TB of reused SSD, from ``host_components.csv``."""
+    if not s.pillars.reuse or (s.inventory.dram_gb <= 0 and s.inventory.ssd_tb <= 0):
+        return 0.0, 0.0
+    if cat.host_components is None:
+        raise CatalogError(
+            str(cat.path / "host_components.csv"),
+            "",
+            "reused DRAM/SSD (inventory.dram_gb, inventory.ssd_tb) need the host_components "
+            "table for their power",
+        )
+    from ecoserve_opt.catalog.host_power import reused_power_kw
+
+    try:
+        dram, ssd, _note = reused_power_kw(cat.host_components)
+    except (KeyError, ValueError) as exc:
+        raise CatalogError(
+            str(cat.path / "host_components.csv"), "", str(exc.args[0] if exc.args else exc)
+        ) from None
+    return dram, ssd
+
+
+def _cpu_traffic_gbs(
+    cap: float, batch: int, weights_gb: float, kv_bytes: float, n_in: int, n_out: int
+) -> float:
+    """Memory traffic (GB/s) of one socket serving ``cap`` tokens/s at ``batch``.
+
+    Each decode step reads the weights once and each sequence's KV cache (mean context
+    ``n_in + n_out/2``): steps/s = cap / batch.
+    """
+    per_step = weights_gb + batch * (n_in + n_out / 2.0) * kv_bytes / 1e9
+    return cap / batch * per_step
 
 
 def _grid(s: Scenario, cat: Catalog, base: Path, file: str) -> tuple[np.ndarray, str]:
@@ -548,7 +606,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         cat_dir = None if s.catalog == "default" else loaded.base_dir / s.catalog
         catalog = load_catalog(cat_dir)
     cat = catalog
-    src = s.embodied_source
+    part_src = HOST_PART_SOURCE.get(s.host_embodied_method, s.embodied_source)
+    src = (s.embodied_source, part_src)
     pil = s.pillars
     years = list(range(1, s.years + 1))
     n_slots = s.time_slots
@@ -576,7 +635,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     gpu_ids = list(dict.fromkeys([*candidate_gpus, *[o.gpu for o in owned_gpu_spec]]))
     gpus: dict[str, GpuType] = {}
     for gid in gpu_ids:
-        gpus[gid] = _gpu_type(cat, gid, src, file)
+        gpus[gid] = _gpu_type(cat, gid, s.embodied_source, file)
     for i, o in enumerate(s.inventory.gpus):
         if o.gpu not in cat.gpus.index:
             raise ScenarioError(
@@ -735,8 +794,26 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
                     key = (llm, hid, batch)
                     cpu_points.append(key)
                     cpu_cap[key] = point[3]
-                    cpu_dyn[key] = max(point[2] - h.cpu_idle_kw, 0.0)
+                    traffic = _cpu_traffic_gbs(
+                        point[3],
+                        batch,
+                        float(cat.row("llms", llm)["weights_gb"]),
+                        float(cat.row("llms", llm).get("kv_bytes_per_token", 0.0)),
+                        n_in,
+                        n_out,
+                    )
+                    if h.mem_bw_gbs > 0:
+                        traffic = min(traffic, h.mem_bw_gbs)
+                    dc = max(point[2] - h.cpu_idle_dc_kw, 0.0) + h.dram_kw_per_gbs * traffic
+                    cpu_dyn[key] = dc * h.dyn_factor
     weights = {llm: float(cat.row("llms", llm)["weights_gb"]) for llm in s.llms}
+    reused_kw = _reused_power(cat, s, file)
+    # GPU load power reaches the wall through the fans and PSU of its host; a GPU type may
+    # sit in several host types, so the largest factor among them is used (conservative).
+    gpu_dyn_factor = {
+        gid: max([hosts[h].dyn_factor for h, g in host_gpu if g == gid], default=1.0)
+        for gid in gpus
+    }
 
     data = ModelData(
         scenario=s,
@@ -785,6 +862,9 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         electricity_usd_per_kwh=s.prices.electricity,
         one_gpu_type=not pil.rightsize,
         scenario_file=file,
+        reused_dram_kw_per_gb=reused_kw[0],
+        reused_ssd_kw_per_tb=reused_kw[1],
+        gpu_dyn_factor=gpu_dyn_factor,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

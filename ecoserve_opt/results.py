@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
+from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_bytes, atomic_write_text
 from ecoserve_opt.io.outputs import check_output_dir, new_sibling_dir, replace_dir
@@ -349,10 +349,10 @@ def extract(
         emb["SSD"] += fac * it.emb_ssd_tb * it.ssd_tb * ssds
         static_kw[(y, "other")] += it.base_kw * z
         static_kw[(y, "CPU")] += it.cpu_idle_kw * sockets
-        static_kw[(y, "DRAM")] += it.dimm_kw * dimms + REUSED_DRAM_KW_PER_GB * rd
-        static_kw[(y, "SSD")] += it.ssd_kw * ssds + REUSED_SSD_KW_PER_TB * rs
+        static_kw[(y, "DRAM")] += it.dimm_kw * dimms + it.psu_factor * d.reused_dram_kw_per_gb * rd
+        static_kw[(y, "SSD")] += it.ssd_kw * ssds + it.psu_factor * d.reused_ssd_kw_per_tb * rs
         if g != NO_GPU:
-            static_kw[(y, "GPU")] += d.gpus[g].idle_kw * gon
+            static_kw[(y, "GPU")] += it.psu_factor * d.gpus[g].idle_kw * gon
     for c in m.GC:
         n_new = _v(m.buy_gpu[c])
         g, y0, L = c
@@ -394,7 +394,10 @@ def extract(
         l_, g, t, b, c, y, s = k
         p = k[:5]
         duty = d.offline_duty(l_, s) if c == "offline" else 1.0
-        dyn[(y, s, "GPU")] += duty * t * (d.gpu_power_kw[p] - d.gpus[g].idle_kw) * val / d.cap[p]
+        f = d.gpu_dyn_factor.get(g, 1.0)
+        dyn[(y, s, "GPU")] += (
+            duty * f * t * (d.gpu_power_kw[p] - d.gpus[g].idle_kw) * val / d.cap[p]
+        )
         key = (l_, g, t, d.class_pool[c], y, s)
         busy[key] = busy.get(key, 0.0) + val / d.cap[p]
         util_rows.append(

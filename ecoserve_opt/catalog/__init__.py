@@ -75,6 +75,7 @@ OPTIONAL: dict[str, tuple[list[str], list[str]]] = {
     ),
     "grid_regions.csv": (["region", "year"], ["gco2e_per_kwh"]),
     "grid_countries.csv": (["country", "year"], ["gco2e_per_kwh"]),
+    "host_components.csv": (["component", "variant"], ["idle", "max"]),
 }
 
 
@@ -91,6 +92,7 @@ class Catalog:
     cpu_profiles: pd.DataFrame | None
     grid_regions: pd.DataFrame | None
     grid_countries: pd.DataFrame | None
+    host_components: pd.DataFrame | None
 
     def row(self, table: str, key: str) -> dict[str, Any]:
         """One row of a single-key table (``gpus``, ``hosts``, ``llms``) as a plain dict."""

@@ -86,6 +86,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ecoserve_opt.catalog import host_power
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "models"
@@ -414,6 +416,8 @@ HOST_GPU_ARCHITECTURES: dict[str, tuple[str, str]] = {
     "bergamo-cpu": ("", "no GPU slots"),
 }
 CPU_IDLE_LOAD_PCT = 10  # lowest point of GreenSKU's SPECpower derate curve
+# power columns written in place (the others are appended before ``source``)
+HOST_POWER_IN_PLACE = ("cpu_idle_w", "dimm_w", "ssd_w", "base_w")
 NIC_ASIC_MM2 = 200.0  # host NIC ASIC (ConnectX-class), assumption
 NIC_ASIC_NODE = ("14nm", "taiwan")
 NIC_SOURCE = "NIC ASIC ~200 mm2 at 16 nm-class (ACT 14nm), assumption"
@@ -738,29 +742,18 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_hosts(shared: Shared) -> pd.DataFrame:
-    """hosts.csv: one row per host SKU."""
-    nic = shared.nic_item()
-    derate = shared.cpu_derate(CPU_IDLE_LOAD_PCT)
+def build_hosts(shared: Shared, specs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """hosts.csv: one row per host SKU (component power from ``host_power``'s spec table)."""
+    specs = host_power.load_specs() if specs is None else specs
     months = int(shared.params["lifetime"])
     host_life = months // 12 if months % 12 == 0 else months / 12
     rows = []
     for h in HOSTS:
         c = CPUS[h.cpu]
         dimm = shared.dimm(c.dram_type)
-        ssd = shared.ssd_drive(h.ssd_tb)
-        if h.rack_units <= 2:
-            srv = shared.server_items(h.rack_units)
-            fans = 1.0
-            base_note = f"GreenSKU server.yaml Server-{h.rack_units}U (server + fan) + NIC.yaml"
-        else:
-            srv = shared.server_items(2)
-            fans = h.rack_units / 2
-            base_note = (
-                f"GreenSKU server.yaml Server-2U server + fan x {fans:g} (fan power scaled by "
-                f"rack units {h.rack_units}U / 2U, derived) + NIC.yaml"
-            )
-        base_w = srv["server_w"] + fans * srv["fan_w"] + nic["w"]
+        power, power_src = host_power.host_columns(
+            specs, c.dram_type, h.ssd_tb, h.rack_units, c.tdp_w
+        )
         mem_bw = c.channels * c.mts * 8 / 1000.0
         cpu_model = c.spec_source.split("(")[0].strip()
         rows.append(
@@ -772,43 +765,39 @@ def build_hosts(shared: Shared) -> pd.DataFrame:
                 "min_sockets": h.min_sockets,
                 "max_sockets": h.max_sockets,
                 "cpu_tdp_w": c.tdp_w,
-                "cpu_idle_w": _round(c.tdp_w * derate, 2),
+                "cpu_idle_w": power["cpu_idle_w"],
                 "dram_type": c.dram_type,
                 "mem_bw_gbs_per_socket": _round(mem_bw, 3),
                 "dimm_gb": dimm["gb"],
-                "dimm_w": dimm["w"],
+                "dimm_w": power["dimm_w"],
                 "min_dimms": h.min_dimms,
                 "max_dimms": h.max_dimms,
                 "ssd_tb": h.ssd_tb,
-                "ssd_w": ssd["w"],
+                "ssd_w": power["ssd_w"],
                 "min_ssds": h.min_ssds,
                 "max_ssds": h.max_ssds,
                 "gpu_slots": h.gpu_slots,
                 "gpu_form_factor": h.gpu_form_factor,
                 "gpu_architectures": HOST_GPU_ARCHITECTURES[h.host][0],
-                "base_w": _round(base_w, 2),
+                "base_w": power["base_w"],
                 "lifetime_years": host_life,
                 "capex_base_usd": h.capex_base_usd,
                 "capex_cpu_usd": c.price_usd,
                 "capex_dimm_usd": DIMM_PRICE[c.dram_type],
                 "capex_ssd_usd": SSD_PRICE[h.ssd_tb],
+                **{k: v for k, v in power.items() if k not in HOST_POWER_IN_PLACE},
                 "source": _src(
                     (["generation_year", "cores_per_socket", "cpu_tdp_w"], c.spec_source),
-                    (
-                        ["cpu_idle_w"],
-                        f"TDP x {derate:g} = GreenSKU CPU.yaml spec_derates at "
-                        f"{CPU_IDLE_LOAD_PCT}% load (lowest point of its SPECpower curve)",
-                    ),
                     (
                         ["mem_bw_gbs_per_socket"],
                         f"{c.channels} channels x {c.mts} MT/s x 8 B ({cpu_model})",
                     ),
                     (
-                        ["dimm_gb", "dimm_w"],
+                        ["dimm_gb"],
                         f"GreenSKU DRAM.yaml {DIMM_BY_TYPE[c.dram_type][0]} "
                         f"{DIMM_BY_TYPE[c.dram_type][1]} ({dimm['freq']})",
                     ),
-                    (["ssd_tb", "ssd_w"], f"GreenSKU SSD.yaml E1.S {h.ssd_tb}TB"),
+                    (["ssd_tb"], f"GreenSKU SSD.yaml E1.S {h.ssd_tb}TB"),
                     (
                         [
                             "min_sockets",
@@ -821,7 +810,7 @@ def build_hosts(shared: Shared) -> pd.DataFrame:
                         ],
                         h.config_source,
                     ),
-                    (["base_w"], base_note),
+                    *power_src,
                     (["lifetime_years"], f"GreenSKU params.yaml lifetime {months} months"),
                     (["capex_base_usd"], h.capex_base_source),
                     (["capex_cpu_usd"], c.price_source),
@@ -1158,7 +1147,30 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
                 f"cpu die formula (derived)",
             )
         )
+    rows.extend(whole_part_rows(rows))
     return pd.DataFrame(rows)
+
+
+WHOLE_PART_SPEC = Path(__file__).resolve().parent / "specs" / "embodied_whole_part.csv"
+
+
+def whole_part_rows(rows: list[dict]) -> list[dict]:
+    """``lca`` rows (whole-part LCA) for DRAM, SSD and host bases.
+
+    DRAM and SSD come from ``specs/embodied_whole_part.csv`` (vendor product carbon
+    footprints, LCA syntheses); a host base is BoaviztAPI's whole-part model (case,
+    motherboard, PSUs, assembly), so its ``lca`` row repeats the ``boavizta`` figure.
+    """
+    spec = pd.read_csv(WHOLE_PART_SPEC)
+    out = [
+        _row(r.kind, r.item, "lca", float(r.kgco2e), r.per, "direct", r.source)
+        for r in spec.itertuples()
+    ]
+    for r in rows:
+        if r["kind"] == "host_base" and r["embodied_source"] == "boavizta":
+            note = f"whole-part LCA = the boavizta row: {r['source']}"
+            out.append(_row("host_base", r["item"], "lca", r["kgco2e"], "host", r["method"], note))
+    return out
 
 
 GCP_REPO = "GoogleCloudPlatform/region-carbon-info"
@@ -1267,6 +1279,7 @@ def build_all(shared_dir: Path, out: Path) -> dict[str, Path]:
         "gpus.csv": build_gpus(shared),
         "hosts.csv": build_hosts(shared),
         "embodied.csv": build_embodied(shared),
+        "host_components.csv": host_power.load_specs().reset_index(),
         "grid_regions.csv": build_grid_regions(shared),
         "grid_countries.csv": build_grid_countries(shared),
     }

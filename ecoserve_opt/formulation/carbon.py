@@ -1,7 +1,12 @@
 r"""Power, energy, carbon, cost and performance metrics.
 
-IT power of year :math:`y`, slot :math:`s` (kW), a variable :math:`P_{ys}` so that grid
-intensity enters the objective through only :math:`|Y||S|` mutable coefficients:
+IT power (at the wall) of year :math:`y`, slot :math:`s` (kW), a variable :math:`P_{ys}` so
+that grid intensity enters the objective through only :math:`|Y||S|` mutable coefficients.
+Static powers :math:`\pi` are idle (in service, no load) DC powers times the host's
+:math:`1 + \lambda^{psu}`; load power carries :math:`\phi = (1 + \lambda^{psu})(1 + s^{fan})`
+(PSU loss and the fans' share, see ``catalog/host_power.py``), folded into
+:math:`\pi_k - \pi^{gpu,idle}_g` (largest :math:`\phi` of the hosts that carry GPU :math:`g`)
+and :math:`\pi^{cpu,dyn}` (which includes the DIMMs' power for the CPU's memory traffic):
 
 .. math::
 
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ecoserve_opt.data import NO_GPU, REUSED_DRAM_KW_PER_GB, REUSED_SSD_KW_PER_TB, ModelData
+from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.formulation._linear import Terms, lin
 
 
@@ -65,11 +70,11 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         t.add(it.dimm_kw * comp["dimms"][k][0], comp["dimms"][k][1])
         t.add(it.ssd_kw * comp["ssds"][k][0], comp["ssds"][k][1])
         if k in m.reused_dram:
-            t.add(REUSED_DRAM_KW_PER_GB, m.reused_dram[k])
+            t.add(it.psu_factor * d.reused_dram_kw_per_gb, m.reused_dram[k])
         if k in m.reused_ssd:
-            t.add(REUSED_SSD_KW_PER_TB, m.reused_ssd[k])
+            t.add(it.psu_factor * d.reused_ssd_kw_per_tb, m.reused_ssd[k])
         if g != NO_GPU:
-            t.add(d.gpus[g].idle_kw, m.gpus_on[k])
+            t.add(it.psu_factor * d.gpus[g].idle_kw, m.gpus_on[k])
 
     m.static_power = pyo.Expression(m.Y, rule=lambda _m, y: static[y].expr())
 
@@ -79,8 +84,9 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     for k in m.XK:
         p = k[:5]
         duty = d.offline_duty(k[0], k[6]) if k[4] == "offline" else 1.0
+        f = d.gpu_dyn_factor.get(k[1], 1.0)
         dyn[(k[5], k[6])].add(
-            duty * k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k]
+            duty * f * k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k]
         )
     for k in m.XC:
         duty = d.offline_duty(k[0], k[4])

@@ -307,6 +307,12 @@ class Scenario(_Strict):
     """Catalog folder (relative to the scenario file) or ``default`` (the bundled one)."""
     embodied_source: Literal["act", "greensku", "boavizta"] = "act"
     """Which embodied-carbon data set to use (they disagree by 2x or more)."""
+    host_embodied_method: Literal["source", "fab_only", "whole_part"] = "source"
+    """Embodied carbon of DRAM, SSDs and host bases (chassis, mainboard, PSUs, NIC), where
+    the sources disagree most: ``source`` takes them from ``embodied_source``; ``fab_only``
+    from ACT (chip fabrication only); ``whole_part`` from whole-part LCAs (vendor product
+    carbon footprints, LCA syntheses, BoaviztAPI), the catalog's ``lca`` rows. GPUs and CPUs
+    always follow ``embodied_source``."""
     horizon: Duration = Field(default=8760.0)
     """Planning horizon, whole years (e.g. "3 years")."""
     start_year: Year = 2025
