@@ -300,6 +300,30 @@ def _cpu_profiles(llms: pd.DataFrame, hosts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _host_components() -> pd.DataFrame:
+    """Reused DRAM/SSD power of the synthetic catalog: GreenSKU's figures (11.85 W per
+    32 GB DDR4, 5.6 W per 1 TB SSD, no CXL controller), so that recorded benchmark results
+    stay comparable across versions."""
+    rows = [
+        ("dimm", "ddr4-32gb", 11.85),
+        ("cxl_controller", "default", 0.0),
+        ("ssd", "reused-1tb", 5.6),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "component": c,
+                "variant": v,
+                "unit": "W",
+                **dict.fromkeys(("idle", "max", "idle_lo", "idle_hi", "max_lo", "max_hi"), w),
+                "load_driver": "none",
+                "source": SOURCE,
+            }
+            for c, v, w in rows
+        ]
+    )
+
+
 def write_catalog(size: Size, folder: Path) -> Path:
     """Write the synthetic catalog CSVs for ``size`` into ``folder`` (created)."""
     rng = np.random.default_rng(size.seed)
@@ -314,6 +338,7 @@ def write_catalog(size: Size, folder: Path) -> Path:
         "llms": llms,
         "profiles": _profiles(llms, gpus, size),
         "cpu_profiles": _cpu_profiles(llms, hosts),
+        "host_components": _host_components(),
     }
     for name, df in tables.items():
         df.to_csv(folder / f"{name}.csv", index=False)

@@ -1161,10 +1161,10 @@ def whole_part_rows(rows: list[dict]) -> list[dict]:
     footprints, LCA syntheses); a host base is BoaviztAPI's whole-part model (case,
     motherboard, PSUs, assembly), so its ``lca`` row repeats the ``boavizta`` figure.
     """
-    spec = pd.read_csv(WHOLE_PART_SPEC)
+    spec: list[dict[Any, Any]] = pd.read_csv(WHOLE_PART_SPEC).to_dict("records")
     out = [
-        _row(r.kind, r.item, "lca", float(r.kgco2e), r.per, "direct", r.source)
-        for r in spec.itertuples()
+        _row(r["kind"], r["item"], "lca", float(r["kgco2e"]), r["per"], "direct", r["source"])
+        for r in spec
     ]
     for r in rows:
         if r["kind"] == "host_base" and r["embodied_source"] == "boavizta":

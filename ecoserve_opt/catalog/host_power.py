@@ -108,7 +108,7 @@ def load_specs(path: str | Path = SPEC) -> pd.DataFrame:
 def spec(df: pd.DataFrame, component: str, variant: str) -> ComponentPower:
     """The row ``(component, variant)`` as a :class:`ComponentPower`."""
     try:
-        r = df.loc[(component, variant)]
+        r: Any = df.loc[(component, variant)]
     except KeyError:
         raise KeyError(f"no '{component}' '{variant}' row in {SPEC_NAME}") from None
     return ComponentPower(

@@ -223,3 +223,56 @@ def _fresh(folder: Path) -> Any:
 
     _load.cache_clear()
     return load_catalog(folder)
+
+
+# --- sensitivity cases ---------------------------------------------------------------------
+
+
+def test_catalog_variants_span_the_public_range(tmp_path: Path) -> None:
+    from ecoserve_opt.host_sensitivity import catalog_variant
+
+    src = load_catalog().path
+    h = {
+        p: pd.read_csv(catalog_variant(src, tmp_path / p, p) / "hosts.csv").set_index("host")
+        for p in ("low", "central", "high", "greensku")
+    }
+    for col in ("dimm_w", "ssd_w", "base_w", "cpu_idle_w", "psu_loss_frac"):
+        assert (h["low"][col] < h["central"][col]).all(), col
+        assert (h["central"][col] < h["high"][col]).all(), col
+    # the GreenSKU case reproduces the catalog before issue 22 (nameplate everywhere)
+    old = h["greensku"]
+    assert old.loc["genoa-8sxm", "dimm_w"] == 23.68
+    assert old.loc["rome-8sxm", "dimm_w"] == 11.85
+    assert old["ssd_w"].to_dict() == {
+        k: (16.8 if v == 4 else 11.2) for k, v in old["ssd_tb"].to_dict().items()
+    }
+    base = {"genoa-8sxm": 504.0, "genoa-4pcie": 166.5, "bergamo-cpu": 129.0, "rome-8sxm": 391.5}
+    for host, w in base.items():
+        assert old.loc[host, "base_w"] == pytest.approx(w)
+    assert (old["psu_loss_frac"] == 0).all()
+    comp = pd.read_csv(tmp_path / "greensku" / "host_components.csv")
+    dram, ssd, _ = reused_power_kw(comp.set_index(["component", "variant"]))
+    assert (dram, ssd) == (pytest.approx(11.85e-3 / 32), pytest.approx(5.6e-3))
+
+
+@pytest.mark.milp
+def test_reduce_sensitivity_table() -> None:
+    from ecoserve_opt.host_sensitivity import Case, reduce_sensitivity, to_markdown
+
+    sc = validate_dict(
+        _default_catalog_dict(
+            hardware={"gpus": ["l4"], "hosts": ["genoa-4pcie"], "tp_degrees": [1]},
+            time_slots=1,
+        )
+    )
+    cases = (Case("central", "central", "source"), Case("nameplate", "greensku", "source"))
+    t = reduce_sensitivity(sc, cases=cases)
+    assert list(t["case"]) == ["central", "nameplate"]
+    assert (t["saving_pct"] > 0).all()
+    split = t["saving_operational_pct"] + t["saving_embodied_pct"]
+    assert split.tolist() == pytest.approx([100.0, 100.0])
+    # nameplate DIMM/SSD power makes the full SKU's DRAM costlier to run: Reduce saves more
+    central, nameplate = t.itertuples()
+    assert nameplate.saving_pct > central.saving_pct
+    assert nameplate.dram_share_of_operational_pct > central.dram_share_of_operational_pct
+    assert "| central |" in to_markdown(t)
