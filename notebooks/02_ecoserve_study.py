@@ -199,3 +199,27 @@ shares.style.format(
 
 # %%
 carbon_breakdown(clean, title="EcoServe on a clean grid: carbon by component");
+
+# %% [markdown]
+# ## How much does Reduce save? It depends on the host data
+#
+# Reduce trims DIMMs, SSDs and CPU sockets from the over-provisioned host. What that saves
+# rests on two uncertain inputs: the power of an idle DIMM or drive, and the embodied
+# carbon of DRAM, SSDs and the chassis (fab-only vs whole-part LCA). `reduce_sensitivity`
+# solves Rightsize only and Rightsize + Reduce for each case (docs/data.md has the table for
+# the full scenario, written by `python benchmarks/run_host_sensitivity.py`). The small
+# run compares the shipped catalog with the GreenSKU nameplate power figures used before;
+# the full run adds the low and high ends of the power ranges and the two embodied methods.
+
+# %%
+from ecoserve_opt.host_sensitivity import CASES, reduce_sensitivity
+
+cases = (CASES[0], CASES[-1]) if SMALL else CASES  # small: shipped catalog vs nameplate
+sens = reduce_sensitivity(loaded, cases=cases)
+sens[
+    ["case", "saving_pct", "saving_operational_pct", "saving_embodied_pct",
+     "dram_share_of_operational_pct", "status"]
+].style.format(
+    {c: "{:.1f}" for c in ("saving_pct", "saving_operational_pct", "saving_embodied_pct",
+                           "dram_share_of_operational_pct")}
+).hide(axis="index")

@@ -87,6 +87,7 @@ import pandas as pd
 import yaml
 
 from ecoserve_opt.catalog import host_power
+from ecoserve_opt.catalog.whole_part import whole_part_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -1147,30 +1148,8 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
                 f"cpu die formula (derived)",
             )
         )
-    rows.extend(whole_part_rows(rows))
+    rows.extend(whole_part_rows(rows, _row))
     return pd.DataFrame(rows)
-
-
-WHOLE_PART_SPEC = Path(__file__).resolve().parent / "specs" / "embodied_whole_part.csv"
-
-
-def whole_part_rows(rows: list[dict]) -> list[dict]:
-    """``lca`` rows (whole-part LCA) for DRAM, SSD and host bases.
-
-    DRAM and SSD come from ``specs/embodied_whole_part.csv`` (vendor product carbon
-    footprints, LCA syntheses); a host base is BoaviztAPI's whole-part model (case,
-    motherboard, PSUs, assembly), so its ``lca`` row repeats the ``boavizta`` figure.
-    """
-    spec: list[dict[Any, Any]] = pd.read_csv(WHOLE_PART_SPEC).to_dict("records")
-    out = [
-        _row(r["kind"], r["item"], "lca", float(r["kgco2e"]), r["per"], "direct", r["source"])
-        for r in spec
-    ]
-    for r in rows:
-        if r["kind"] == "host_base" and r["embodied_source"] == "boavizta":
-            note = f"whole-part LCA = the boavizta row: {r['source']}"
-            out.append(_row("host_base", r["item"], "lca", r["kgco2e"], "host", r["method"], note))
-    return out
 
 
 GCP_REPO = "GoogleCloudPlatform/region-carbon-info"
