@@ -92,6 +92,8 @@ def catalog_variant(src: Path, dst: Path, power: str) -> Path:
     elif power == "greensku":
         hosts["dimm_w"] = hosts["dram_type"].map(GREENSKU_DIMM_W)
         hosts["ssd_w"] = hosts["ssd_tb"].astype(int).map(GREENSKU_SSD_W)
+        hosts["dimm_max_w"] = hosts["dimm_w"]  # nameplate all day: no load dependence
+        hosts["ssd_max_w"] = hosts["ssd_w"]
         hosts["nic_w"] = float(idx.loc[("nic", "100g"), "max"])
         fan_max = [
             float(idx.loc[("fan", "1u" if g == "none" else "2u"), "max"])
@@ -110,6 +112,7 @@ def catalog_variant(src: Path, dst: Path, power: str) -> Path:
     else:
         raise ValueError(f"unknown power level '{power}' (central, low, high, greensku)")
     hosts["base_w"] = hosts["board_w"] + hosts["nic_w"] + hosts["fan_idle_w"]
+    comp["max"] = comp[["idle", "max"]].max(axis=1)
     hosts.to_csv(dst / "hosts.csv", index=False)
     comp.to_csv(dst / "host_components.csv", index=False)
     return dst

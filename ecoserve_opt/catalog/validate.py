@@ -96,10 +96,18 @@ COLUMNS: dict[str, dict[str, Col]] = {
         "capex_cpu_usd": NONNEG,
         "capex_dimm_usd": NONNEG,
         "capex_ssd_usd": NONNEG,
+        "dimm_max_w": _opt(NONNEG),
+        "ssd_max_w": _opt(NONNEG),
+        "nic_w": _opt(NONNEG),
+        "fan_idle_w": _opt(NONNEG),
+        "board_w": _opt(NONNEG),
+        "dram_w_per_gbs": _opt(NONNEG),
+        "fan_w_per_w": _opt(Col(ge=0, le=1)),
+        "psu_loss_frac": _opt(Col(ge=0, le=1)),
     },
     "embodied.csv": {
         "kind": Col("text", choices=("gpu", "cpu", "dram", "ssd", "host_base")),
-        "embodied_source": Col("text", choices=("act", "greensku", "boavizta")),
+        "embodied_source": Col("text", choices=("act", "greensku", "boavizta", "lca")),
         "kgco2e": NONNEG,
         "per": Col("text", choices=("unit", "socket", "gb", "tb", "host")),
     },
@@ -136,6 +144,7 @@ COLUMNS: dict[str, dict[str, Col]] = {
         "cfe_share": _opt(Col(ge=0, le=1)),
     },
     "grid_countries.csv": {"year": YEAR, "gco2e_per_kwh": NONNEG},
+    "host_components.csv": {"idle": NONNEG, "max": NONNEG},
 }
 """Per file, the columns checked (absent optional columns are skipped)."""
 
@@ -146,7 +155,10 @@ CROSS: dict[str, list[tuple[str, str]]] = {
         ("min_dimms", "max_dimms"),
         ("min_ssds", "max_ssds"),
         ("cpu_idle_w", "cpu_tdp_w"),
+        ("dimm_w", "dimm_max_w"),
+        ("ssd_w", "ssd_max_w"),
     ],
+    "host_components.csv": [("idle", "max")],
     "llms.csv": [("active_params_b", "params_b")],
 }
 """Per file, pairs ``(a, b)`` that must satisfy ``a <= b`` in every row."""
