@@ -122,7 +122,7 @@ def _reuse_dict(catalog: Path) -> dict[str, Any]:
     data = yaml.safe_load((TINY / "base.yaml").read_text())
     data["catalog"] = str(catalog)
     data["hardware"].update(gpus=["gpu-a"], hosts=["host-r"])
-    data["grid"]["intensity"] = 0.01
+    data["grid"]["intensity"] = 10
     data["host_needs"]["dram_per_gpu_memory"] = 4.0
     data["pillars"].update(reduce=True, reuse=True)
     data["inventory"] = {"dram_gb": 128}
@@ -159,7 +159,7 @@ def test_reuse_without_the_component_table_names_the_file(tmp_path: Path) -> Non
 
 def _default_catalog_dict(**extra: Any) -> dict[str, Any]:
     return {
-        "grid": {"intensity": 0.3},
+        "grid": {"intensity": 300},
         "llms": {"llama3-8b": {"offline": {"tokens_per_day": 1e8}}},
         "hardware": {"gpus": ["l4"], "hosts": ["genoa-4pcie"], "tp_degrees": [1]},
         "embodied_source": "greensku",
