@@ -3,7 +3,7 @@
 Solves ``scenarios/ecoserve_paper.yaml`` (or another scenario) for every case of
 ``ecoserve_opt.host_sensitivity.CASES`` with Rightsize only and with Rightsize + Reduce,
 and writes ``benchmarks/results/host_sensitivity.csv`` and ``.md`` (the table shown in
-docs/data.md). About 12 solves of the paper scenario: 5-20 minutes on 2 cores.
+docs/data.md). About 12 solves of the paper scenario: 3-5 minutes on 2 cores (longer under load).
 
 Usage::
 
