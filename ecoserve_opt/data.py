@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ecoserve_opt.catalog import Catalog, load_catalog
+from ecoserve_opt.catalog import Catalog, load_catalog, select_engine
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.grid import trend_factor
 from ecoserve_opt.io.yaml_loader import LoadedScenario
@@ -385,7 +385,7 @@ def _operating_points(
     few measured rows that say otherwise are measurement noise, and keeping them would let
     the model pick a physically impossible faster point.
     """
-    prof = cat.profiles.reset_index()
+    prof = select_engine(cat.profiles.reset_index(), s.profiles.engine, file)
     prof = prof[prof["gpu"].isin(list(gpus)) & prof["tp"].isin(s.hardware.tp_degrees)]
     if s.hardware.batches is not None:
         prof = prof[prof["batch"].isin(s.hardware.batches)]

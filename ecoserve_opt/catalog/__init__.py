@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ecoserve_opt.catalog.validate import check_table
-from ecoserve_opt.exceptions import CatalogError
+from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.paths import catalog_dir
 
 REQUIRED: dict[str, tuple[list[str], list[str]]] = {
@@ -68,6 +68,8 @@ REQUIRED: dict[str, tuple[list[str], list[str]]] = {
         ["ttft_ms", "tpot_ms", "power_w"],
     ),
 }
+#: Optional column of ``profiles.csv``: the serving engine a row represents (part of the key).
+ENGINE_COLUMN = "engine"
 OPTIONAL: dict[str, tuple[list[str], list[str]]] = {
     "cpu_profiles.csv": (
         ["llm", "cpu", "batch", "prompt_tokens"],
@@ -130,6 +132,9 @@ def _read_table(folder: Path, name: str, keys: list[str], cols: list[str]) -> pd
     except (pd.errors.ParserError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CatalogError(str(path), "", f"malformed CSV ({first})") from None
+    if name == "profiles.csv" and ENGINE_COLUMN in df.columns:
+        # one full set of rows per serving-engine generation (docs/catalog-format.md)
+        keys = [*keys, ENGINE_COLUMN]
     missing = [c for c in [*keys, *cols, "source"] if c not in df.columns]
     if missing:
         raise CatalogError(str(path), missing[0], "required column is missing")
@@ -168,3 +173,25 @@ def load_catalog(folder: str | Path | None = None) -> Catalog:
     if not path.is_dir():
         raise CatalogError(str(path), "catalog", "catalog folder not found")
     return _load(path.resolve())
+
+
+def select_engine(prof: pd.DataFrame, engine: str | None, file: str) -> pd.DataFrame:
+    """Rows of one serving-engine generation (``profiles.engine``; docs/profiles.md)."""
+    if ENGINE_COLUMN not in prof.columns:
+        if engine is not None:
+            raise ScenarioError(
+                file,
+                "profiles.engine",
+                f"engine {engine!r} requested but the catalog's profiles.csv has no "
+                f"'{ENGINE_COLUMN}' column",
+            )
+        return prof
+    have = sorted(str(e) for e in prof[ENGINE_COLUMN].unique())
+    from ecoserve_opt.perf.engines import DEFAULT_ENGINE
+
+    want = engine if engine is not None else DEFAULT_ENGINE
+    if want not in have:
+        raise ScenarioError(
+            file, "profiles.engine", f"engine {want!r} not in profiles.csv (has: {have})"
+        )
+    return prof[prof[ENGINE_COLUMN] == want]

@@ -25,7 +25,9 @@ Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
   that break the catalog memory rule (llama2-70b TP 2 at batch 32 / 64) are left out. (2)
   roofline rows (:mod:`ecoserve_opt.perf.roofline`, ``method = roofline``) for every
   llm x gpu x tp {1,2,4,8} x batch {1,...,64} x prompt {128,...,4096} that fits memory
-  and has no measured row.
+  and has no measured row; (1) and (2) are ``engine = splitwise``. (3) the same grid for
+  every other engine of :data:`ecoserve_opt.perf.engines.ENGINES` (``tensorrt-llm``) from
+  its own calibration. Column ``engine`` says which engine generation a row represents.
 * ``cpu_profiles.csv`` -- CPU-socket roofline rows for every llm x host CPU x batch
   {1,4,16,32} x prompt {128,512,1024,2048} that fits the socket's DRAM budget; extra column
   ``mem_gb`` (weights + KV cache the row needs in the socket's DRAM).
@@ -43,6 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from ecoserve_opt.perf import roofline as rf
+from ecoserve_opt.perf.engines import ENGINES
 from ecoserve_opt.workload import copy_traces
 
 TPS = (1, 2, 4, 8)
@@ -81,7 +84,9 @@ LLM_SOURCES: dict[str, str] = {
     "multi-head attention); bigscience/bloom model card (176,247,271,424 parameters)",
 }
 
-ROOFLINE_SOURCE = "ecoserve_opt.perf.roofline, calibrated on splitwise-sim perf_model.csv"
+ROOFLINE_SOURCE = ENGINES["splitwise"].source
+#: Engine of the measured Splitwise rows (and of the roofline rows fitted on them).
+SPLITWISE_ENGINE = "splitwise"
 CPU_SOURCE = (
     "ecoserve_opt.perf.roofline CPU roofline (not calibrated: CPU_MBU {mbu}, CPU_MFU {mfu}; "
     "power GreenSKU CPU.yaml derate at 100% load), docs/profiles.md; specs from llms.csv, "
@@ -157,6 +162,7 @@ def measured_profiles(
                 "tpot_ms": round(float(r.tpot_ms), 4),
                 "power_w": round(float(power), 2),
                 "method": "measured",
+                "engine": SPLITWISE_ENGINE,
                 "source": src,
             }
         )
@@ -167,8 +173,10 @@ def roofline_profiles(
     llms: dict[str, rf.LLMSpec],
     gpus: dict[str, rf.GPUSpec],
     skip: set[tuple[str, str, int, int, int]],
+    engine: str = SPLITWISE_ENGINE,
 ) -> pd.DataFrame:
-    """Roofline rows for the full grid that fit memory, except keys in ``skip``."""
+    """Roofline rows of ``engine`` for the full grid that fit memory, except keys in ``skip``."""
+    eng = ENGINES[engine]
     rows = []
     for name, llm in llms.items():
         for gid, gpu in gpus.items():
@@ -177,7 +185,7 @@ def roofline_profiles(
                     for s in PROMPTS:
                         if (name, gid, tp, b, s) in skip:
                             continue
-                        est = rf.estimate_gpu(llm, gpu, tp, b, s)
+                        est = rf.estimate_gpu(llm, gpu, tp, b, s, cal=eng.calibration)
                         if not est.fits:
                             continue
                         rows.append(
@@ -191,7 +199,8 @@ def roofline_profiles(
                                 "tpot_ms": round(est.tpot_ms, 4),
                                 "power_w": round(est.power_w, 2),
                                 "method": "roofline",
-                                "source": ROOFLINE_SOURCE,
+                                "engine": engine,
+                                "source": eng.source,
                             }
                         )
     return pd.DataFrame(rows)
@@ -241,8 +250,12 @@ def build(shared: Path, out: Path) -> dict[str, Path | int]:
         (r.llm, r.gpu, int(r.tp), int(r.batch), int(r.prompt_tokens)) for r in rf.rows_of(measured)
     }
     roof = roofline_profiles(llms, gpus, all_keys)
-    prof = pd.concat([meas, roof], ignore_index=True)
-    prof = prof.sort_values(["llm", "gpu", "tp", "batch", "prompt_tokens"], kind="stable")
+    parts = [meas, roof]
+    for engine in ENGINES:
+        if engine != SPLITWISE_ENGINE:
+            parts.append(roofline_profiles(llms, gpus, set(), engine))
+    prof = pd.concat(parts, ignore_index=True)
+    prof = prof.sort_values(["engine", "llm", "gpu", "tp", "batch", "prompt_tokens"], kind="stable")
     _write(prof, out / "profiles.csv")
     cpu = cpu_profiles(llms, cpus)
     _write(cpu, out / "cpu_profiles.csv")

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ecoserve_opt.perf import roofline as rf
+from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
 from ecoserve_opt.perf.precision import apply_precision
 
 FOLDER = Path("profile_measurements")
@@ -60,8 +61,14 @@ SPLITWISE_TITLE = (
     "splitwise-sim data/perf_model.csv (MIT), measurements of the Splitwise paper "
     "(Patel et al., ISCA 2024)"
 )
-DOC_BEGIN = "<!-- validation-summary:begin -->"
-DOC_END = "<!-- validation-summary:end -->"
+
+
+def doc_markers(engine: str) -> tuple[str, str]:
+    """Markers around an engine calibration's generated tables in ``docs/profiles.md``."""
+    return (
+        f"<!-- validation-summary:{engine}:begin -->",
+        f"<!-- validation-summary:{engine}:end -->",
+    )
 
 
 def splitwise_points(
@@ -182,10 +189,14 @@ def predict(
 
 def evaluate(
     points: pd.DataFrame | None = None,
-    cal: rf.Calibration = rf.CALIBRATION,
+    cal: rf.Calibration | None = None,
     catalog: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Points with ``model``, ``err`` (model / measured - 1), ``fits`` and ``tp_class``."""
+    """Points with ``model``, ``err`` (model / measured - 1), ``fits`` and ``tp_class``.
+
+    ``cal`` defaults to the calibration of :data:`~ecoserve_opt.perf.engines.DEFAULT_ENGINE`.
+    """
+    cal = ENGINES[DEFAULT_ENGINE].calibration if cal is None else cal
     pts = load_points(catalog) if points is None else points.copy()
     llms, gpus = specs(catalog)
     preds = [predict(r, llms, gpus, cal) for r in rf.rows_of(pts)]
@@ -245,10 +256,11 @@ def report_markdown(ev: pd.DataFrame) -> str:
     return summary_markdown(ev) + "\n" + detail_markdown(ev)
 
 
-def documented_summary(doc: str | Path) -> pd.DataFrame:
-    """The headline table between :data:`DOC_BEGIN` and :data:`DOC_END` of a markdown file."""
+def documented_summary(doc: str | Path, engine: str) -> pd.DataFrame:
+    """The headline table between the engine's :func:`doc_markers` of a markdown file."""
     text = Path(doc).read_text(encoding="utf-8")
-    i, j = text.index(DOC_BEGIN), text.index(DOC_END)
+    begin, end = doc_markers(engine)
+    i, j = text.index(begin), text.index(end)
     rows = []
     pat = re.compile(
         r"^\| (calibration|validation) \| (\S+) \| (tp=1|tp>1) \| (\d+) \| ([\d.]+)% \|", re.M
@@ -281,10 +293,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
     ap.add_argument("--report", action="store_true", help="print the error tables (markdown)")
+    ap.add_argument(
+        "--engine",
+        default=DEFAULT_ENGINE,
+        choices=sorted(ENGINES),
+        help="engine calibration to evaluate (default: %(default)s)",
+    )
     args = ap.parse_args(argv)
     out = args.out if args.out is not None else rf.REPO_ROOT / "models"
     if args.report:
-        sys.stdout.write(report_markdown(evaluate(catalog=out)))
+        cal = ENGINES[args.engine].calibration
+        sys.stdout.write(report_markdown(evaluate(cal=cal, catalog=out)))
         return 0
     path = write_splitwise(args.shared, out)
     sys.stdout.write(f"wrote {path}\n")

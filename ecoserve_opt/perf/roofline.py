@@ -140,6 +140,9 @@ class Calibration:
     comm_slowdown: float  # all-reduce time / (volume / datasheet interconnect bandwidth)
     power_prefill: float  # utilisation per unit busy share, prefill
     power_decode: float  # utilisation per unit busy share, decode
+    # latency of one ring all-reduce step (ms): 2 all-reduces per layer of 2 (tp - 1) steps
+    # each, in prefill and decode (0 in the Splitwise fit, which uses decode_tp_layer_ms)
+    allreduce_step_ms: float = 0.0
 
 
 # Fit result of fit_calibration() on the Splitwise table (A100-80GB + H100-80GB: 100 keys
@@ -421,6 +424,11 @@ def _allreduce_ms(llm: LLMSpec, gpu: GPUSpec, tp: int, tokens: float) -> float:
     return vol / (gpu.link_gbs * GB) * 1e3
 
 
+def allreduce_latency_ms(llm: LLMSpec, tp: int, cal: Calibration) -> float:
+    """Step latency of the 2 ring all-reduces per layer: ``2 L 2 (tp - 1) allreduce_step_ms``."""
+    return 4.0 * llm.n_layers * (tp - 1) * cal.allreduce_step_ms if tp > 1 else 0.0
+
+
 def _div(x: float, eff: float) -> float:
     return 0.0 if math.isinf(eff) else x / eff
 
@@ -459,7 +467,7 @@ def gpu_prefill_ms(
     t_flop, t_read, t_ar = _prefill_units(llm, gpu, tp, batch, prompt)
     core = max(_div(t_flop, cal.mfu_prefill), _div(t_read, cal.mbu_decode))
     total = core + cal.comm_slowdown * t_ar + llm.n_layers * cal.prefill_layer_overhead_ms
-    return total, core
+    return total + allreduce_latency_ms(llm, tp, cal), core
 
 
 def gpu_decode_ms(
@@ -478,6 +486,7 @@ def gpu_decode_ms(
         + cal.comm_slowdown * t_ar
         + llm.n_layers * math.log2(tp) * cal.decode_tp_layer_ms
         + llm.n_layers * cal.decode_layer_overhead_ms
+        + allreduce_latency_ms(llm, tp, cal)
     )
     return total, busy
 

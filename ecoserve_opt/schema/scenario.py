@@ -268,6 +268,16 @@ class Prices(_Strict):
     """Electricity price (USD/kWh)."""
 
 
+class Profiles(_Strict):
+    """Which serving profiles of the catalog to use."""
+
+    engine: str | None = None
+    """Serving-engine generation (``profiles.csv`` column ``engine``): ``tensorrt-llm``
+    (current engines, the default for the bundled catalog) or ``splitwise`` (the Splitwise
+    measurements and the roofline fitted on them). ``None``: the default engine if the
+    catalog has an ``engine`` column, else every row."""
+
+
 class Solver(_Strict):
     """HiGHS settings."""
 
@@ -327,6 +337,7 @@ class Scenario(_Strict):
     host_needs: HostNeeds = HostNeeds()
     recycle: Recycle = Recycle()
     prices: Prices = Prices()
+    profiles: Profiles = Profiles()
     share_online_offline: bool = True
     """Online and offline classes may share replicas (off: separate pools)."""
     demand_growth_per_year: float = Field(default=0.0, ge=-0.5, le=2.0)

@@ -9,6 +9,7 @@ import pytest
 
 from ecoserve_opt.catalog import profile_validation as pv
 from ecoserve_opt.perf import roofline as rf
+from ecoserve_opt.perf.engines import ENGINES
 from ecoserve_opt.perf.precision import PRECISIONS, PrecisionError, apply_precision
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,9 +24,10 @@ def points() -> pd.DataFrame:
     return pv.load_points(MODELS)
 
 
-@pytest.fixture(scope="module")
-def evaluated(points: pd.DataFrame) -> pd.DataFrame:
-    return pv.evaluate(points, catalog=MODELS)
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def evaluated(request: pytest.FixtureRequest, points: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    engine = str(request.param)
+    return engine, pv.evaluate(points, ENGINES[engine].calibration, catalog=MODELS)
 
 
 def test_every_point_is_cited_and_well_formed(points: pd.DataFrame) -> None:
@@ -75,12 +77,13 @@ def test_splitwise_csv_is_rebuilt_from_the_source() -> None:
     assert built["value"].to_numpy() == pytest.approx(stored["value"].to_numpy(), rel=1e-9)
 
 
-def test_validation_error_not_worse_than_documented(evaluated: pd.DataFrame) -> None:
+def test_validation_error_not_worse_than_documented(
+    evaluated: tuple[str, pd.DataFrame],
+) -> None:
     """A change that worsens any documented median error (or drops points) fails."""
-    doc = pv.documented_summary(DOC).set_index(["set", "metric", "tp_class"])
-    now = pv.summary(evaluated, ["set", "metric", "tp_class"]).set_index(
-        ["set", "metric", "tp_class"]
-    )
+    engine, ev = evaluated
+    doc = pv.documented_summary(DOC, engine).set_index(["set", "metric", "tp_class"])
+    now = pv.summary(ev, ["set", "metric", "tp_class"]).set_index(["set", "metric", "tp_class"])
     assert set(now.index) == set(doc.index), "regenerate the table in docs/profiles.md"
     assert {s for s, _, _ in doc.index} == {"calibration", "validation"}
     for key, d in doc.iterrows():
@@ -89,11 +92,13 @@ def test_validation_error_not_worse_than_documented(evaluated: pd.DataFrame) -> 
         assert now.loc[key, "median_ape"] <= d["median_ape"] + 0.0005, key
 
 
-def test_documented_table_is_current(evaluated: pd.DataFrame) -> None:
+def test_documented_table_is_current(evaluated: tuple[str, pd.DataFrame]) -> None:
+    engine, ev = evaluated
     text = DOC.read_text(encoding="utf-8")
-    i = text.index(pv.DOC_BEGIN) + len(pv.DOC_BEGIN)
-    j = text.index(pv.DOC_END)
-    assert text[i:j].strip() == pv.report_markdown(evaluated).strip()
+    begin, end = pv.doc_markers(engine)
+    i = text.index(begin) + len(begin)
+    j = text.index(end)
+    assert text[i:j].strip() == pv.report_markdown(ev).strip()
 
 
 def test_throughput_metric_is_per_gpu(points: pd.DataFrame) -> None:

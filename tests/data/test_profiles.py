@@ -41,7 +41,9 @@ def gpus() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def profiles() -> pd.DataFrame:
-    return pd.read_csv(MODELS / "profiles.csv")
+    """The ``splitwise`` engine's rows (the ``tensorrt-llm`` ones: tests/data/test_engines.py)."""
+    prof = pd.read_csv(MODELS / "profiles.csv")
+    return prof[prof["engine"] == "splitwise"].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +211,7 @@ def test_profiles_contract(profiles: pd.DataFrame) -> None:
     for c in [*KEY, "ttft_ms", "tpot_ms", "power_w", "method", "source"]:
         assert c in profiles.columns
     assert not profiles.duplicated(KEY).any()
+    assert not pd.read_csv(MODELS / "profiles.csv").duplicated([*KEY, "engine"]).any()
     assert not profiles[["ttft_ms", "tpot_ms", "power_w"]].isna().any().any()
     assert set(profiles["method"]) == {"measured", "roofline"}
     assert (profiles[["ttft_ms", "tpot_ms", "power_w"]] > 0).all().all()
