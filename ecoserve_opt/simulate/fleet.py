@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecoserve_opt.catalog import load_catalog
+from ecoserve_opt.catalog import load_catalog, select_engine
 from ecoserve_opt.data import (
     KV_MEMORY_FRACTION,
     ModelData,
@@ -129,7 +129,9 @@ def time_tables(
     """Prompt-length grid and prefill/decode time tables (rows 0..batch_cap) of a replica."""
     cat = load_catalog(data.catalog_path)
     llm_spec, gpu_spec = _roofline_specs(cat)
-    prof = cat.profiles.reset_index()
+    prof = select_engine(
+        cat.profiles.reset_index(), data.scenario.profiles.engine, data.scenario_file
+    )
     rows = prof[(prof["llm"] == llm) & (prof["gpu"] == gpu) & (prof["tp"] == tp)]
     if rows.empty:
         raise EcoserveError(f"no serving profile for {llm} on {tp}x {gpu}")
