@@ -247,6 +247,7 @@ class Solver:
             except Exception as exc:  # a failed warm start must never fail the solve
                 log.debug("warm start skipped: %s", exc)
         if opts.save_lp is not None:
+            Path(opts.save_lp).parent.mkdir(parents=True, exist_ok=True)
             model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})
         _ensure_scheduler(opts.threads)
         t0 = time.perf_counter()

@@ -25,6 +25,7 @@ from ecoserve_opt.cli._common import (
     EXIT_INFEASIBLE,
     EXIT_NO_SOLUTION,
     STATE,
+    OneLineErrors,
     console,
     err_console,
     fail,
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

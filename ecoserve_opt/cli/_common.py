@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ecoserve_opt.exceptions import EcoserveError, InfeasibleError
 
-# Wide tables when piped or captured (CI logs); the terminal's width otherwise.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# Wide tables when piped or captured (CI logs); the terminal's width otherwise. No emoji
+# codes: a name such as ``a:b:c`` must print as written.
+console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160, emoji=False)
 STATE = {"debug": False}
 
 EXIT_BAD_INPUT = 2
@@ -72,11 +77,89 @@ RetryFailedOpt = Annotated[
 ]
 
 
+# ---- user text ----------------------------------------------------------------------------
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: object) -> str:
+    """``text`` with ANSI escape sequences removed and other control characters shown as
+    ``\\xNN`` (tabs and newlines kept), safe to print on a terminal."""
+    s = _ANSI.sub("", str(text))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def esc(text: object) -> str:
+    """User-supplied text for a rich markup string: cleaned (:func:`clean`) and with
+    ``[...]`` escaped, so ``[red]x`` or ``[/]`` print as written."""
+    return escape(clean(text))
+
+
+def plain(text: object, style: str = "") -> Text:
+    """A rich Text (never parsed as markup) of cleaned user text."""
+    return Text(clean(text), style=style)
+
+
 # ---- errors -------------------------------------------------------------------------------
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print ``error: message`` to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` (one line, user text escaped) to stderr; return the Exit."""
+    line = clean(message).replace("\n", " ").replace("\r", " ")
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
+
+
+# Typer may vendor its own click: catch both its ClickException and click's.
+_USAGE_ERRORS: tuple[type[Exception], ...] = (
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+    click.exceptions.ClickException,
+)
+_ABORTS: tuple[type[BaseException], ...] = (typer.Abort, click.exceptions.Abort)
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """Usage errors (bad option value, missing argument, unknown option) on one line:
+    ``error: --gap: 'x' is not a valid float. (see 'ecoserve solve --help')``, exit 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the CLI; click usage errors become one line on stderr."""
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
+        except _USAGE_ERRORS as exc:
+            if not standalone_mode:
+                raise
+            ctx = getattr(exc, "ctx", None)
+            if not exc.format_message() and ctx is not None:  # type: ignore[attr-defined]
+                typer.echo(ctx.get_help())  # bare `ecoserve`: the help, as before
+                sys.exit(int(getattr(exc, "exit_code", 0)))
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            code = int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+            fail(f"{exc.format_message()}{hint}", code)  # type: ignore[attr-defined]
+            sys.exit(code)
+        except _ABORTS:
+            if not standalone_mode:
+                raise
+            fail("aborted", 1)
+            sys.exit(1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def check_solver_options(
+    time_limit: float | None = None, gap: float | None = None, threads: int | None = None
+) -> None:
+    """Check ``--time-limit``, ``--gap`` and ``--threads`` like the schema's ``solver.*``:
+    EcoserveError naming the option (exit 2) before anything is built."""
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise EcoserveError(
+            f"--time-limit: must be a finite number of seconds > 0 (got {time_limit:g})"
+        )
+    if gap is not None and not (math.isfinite(gap) and 0 <= gap < 1):
+        raise EcoserveError(f"--gap: relative MIP gap must be in [0, 1) (got {gap:g})")
+    if threads is not None and not 1 <= threads <= 1024:
+        raise EcoserveError(f"--threads: must be between 1 and 1024 (got {threads})")
 
 
 def guarded(fn: F) -> F:
@@ -98,6 +181,15 @@ def guarded(fn: F) -> F:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except RecursionError:
+            if STATE["debug"]:
+                raise
+            raise fail("input nested too deeply") from None
+        except OSError as exc:  # a full disk, a vanished folder: one line, no traceback
+            if STATE["debug"]:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror or type(exc).__name__}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -160,7 +252,14 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         if "=" not in item:
             raise EcoserveError(f"--override {item!r}: expected dot.path=value")
         key, val = item.split("=", 1)
-        out[key.strip()] = parse_override_value(val, key.strip())
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p.strip() for p in parts):
+            raise EcoserveError(
+                f"--override {item!r}: empty field name in the dot.path before '=' "
+                "(expected e.g. grid.pue=1.3)"
+            )
+        out[key] = parse_override_value(val, key)
     return out
 
 
@@ -174,11 +273,11 @@ def load(path: Path, scenario: str | None, override: list[str] | None) -> Any:
 # ---- tables -------------------------------------------------------------------------------
 def df_table(df: Any, title: str, floatfmt: str = "{:,.4g}", max_rows: int = 40) -> Table:
     """A rich Table from a DataFrame."""
-    t = Table(title=title, title_justify="left", show_lines=False)
+    t = Table(title=plain(title), title_justify="left", show_lines=False)
     for c in df.columns:
-        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
+        t.add_column(plain(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
     for _, row in df.head(max_rows).iterrows():
-        t.add_row(*[floatfmt.format(v) if isinstance(v, float) else str(v) for v in row])
+        t.add_row(*[plain(floatfmt.format(v) if isinstance(v, float) else v) for v in row])
     if len(df) > max_rows:
         t.caption = f"({len(df) - max_rows} more rows)"
     return t
@@ -186,16 +285,18 @@ def df_table(df: Any, title: str, floatfmt: str = "{:,.4g}", max_rows: int = 40)
 
 def summary_table(df: Any, cols: list[str], title: str) -> Table:
     """A rich Table of the columns ``cols`` present in ``df`` (NaN shown as ``-``)."""
-    t = Table(title=title, title_justify="left")
+    t = Table(title=plain(title), title_justify="left")
     cols = [c for c in cols if c in df.columns]
     for c in cols:
-        t.add_column(c, justify="right" if df[c].dtype.kind in "iuf" else "left")
+        t.add_column(plain(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
     for _, r in df[cols].iterrows():
         t.add_row(
             *[
-                "-"
-                if (isinstance(v, float) and math.isnan(v))
-                else (f"{v:,.6g}" if isinstance(v, float) else str(v))
+                plain(
+                    "-"
+                    if (isinstance(v, float) and math.isnan(v))
+                    else (f"{v:,.6g}" if isinstance(v, float) else v)
+                )
                 for v in r
             ]
         )

@@ -13,6 +13,7 @@ from ecoserve_opt.cli._common import (
     ScenarioArg,
     ScenarioOpt,
     TimeOpt,
+    check_solver_options,
     console,
     err_console,
     fail,
@@ -153,6 +154,11 @@ def compare_cmd(
     --csv and --json print every column in canonical units (kgCO2e, USD, kWh)."""
     from ecoserve_opt.compare import FAMILIES, compare, summary_lines, write_compare
 
+    check_solver_options(time_limit)
+    if out is not None:  # a folder for two CSV files, checked before the solves
+        from ecoserve_opt.io.outputs import check_output_dir, owned_by
+
+        check_output_dir(out, "--out", owned=owned_by(["compare.csv", "pillar_effects.csv"]))
     loaded = load(scenario_file, scenario, override)
 
     if csv_out and json_out:

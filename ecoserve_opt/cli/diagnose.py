@@ -11,6 +11,7 @@ from ecoserve_opt.cli._common import (
     OverrideOpt,
     ScenarioArg,
     ScenarioOpt,
+    clean,
     console,
     guarded,
     load,
@@ -29,6 +30,6 @@ def diagnose_cmd(
 
     loaded = load(scenario_file, scenario, override)
     diag = diagnose(loaded, slack=not no_slack)
-    console.print(diag.text(), highlight=False)
+    console.print(clean(diag.text()), markup=False, highlight=False)
     if not diag.ok:
         raise typer.Exit(EXIT_INFEASIBLE)

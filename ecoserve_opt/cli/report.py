@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ecoserve_opt.cli._common import console, guarded
+from ecoserve_opt.cli._common import console, esc, guarded
 
 
 @guarded
@@ -26,5 +26,9 @@ def report_cmd(
     Opens in any browser from disk: inline SVG plots, no scripts, no network."""
     from ecoserve_opt.report import write_report
 
+    if out is not None:
+        from ecoserve_opt.io.outputs import check_output_file
+
+        check_output_file(out, "--out")
     path = write_report(results_dir, out)
-    console.print(f"report written to {path}")
+    console.print(f"report written to {esc(path)}")

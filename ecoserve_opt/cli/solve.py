@@ -16,10 +16,13 @@ from ecoserve_opt.cli._common import (
     OverrideOpt,
     ScenarioArg,
     ScenarioOpt,
+    check_solver_options,
+    clean,
     console,
     df_table,
     enable_solver_log,
     err_console,
+    esc,
     fail,
     groups,
     guarded,
@@ -63,7 +66,8 @@ def print_results(res: Any) -> None:
     st = res.status
     colour = {"optimal": "green", "feasible": "yellow"}.get(st.value, "red")
     console.print(
-        f"[bold]{res.name}[/]  objective=[bold]{res.objective}[/]  status=[{colour}]{st.value}[/]"
+        f"[bold]{esc(res.name)}[/]  objective=[bold]{res.objective}[/]  "
+        f"status=[{colour}]{st.value}[/]"
     )
     if st == Status.FEASIBLE:
         console.print(
@@ -121,7 +125,8 @@ def validate(
     for finding in run_checks(data, strict=True):
         err_console.print(str(finding), highlight=False, soft_wrap=True)
     console.print(
-        f"[green]valid[/]: {scenario_file} ({len(data.llms)} LLMs, {len(data.gpus)} GPU types, "
+        f"[green]valid[/]: {esc(scenario_file)} ({len(data.llms)} LLMs, "
+        f"{len(data.gpus)} GPU types, "
         f"{len(data.hosts)} host items, {len(data.points)} operating points)"
     )
 
@@ -169,10 +174,22 @@ def solve_cmd(
         )
     if fmt not in ("csv", "parquet"):
         raise fail(f"--format: {fmt!r} is not csv or parquet")
+    check_solver_options(time_limit, gap, threads)
+    # Output paths are checked before the (possibly long) build and solve.
+    from ecoserve_opt.results import check_results_dir
+
+    if out is not None:
+        check_results_dir(out, "--out")
+    if save_lp is not None:
+        from ecoserve_opt.io.outputs import check_output_file
+
+        check_output_file(save_lp, "--save-lp")
     live = err_console.is_terminal and not solver_log and not json_out
     with PhaseStatus(err_console, live) as status:
         status.phase("loading the scenario")
         loaded = load(scenario_file, scenario, override)
+        if out is None:  # the default folder (named after the scenario) is checked too
+            check_results_dir(results_folder(loaded.scenario.name, *groups(loaded)), "--out")
         status.phase("building the model")
         from ecoserve_opt.api import build
         from ecoserve_opt.solve import Status
@@ -202,7 +219,7 @@ def solve_cmd(
     else:
         print_results(res)
         if target is not None:
-            console.print(f"results written to {target}", highlight=False)
+            console.print(f"results written to {esc(target)}", highlight=False)
     if validate_replay and target is not None:
         from ecoserve_opt.cli.simulate import run_replay
 
@@ -211,7 +228,7 @@ def solve_cmd(
         from ecoserve_opt.diagnostics import diagnose_infeasible
 
         report = diagnose_infeasible(loaded)
-        err_console.print(report.text(), highlight=False)
+        err_console.print(clean(report.text()), markup=False, highlight=False)
         raise typer.Exit(EXIT_INFEASIBLE)
     if "error" in res.meta:
         raise fail(str(res.meta["error"]), EXIT_NO_SOLUTION)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from ecoserve_opt.cli._common import (
     GapOpt,
@@ -18,7 +21,10 @@ from ecoserve_opt.cli._common import (
     ThreadsOpt,
     TimeOpt,
     WorkersOpt,
+    check_solver_options,
+    clean,
     console,
+    esc,
     groups,
     guarded,
     load,
@@ -27,7 +33,47 @@ from ecoserve_opt.cli._common import (
     use_dask,
 )
 from ecoserve_opt.exceptions import EcoserveError
+from ecoserve_opt.io.outputs import check_output_dir, check_output_file, owned_by
 from ecoserve_opt.vocabulary import METRICS
+
+#: What a sweep/Pareto folder may hold: the store, and the figures/report made from it.
+_STORE_OWNED = owned_by(
+    ["sweep.json", "sweep.json.corrupt", "points", "report.html"], [".png", ".svg", ".pdf"]
+)
+
+
+def check_store_dir(folder: Path) -> None:
+    """A sweep/Pareto ``--out`` folder: new, empty or a previous store (checked first)."""
+    check_output_dir(folder, "--out", owned=_STORE_OWNED)
+
+
+def _check_parallel_options(workers: int, chunk_size: int | None) -> None:
+    if workers < 0:
+        raise EcoserveError(f"--workers: must be >= 0 (got {workers}; 0 = serial)")
+    if chunk_size is not None and chunk_size < 1:
+        raise EcoserveError(f"--chunk-size: must be >= 1 (got {chunk_size})")
+
+
+def print_not_optimal(df: pd.DataFrame, params: list[str]) -> None:
+    """One ``NOT OPTIMAL`` line per time-limited point, as ``solve`` prints for one solve."""
+    if df.empty or "status" not in df.columns:
+        return
+    for _, r in df[df["status"] == "feasible"].iterrows():
+        where = ", ".join(
+            f"{p}={r[p]:g}" if isinstance(r[p], float) else f"{p}={r[p]}"
+            for p in params
+            if p in r.index
+        )
+        gap, bound = r.get("gap", float("nan")), r.get("bound", float("nan"))
+        console.print(
+            clean(
+                f"NOT OPTIMAL: {where or r['point_id']}: stopped by a limit with gap "
+                f"{gap:.2%} (bound {bound:.6g}); the design shown is the best found"
+            ),
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
 
 
 @guarded
@@ -89,11 +135,16 @@ def sweep_cmd(
         raise EcoserveError(
             f"give one --values per --param ({len(param)} --param, {len(values)} --values)"
         )
+    check_solver_options(time_limit, gap, threads)
+    _check_parallel_options(workers, chunk_size)
+    if out is not None:
+        check_store_dir(out)
     dask = use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
     grid = dict(zip(param, values, strict=True))
     names = [canonical_param(p) for p in param]
     folder = out or results_folder(loaded.scenario.name, *groups(loaded), "sweep", *names)
+    check_store_dir(folder)
     kinds = [
         f"{canonical_param(p)} ({'Param update' if is_fast(canonical_param(p)) else 'rebuild'})"
         for p in param
@@ -103,7 +154,9 @@ def sweep_cmd(
         if scheduler
         else (f"local dask cluster, {workers} workers" if dask else "serial")
     )
-    console.print(f"sweep of {', '.join(kinds)} -> {folder} ({where})", highlight=False)
+    console.print(
+        clean(f"sweep of {', '.join(kinds)} -> {folder} ({where})"), markup=False, highlight=False
+    )
     res = sweep(
         loaded,
         grid,
@@ -132,13 +185,18 @@ def sweep_cmd(
         "design",
     ]
     console.print(summary_table(df, cols, f"{len(df)} points"))
+    print_not_optimal(df, res.params)
     bad = res.infeasible()
     if len(bad):
         console.print(
             f"[yellow]{len(bad)} point(s) without a solution "
             f"({', '.join(sorted(set(bad['status'])))})[/]"
         )
-    console.print(f"results in {folder}  (ecoserve plot {folder} --kind sensitivity)")
+    console.print(
+        clean(f"results in {folder}  (ecoserve plot {folder} --kind sensitivity)"),
+        markup=False,
+        highlight=False,
+    )
 
 
 @guarded
@@ -181,10 +239,17 @@ def pareto_cmd(
     from ecoserve_opt.studies import pareto
     from ecoserve_opt.vocabulary import metric_column, metric_name
 
+    check_solver_options(time_limit, gap, threads)
+    _check_parallel_options(workers, None)
+    if points < 1:
+        raise EcoserveError(f"--points: must be >= 1 (got {points})")
+    if out is not None:
+        check_store_dir(out)
     use_dask(workers, scheduler)
     loaded = load(scenario_file, scenario, override)
     xm, ym = metric_name(x), metric_name(y)
     folder = out or results_folder(loaded.scenario.name, *groups(loaded), "pareto", ym, xm)
+    check_store_dir(folder)
     res = pareto(
         loaded,
         folder,
@@ -214,6 +279,7 @@ def pareto_cmd(
             f"[yellow]{len(limited)} time-limited point(s) (not proven optimal), {where} the "
             "front (--include-time-limited to change)[/]"
         )
+    print_not_optimal(res.table, ["role", "cap_value"])
     base = res.baselines()
     if len(base):
         console.print(summary_table(base, ["role", *cols[2:]], "Baselines"))
@@ -223,7 +289,11 @@ def pareto_cmd(
 
         caps = ", ".join(f"{v:,.6g}" for v in bad.get("cap_value", pd.Series()).dropna())
         console.print(f"[yellow]{len(bad)} cap(s) without a solution, skipped: {caps or '-'}[/]")
-    console.print(f"results in {folder}  (ecoserve plot {folder} --kind pareto)")
+    console.print(
+        clean(f"results in {folder}  (ecoserve plot {folder} --kind pareto)"),
+        markup=False,
+        highlight=False,
+    )
 
 
 @guarded
@@ -243,6 +313,10 @@ def plot_cmd(
     from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity, save_figure
     from ecoserve_opt.studies.store import SweepResults
 
+    if kind not in ("pareto", "sensitivity", "breakdown"):
+        raise EcoserveError(f"--kind {kind!r}: choose pareto, sensitivity or breakdown")
+    target = out or results_dir / f"{kind}.png"
+    check_output_file(target, "--out")
     res = SweepResults.load(results_dir)
     for line in res.warnings():
         typer.echo(f"warning: {line}", err=True)
@@ -254,6 +328,5 @@ def plot_cmd(
         fig = plot_breakdown(res)
     else:
         raise EcoserveError(f"--kind {kind!r}: choose pareto, sensitivity or breakdown")
-    target = out or results_dir / f"{kind}.png"
     save_figure(fig, target)
-    console.print(f"wrote {target}")
+    console.print(f"wrote {esc(target)}")
