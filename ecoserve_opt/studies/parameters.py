@@ -47,6 +47,18 @@ def convert_value(name: str, value: Any) -> Any:
     return value
 
 
+MAX_VALUES = 10_000
+"""Most values one sweep parameter may take (a typo such as ``0:1e9:1`` is refused)."""
+
+
+def _convert(name: str, value: Any) -> Any:
+    """:func:`convert_value` with unreadable values as an EcoserveError naming the option."""
+    try:
+        return convert_value(name, value)
+    except (ValueError, TypeError) as exc:
+        raise EcoserveError(f"--values for {name}: {exc}") from None
+
+
 def parse_values(name: str, spec: str | Sequence[Any]) -> list[Any]:
     """Values of a sweep parameter from ``start:stop:step`` (inclusive), ``a,b,c`` or a list.
 
@@ -55,7 +67,7 @@ def parse_values(name: str, spec: str | Sequence[Any]) -> list[Any]:
     """
     name = canonical_param(name)
     if not isinstance(spec, str):
-        vals = [convert_value(name, v) for v in spec]
+        vals = [_convert(name, v) for v in spec]
     elif spec.count(":") in (1, 2) and "," not in spec:
         parts = spec.split(":")
         try:
@@ -65,12 +77,18 @@ def parse_values(name: str, spec: str | Sequence[Any]) -> list[Any]:
             raise EcoserveError(
                 f"--values {spec!r}: expected start:stop:step with numbers"
             ) from None
+        if not all(math.isfinite(x) for x in (start, stop, step)):
+            raise EcoserveError(f"--values {spec!r}: start, stop and step must be finite")
         if step <= 0 or stop < start:
             raise EcoserveError(f"--values {spec!r}: need step > 0 and stop >= start")
         n = int(math.floor((stop - start) / step + 1e-9)) + 1
-        vals = [convert_value(name, float(f"{start + i * step:.12g}")) for i in range(n)]
+        if n > MAX_VALUES:
+            raise EcoserveError(
+                f"--values {spec!r}: {n:,} values, more than {MAX_VALUES:,} per parameter"
+            )
+        vals = [_convert(name, float(f"{start + i * step:.12g}")) for i in range(n)]
     else:
-        vals = [convert_value(name, v.strip()) for v in spec.split(",") if v.strip()]
+        vals = [_convert(name, v.strip()) for v in spec.split(",") if v.strip()]
     if not vals:
         raise EcoserveError(f"--values for {name}: no values")
     if name in FAST_PARAMS and any(not math.isfinite(v) or v < 0 for v in vals):

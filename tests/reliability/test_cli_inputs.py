@@ -340,3 +340,32 @@ def test_sweep_prints_not_optimal_per_point(
         "NOT OPTIMAL: grid_intensity=300: stopped by a limit with gap 12.50% (bound 30); the "
         "design shown is the best found",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "expected"),
+    [
+        ("grid_intensity", "abc", "--values for grid_intensity: cannot read 'abc' as"),
+        ("pue", "x,y", "--values for pue: could not convert string to float"),
+        ("grid_intensity", "0:1e9:1", "1,000,000,001 values, more than 10,000 per parameter"),
+        ("grid_intensity", "0:inf:1", "start, stop and step must be finite"),
+        ("grid_intensity", "nan", "values must be finite and >= 0"),
+        ("pue", "-1", "values must be finite and >= 0"),
+    ],
+)
+def test_sweep_values_checked(name: str, spec: str, expected: str) -> None:
+    from ecoserve_opt.exceptions import EcoserveError
+    from ecoserve_opt.sweep import parse_values
+
+    with pytest.raises(EcoserveError) as exc:
+        parse_values(name, spec)
+    assert expected in str(exc.value)
+
+
+def test_sweep_values_cli_one_line(tmp_path: Path, tiny_path: Path) -> None:
+    r = runner.invoke(
+        app,
+        ["sweep", str(tiny_path), "-p", "grid_intensity", "-v", "abc", "--workers", "0"]
+        + ["--no-progress", "--out", str(tmp_path / "o")],
+    )
+    assert _one_line(r).startswith("error: --values for grid_intensity: cannot read 'abc'")
