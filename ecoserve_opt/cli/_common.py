@@ -216,11 +216,9 @@ def use_dask(workers: int, scheduler: str | None) -> bool:
     try:
         import distributed  # noqa: F401
     except ImportError:
-        from rich.markup import escape
-
         asked = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
-        raise fail(
-            f"{escape(asked)} needs Dask, which is not installed: {escape(DASK_HINT)} "
+        raise fail(  # fail() prints plain text (no markup): nothing to escape
+            f"{asked} needs Dask, which is not installed: {DASK_HINT} "
             "(or drop the option to solve serially)"
         ) from None
     return True
