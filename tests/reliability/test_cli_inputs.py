@@ -5,8 +5,12 @@ options checked like the schema (9), one-line messages (10), NOT OPTIMAL per swe
 from __future__ import annotations
 
 import errno
+import importlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,15 +23,48 @@ from ecoserve_opt.cli._common import clean, esc
 runner = CliRunner()
 
 
+def _build_bindings(target: object) -> list[ModuleType]:
+    """Every loaded ecoserve_opt module that binds ``build`` to ``target`` (read from the
+    module dict, so the package's lazy ``__getattr__`` is not triggered)."""
+    return [
+        mod
+        for name, mod in list(sys.modules.items())
+        if name.split(".")[0] == "ecoserve_opt"
+        and isinstance(mod, ModuleType)
+        and vars(mod).get("build") is target
+    ]
+
+
 @pytest.fixture
-def no_build(monkeypatch: Any) -> None:
-    """Fail loudly if a command gets as far as building a model."""
+def no_build() -> Iterator[None]:
+    """Fail loudly if a command gets as far as building a model.
+
+    Every module that imports ``build`` is loaded *before* anything is patched (a module first
+    imported while ``api.build`` is the fake would bind the fake for good), every binding of
+    the real ``build`` is then patched, and after the undo no module may still hold the fake:
+    a command that imports a new ``build`` user lazily fails here instead of in a later test.
+    The fake also counts its calls, so a build is caught even if a command swallowed the error.
+    """
     import ecoserve_opt.api as api
 
-    def boom(*_a: Any, **_k: Any) -> None:
+    for name in ("ecoserve_opt.sweep", "ecoserve_opt.pareto", "ecoserve_opt.cli"):
+        importlib.import_module(name)
+    real = api.build
+    calls: list[tuple[Any, ...]] = []
+
+    def boom(*a: Any, **_k: Any) -> None:
+        calls.append(a)
         raise AssertionError("the model was built before the option/path check")
 
-    monkeypatch.setattr(api, "build", boom)
+    with pytest.MonkeyPatch.context() as mp:
+        patched = _build_bindings(real)
+        assert {m.__name__ for m in patched} >= {"ecoserve_opt.api", "ecoserve_opt.sweep"}
+        for mod in patched:
+            mp.setattr(mod, "build", boom)
+        yield
+    leaked = [mod.__name__ for mod in _build_bindings(boom)]
+    assert not leaked, f"the fake build leaked into {leaked}"
+    assert not calls, f"build was called {len(calls)} time(s) before the option/path check"
 
 
 def _one_line(r: Any, code: int = 2) -> str:
