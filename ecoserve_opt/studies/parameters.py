@@ -55,8 +55,9 @@ def _convert(name: str, value: Any) -> Any:
     """:func:`convert_value` with unreadable values as an EcoserveError naming the option."""
     try:
         return convert_value(name, value)
-    except (ValueError, TypeError) as exc:
-        raise EcoserveError(f"--values for {name}: {exc}") from None
+    except (EcoserveError, ValueError, TypeError) as exc:
+        why = str(exc).removeprefix(f"{name}: ")
+        raise EcoserveError(f"--values for {name}: {why}") from None
 
 
 def parse_values(name: str, spec: str | Sequence[Any]) -> list[Any]:

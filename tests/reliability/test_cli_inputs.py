@@ -47,7 +47,7 @@ def no_build() -> Iterator[None]:
     """
     import ecoserve_opt.api as api
 
-    for name in ("ecoserve_opt.sweep", "ecoserve_opt.pareto", "ecoserve_opt.cli"):
+    for name in ("ecoserve_opt.studies", "ecoserve_opt.cli"):
         importlib.import_module(name)
     real = api.build
     calls: list[tuple[Any, ...]] = []
@@ -58,7 +58,7 @@ def no_build() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as mp:
         patched = _build_bindings(real)
-        assert {m.__name__ for m in patched} >= {"ecoserve_opt.api", "ecoserve_opt.sweep"}
+        assert {m.__name__ for m in patched} >= {"ecoserve_opt.api", "ecoserve_opt.studies.points"}
         for mod in patched:
             mp.setattr(mod, "build", boom)
         yield
@@ -342,9 +342,9 @@ def test_sweep_prints_not_optimal_per_point(
 
     import pandas as pd
 
-    from ecoserve_opt.store import SweepResults
+    from ecoserve_opt.studies.store import SweepResults
 
-    sweep_mod = importlib.import_module("ecoserve_opt.sweep")  # the module, not the function
+    studies = importlib.import_module("ecoserve_opt.studies")  # what the sweep command calls
 
     table = pd.DataFrame(
         {
@@ -363,7 +363,7 @@ def test_sweep_prints_not_optimal_per_point(
         def params(self) -> list[str]:
             return ["grid_intensity"]
 
-    monkeypatch.setattr(sweep_mod, "sweep", lambda *_a, **_k: Fake(table))
+    monkeypatch.setattr(studies, "sweep", lambda *_a, **_k: Fake(table))
     r = runner.invoke(
         app,
         ["sweep", str(tiny_path), "-p", "grid_intensity", "-v", "100:300:100"]
@@ -386,13 +386,14 @@ def test_sweep_prints_not_optimal_per_point(
         ("pue", "x,y", "--values for pue: could not convert string to float"),
         ("grid_intensity", "0:1e9:1", "1,000,000,001 values, more than 10,000 per parameter"),
         ("grid_intensity", "0:inf:1", "start, stop and step must be finite"),
-        ("grid_intensity", "nan", "values must be finite and >= 0"),
+        ("grid_intensity", "nan", "--values for grid_intensity: cannot read 'nan' as"),
+        ("grid_intensity", [float("nan")], "--values for grid_intensity: values must be finite"),
         ("pue", "-1", "values must be finite and >= 0"),
     ],
 )
-def test_sweep_values_checked(name: str, spec: str, expected: str) -> None:
+def test_sweep_values_checked(name: str, spec: str | list[float], expected: str) -> None:
     from ecoserve_opt.exceptions import EcoserveError
-    from ecoserve_opt.sweep import parse_values
+    from ecoserve_opt.studies import parse_values
 
     with pytest.raises(EcoserveError) as exc:
         parse_values(name, spec)
