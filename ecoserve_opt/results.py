@@ -228,6 +228,16 @@ def extract(
     }
     if not outcome.status.has_solution:
         return Results(d.scenario.name, obj, outcome.status, pd.Series(base_metrics), {}, meta)
+    bad = non_finite_values(m)
+    if bad:
+        # HiGHS occasionally hands back NaN for some variables of a MIP solution
+        meta["error"] = (
+            f"solution rejected: the solver returned non-finite values ({', '.join(bad[:3])}"
+            + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+            + f"); the solver reported '{outcome.status.value}'"
+        )
+        meta["status"] = Status.ERROR.value
+        return Results(d.scenario.name, obj, Status.ERROR, pd.Series(base_metrics), {}, meta)
     short = demand_shortfall(m, d)
     if short:
         # never report a "solution" that does not serve the demand (numerical trouble)
@@ -531,6 +541,15 @@ def extract(
         "offline": offline,
     }
     return Results(d.scenario.name, obj, outcome.status, metrics, tables, meta)
+
+
+def non_finite_values(m: pyo.ConcreteModel) -> list[str]:
+    """Names of the model's variables whose solution value is NaN or infinite."""
+    return [
+        v.name
+        for v in m.component_data_objects(pyo.Var, active=True)
+        if v.value is not None and not math.isfinite(v.value)
+    ]
 
 
 #: Relative (and, in tokens/s, absolute) tolerance of the post-solve demand check.

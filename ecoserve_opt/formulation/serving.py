@@ -417,8 +417,10 @@ def _add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData) -> None:
                     default=0.0,
                 )
             else:
-                # all of a day's volume in one slot is the highest useful rate
-                peak = d.offline_demand.get((l_, y), 0.0) / (3600.0 * d.slot_hours)
+                # all of a day's volume in the slot with the fewest window hours is the
+                # highest useful rate (offline work is credited only for its window hours)
+                hours = [h for (l2, _s), h in d.offline_slot_hours.items() if l2 == l_ and h > 0]
+                peak = d.offline_demand.get((l_, y), 0.0) / (3600.0 * min(hours, default=1.0))
             n += peak / min_cap[(l_, g, t, c)]
         return n
 

@@ -351,3 +351,26 @@ def test_rightsize_off_with_demand_only_cpus_can_serve() -> None:
     assert res.status.value == "optimal"
     assert res.metrics["gpus"] == 0
     assert res.metrics["offline_share_host_cpu"] == pytest.approx(1.0)
+
+
+def test_rightsize_off_offline_bound_uses_the_window_hours() -> None:
+    """Rightsize off bounds each replica count by the demand at its lowest-capacity point;
+    offline work runs only in its window (18 h of the 24-h slot here), so the bound must
+    use the window hours (regression: 25.92e6 tokens/day, 400 tokens/s over the window,
+    was reported infeasible because the bound spread the day's volume over 24 h)."""
+    d = tiny()
+    d["llms"]["tiny-llm"] = {
+        "offline": {
+            "tokens_per_day": 25_920_013.0,
+            "input_tokens": 100,
+            "output_tokens": 100,
+            "window": [2, 20],
+        }
+    }
+    d["time_slots"] = 1
+    d["pillars"] = dict.fromkeys(
+        ["reduce", "reuse", "reuse_host_cpus", "rightsize", "recycle", "shift_offline"], False
+    )
+    d["hardware"]["hosts"] = ["host-x"]
+    res = solve_dict(d)
+    assert res.status.value == "optimal"

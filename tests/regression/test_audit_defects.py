@@ -187,6 +187,23 @@ def test_post_solve_check_flags_a_solution_that_drops_demand(tiny_dict: dict[str
     assert "llms.tiny-llm.online year 1 slot 0: 500 of 1000 tokens/s" in bad.meta["error"]
 
 
+def test_post_solve_check_rejects_non_finite_values(tiny_dict: dict[str, Any]) -> None:
+    """HiGHS can hand back NaN for some variables of a MIP solution (seen by the property
+    test near a capacity boundary): such a solution is rejected like one that drops demand,
+    never extracted into tables (it crashed with "cannot convert float NaN to integer")."""
+    built = eo.build(make_scenario(tiny_dict))
+    outcome = built.solver.solve(built.model)
+    assert built.results(outcome).optimal
+    var = next(iter(built.model.n_rep.values()))
+    var.set_value(float("nan"), skip_validation=True)
+    bad = built.results(outcome)
+    assert bad.status == eo.Status.ERROR
+    assert not bad.tables
+    assert bad.meta["error"].startswith(
+        f"solution rejected: the solver returned non-finite values ({var.name}"
+    )
+
+
 # --- defect 7: `sxm` lumped SXM4 and SXM5, so new H100s were mounted in owned A100 hosts -----
 def test_bundled_catalog_gpu_host_compatibility() -> None:
     """An H100 (SXM5) cannot be mounted in an owned DGX-A100-class host (SXM4 baseboard) and
