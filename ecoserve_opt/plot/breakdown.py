@@ -30,6 +30,7 @@ from ecoserve_opt.plot.palette import (
     EMBODIED_HATCH,
     NEUTRAL,
     OPERATIONAL_ALPHA,
+    TIME_LIMITED,
 )
 from ecoserve_opt.studies.store import SweepResults
 from ecoserve_opt.vocabulary import param_label
@@ -103,7 +104,8 @@ def plot_breakdown(
     each split by component (GPU, CPU, DRAM, SSD, other), in the palette's component
     colours. A bar far taller than the others (see :func:`outlier_cap`) is cut at the top
     of the axes, marked with a break and labelled with its total, so the other bars stay
-    readable. Keyword ``title`` replaces the default title."""
+    readable. Time-limited points (status ``feasible``, not proven optimal) carry an orange
+    cross above their bar. Keyword ``title`` replaces the default title."""
     df, labels, xlabel = breakdown_points(results)
     n = len(df)
     fig, ax = new_axes(ax, (max(7.2, 2.6 + 0.42 * n), 4.2))
@@ -140,6 +142,18 @@ def plot_breakdown(
                 label=f"{comp} {'operational' if hatch is None else 'embodied'}",
             )
             bottom = bottom + v
+    limited = (df["status"] == "feasible").to_numpy()
+    if limited.any():  # stopped by a limit: not proven optimal
+        ax.scatter(
+            x[limited],
+            visible[limited] / scale * 1.04,
+            marker="x",
+            s=46,
+            color=TIME_LIMITED,
+            linewidth=1.6,
+            zorder=5,
+            label=f"time-limited, not proven optimal ({int(limited.sum())})",
+        )
     step = max(1, n // 25)
     tilt = n > 8 or max((len(lb) for lb in labels), default=0) * n > 60
     ax.set_xticks(

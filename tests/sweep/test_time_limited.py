@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from ecoserve_opt.plot import plot_pareto, plot_sensitivity  # noqa: E402
+from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity  # noqa: E402
 from ecoserve_opt.studies.store import SweepResults, _tidy  # noqa: E402
 
 
@@ -73,3 +73,25 @@ def test_sensitivity_plot_marks_time_limited_points() -> None:
     )
     fig = plot_sensitivity(t, param="grid_intensity")
     assert "time-limited, not proven optimal (1)" in _labels(fig)
+
+
+def test_breakdown_plot_marks_time_limited_points() -> None:
+    t = _tidy(
+        pd.DataFrame(
+            {
+                "point_id": ["s0", "s1"],
+                "kind": "sweep",
+                "grid_intensity": [0.0, 100.0],
+                "status": ["optimal", "feasible"],
+                "carbon_kg": [10.0, 20.0],
+                "operational_kg": [0.0, 10.0],
+                "embodied_kg": [10.0, 10.0],
+                "embodied_kg:GPU": [10.0, 10.0],
+                "operational_kg:GPU": [0.0, 10.0],
+                "design": ["x", "y"],
+            }
+        )
+    )
+    assert "time-limited, not proven optimal (1)" in _labels(plot_breakdown(t))
+    t.loc[1, "status"] = "optimal"
+    assert not any("time-limited" in lb for lb in _labels(plot_breakdown(t)))
