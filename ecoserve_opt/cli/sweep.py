@@ -308,6 +308,13 @@ def plot_cmd(
     ] = None,
     x: Annotated[str | None, typer.Option("--x", help="Pareto x metric.")] = None,
     y: Annotated[str | None, typer.Option("--y", help="Pareto y metric.")] = None,
+    include_time_limited: Annotated[
+        bool,
+        typer.Option(
+            "--include-time-limited",
+            help="Pareto: let time-limited points (not proven optimal) on the front.",
+        ),
+    ] = False,
 ) -> None:
     """Plot a sweep or Pareto results folder to PNG or SVG."""
     from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity, save_figure
@@ -321,7 +328,7 @@ def plot_cmd(
     for line in res.warnings():
         typer.echo(f"warning: {line}", err=True)
     if kind == "pareto":
-        fig = plot_pareto(res, x=x, y=y)
+        fig = plot_pareto(res, x=x, y=y, include_time_limited=include_time_limited)
     elif kind == "sensitivity":
         fig = plot_sensitivity(res, param=param)
     elif kind == "breakdown":

@@ -7,7 +7,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path  # noqa: E402
+
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity  # noqa: E402
 from ecoserve_opt.studies.store import SweepResults, _tidy  # noqa: E402
@@ -95,3 +98,32 @@ def test_breakdown_plot_marks_time_limited_points() -> None:
     assert "time-limited, not proven optimal (1)" in _labels(plot_breakdown(t))
     t.loc[1, "status"] = "optimal"
     assert not any("time-limited" in lb for lb in _labels(plot_breakdown(t)))
+
+
+def test_plot_command_keeps_time_limited_points_off_the_front_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ecoserve plot --kind pareto` draws the front without p2 (time-limited) by default
+    and with it under --include-time-limited."""
+    from typer.testing import CliRunner
+
+    import ecoserve_opt.plot as plot_mod
+    from ecoserve_opt.cli import app
+
+    monkeypatch.setattr(SweepResults, "load", classmethod(lambda cls, p: cls(_front_table())))
+    seen: list[list[str]] = []
+    real = plot_mod.plot_pareto
+
+    def spy(res: SweepResults, **kw: object) -> matplotlib.figure.Figure:
+        front = res.pareto_front(
+            "cost", "carbon", include_time_limited=bool(kw.get("include_time_limited"))
+        )
+        seen.append(list(front["point_id"]))
+        return real(res, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plot_mod, "plot_pareto", spy)
+    base = ["plot", str(tmp_path), "--kind", "pareto", "--x", "cost", "--y", "carbon"]
+    for flag in ([], ["--include-time-limited"]):
+        r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "f.svg"), *flag])
+        assert r.exit_code == 0, r.output
+    assert seen == [["p3", "p1", "p0"], ["p3", "p2", "p0"]]
