@@ -87,3 +87,22 @@ def carbon_a(ci_g: float) -> float:
 def carbon_b(ci_g: float) -> float:
     """Carbon of design B in the switch scenario."""
     return 423.6 + 9636.0 * ci_g / 1000.0
+
+
+#: Columns issue 12 requires of compare.csv, written out here (not read from the code's
+#: list) so the tests fail if the code drops one.
+COMPARE_REQUIRED_COLUMNS = [
+    "design",
+    "family",
+    "carbon_kg",
+    "operational_kg",
+    "embodied_kg",
+    "energy_kwh",
+    "cost_usd",
+    "latency_s_per_token",
+    "gpus",
+    "hosts",
+    "offline_share_host_cpu",
+    "status",
+    "gap",
+]

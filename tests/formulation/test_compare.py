@@ -26,6 +26,7 @@ from ecoserve_opt.compare import (
     write_compare,
 )
 from ecoserve_opt.io.yaml_loader import validate_dict
+from tests.helpers import COMPARE_REQUIRED_COLUMNS
 
 pytestmark = pytest.mark.milp
 
@@ -151,21 +152,7 @@ def test_write_compare(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
     path = write_compare(table, tmp_path / "out")
     assert path == tmp_path / "out" / "compare.csv"
     back = pd.read_csv(path)
-    required = [
-        "design",
-        "family",
-        "carbon_kg",
-        "operational_kg",
-        "embodied_kg",
-        "energy_kwh",
-        "cost_usd",
-        "latency_s_per_token",
-        "gpus",
-        "hosts",
-        "offline_share_host_cpu",
-        "status",
-        "gap",
-    ]
+    required = COMPARE_REQUIRED_COLUMNS
     assert set(required) <= set(back.columns)
     assert len(back) == 8
     assert (tmp_path / "out" / "pillar_effects.csv").exists()

@@ -17,24 +17,11 @@ import pytest
 import ecoserve_opt as eo
 from ecoserve_opt.compare import check_invariants, compare, pillar_effects, write_compare
 from tests.conftest import REPO
+from tests.helpers import COMPARE_REQUIRED_COLUMNS
 
 pytestmark = pytest.mark.milp
 
-REQUIRED = [
-    "design",
-    "family",
-    "carbon_kg",
-    "operational_kg",
-    "embodied_kg",
-    "energy_kwh",
-    "cost_usd",
-    "latency_s_per_token",
-    "gpus",
-    "hosts",
-    "offline_share_host_cpu",
-    "status",
-    "gap",
-]
+REQUIRED = COMPARE_REQUIRED_COLUMNS
 SMALL = {"time_slots": 2, "solver.mip_rel_gap": 0.02}
 
 
