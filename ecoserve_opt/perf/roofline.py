@@ -81,6 +81,7 @@ socket power while serving is GreenSKU's SPECpower derate at 100 % load (0.95 x 
 
 from __future__ import annotations
 
+import csv
 import itertools
 import math
 from collections.abc import Iterator
@@ -112,15 +113,22 @@ SPLITWISE_GPUS = ("a100-80gb", "h100-80gb")
 POWER_FAILED_FRACTION = 0.5
 
 # --- GPU interconnect (datasheet figures, bidirectional) -------------------------------------
+SPEC_DIR = Path(__file__).resolve().parent
+
+
+def _read_spec(name: str) -> list[dict[str, str]]:
+    """Rows of a sourced spec table next to this module (every row needs a ``source``)."""
+    with (SPEC_DIR / name).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, r in enumerate(rows, start=2):
+        if not (r.get("source") or "").strip():
+            raise ValueError(f"{name}: row {i}.source: every row needs a source")
+    return rows
+
+
+#: gpu -> (bidirectional NVLink / PCIe GB/s, source), from ``interconnect.csv``.
 INTERCONNECT_GBS: dict[str, tuple[float, str]] = {
-    "h100-80gb": (900.0, "NVIDIA H100 datasheet: NVLink 900 GB/s (SXM5)"),
-    "a100-80gb": (600.0, "NVIDIA A100 datasheet: NVLink 600 GB/s (SXM4)"),
-    "a100-40gb": (600.0, "NVIDIA A100 datasheet: NVLink 600 GB/s (SXM4)"),
-    "v100-32gb": (300.0, "NVIDIA V100 datasheet: NVLink 300 GB/s (SXM2)"),
-    "l40s": (64.0, "NVIDIA L40S datasheet: PCIe Gen4 x16 64 GB/s, no NVLink"),
-    "l4": (64.0, "NVIDIA L4 datasheet: PCIe Gen4 x16 64 GB/s"),
-    "a10g": (64.0, "NVIDIA A10 datasheet: PCIe Gen4 x16 64 GB/s"),
-    "t4": (32.0, "NVIDIA T4 datasheet: PCIe Gen3 x16 32 GB/s"),
+    r["gpu"]: (float(r["link_gbs"]), r["source"]) for r in _read_spec("interconnect.csv")
 }
 #: Fallback by ``form_factor`` for GPUs missing from :data:`INTERCONNECT_GBS`.
 INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0}
@@ -191,52 +199,10 @@ class CpuArch:
     source: str
 
 
+#: cpu -> microarchitecture facts, from ``cpu_arch.csv`` (sources per row).
 CPU_ARCH: dict[str, CpuArch] = {
-    "genoa": CpuArch(
-        "AMD EPYC 9654",
-        2.4,
-        64.0,
-        "Zen 4 AVX-512 with AVX512_BF16 on 2x256-bit FMA pipes: 32 FP32, 64 BF16 FLOPs/cycle",
-        "AMD EPYC 9654 product page (base 2.4 GHz); AMD Software Optimization Guide for "
-        "Family 19h (Zen 4: AVX-512 incl. BF16 on 256-bit datapaths)",
-    ),
-    "bergamo": CpuArch(
-        "AMD EPYC 9754",
-        2.25,
-        64.0,
-        "Zen 4c, same ISA and FP pipes as Zen 4: 64 BF16 FLOPs/cycle",
-        "AMD EPYC 9754 product page (base 2.25 GHz); Zen 4c = Zen 4 ISA",
-    ),
-    "rome": CpuArch(
-        "AMD EPYC 7742",
-        2.25,
-        32.0,
-        "Zen 2 AVX2, 2x256-bit FMA, no BF16: 32 FP32 FLOPs/cycle",
-        "AMD EPYC 7742 product page (base 2.25 GHz); AMD Software Optimization Guide for "
-        "Family 17h (Zen 2: two 256-bit FMA pipes)",
-    ),
-    "icelake": CpuArch(
-        "Intel Xeon Platinum 8380",
-        2.3,
-        64.0,
-        "AVX-512, 2 FMA units, no AVX512_BF16 / AMX: 64 FP32 FLOPs/cycle",
-        "Intel ARK Xeon Platinum 8380 (base 2.3 GHz, 2 AVX-512 FMA units)",
-    ),
-    "skylake": CpuArch(
-        "Intel Xeon Platinum 8168",
-        2.7,
-        64.0,
-        "AVX-512, 2 FMA units: 64 FP32 FLOPs/cycle (AVX-512 all-core clock is below base)",
-        "Intel ARK Xeon Platinum 8168 (base 2.7 GHz, 2 AVX-512 FMA units)",
-    ),
-    "sapphirerapids": CpuArch(
-        "Intel Xeon Platinum 8480+",
-        2.0,
-        1024.0,
-        "AMX-BF16 tiles: 1024 BF16 FLOPs/cycle/core",
-        "Intel ARK Xeon Platinum 8480+ (base 2.0 GHz); Intel AMX overview (1024 BF16 "
-        "ops/cycle/core)",
-    ),
+    r["cpu"]: CpuArch(r["sku"], float(r["ghz"]), float(r["flops_per_cycle"]), r["isa"], r["source"])
+    for r in _read_spec("cpu_arch.csv")
 }
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from catalog_build import default_shared_dir
 from ecoserve_opt.grid import SHAPES, annual_intensity, hourly_profile, load_hourly_csv
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data, or $ECOSERVE_SHARED_DATA (the catalog build's default)
+SHARED = default_shared_dir()
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from catalog_build import default_shared_dir
+
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data, or $ECOSERVE_SHARED_DATA (the catalog build's default)
+SHARED = default_shared_dir()
 FILES = (
     "gpus.csv",
     "hosts.csv",
@@ -317,7 +320,7 @@ def test_grid_countries_equal_codecarbon(shared: Path) -> None:
 
 
 def test_licences_are_plain_copies(shared: Path) -> None:
-    from ecoserve_opt.catalog.build_hardware import LICENSES
+    from catalog_build.hardware import LICENSES
 
     for rel, name in LICENSES.items():
         assert (MODELS / "licenses" / name).read_bytes() == (shared / rel).read_bytes()
@@ -325,7 +328,7 @@ def test_licences_are_plain_copies(shared: Path) -> None:
 
 def test_builder_reproduces_shipped_files(shared: Path, tmp_path: Path) -> None:
     pytest.importorskip("boaviztapi")
-    from ecoserve_opt.catalog.build_hardware import build_all
+    from catalog_build.hardware import build_all
 
     installed = importlib.metadata.version("boaviztapi")
     boa = _read("embodied.csv").query("embodied_source == 'boavizta'")["source"].iloc[0]

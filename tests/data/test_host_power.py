@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from catalog_build.host_power import load_specs
 from ecoserve_opt.catalog import load_catalog
 from ecoserve_opt.catalog.host_power import (
     CHANNEL_GBS,
     DIMM_VARIANT,
     host_power_w,
-    load_specs,
     reused_power_kw,
 )
 from ecoserve_opt.data import build_data

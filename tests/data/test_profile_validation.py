@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from catalog_build import default_shared_dir
 from ecoserve_opt.catalog import profile_validation as pv
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import ENGINES
@@ -15,7 +16,8 @@ from ecoserve_opt.perf.precision import PRECISIONS, PrecisionError, apply_precis
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 DOC = REPO / "docs" / "profiles.md"
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data, or $ECOSERVE_SHARED_DATA (the catalog build's default)
+SHARED = default_shared_dir()
 KEY = ["llm", "gpu", "precision", "tp", "batch", "input_tokens", "output_tokens", "metric"]
 
 

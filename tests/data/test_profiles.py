@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catalog_build import default_shared_dir
 from ecoserve_opt.catalog import build_profiles as bp
 from ecoserve_opt.perf import roofline as rf
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data, or $ECOSERVE_SHARED_DATA (the catalog build's default)
+SHARED = default_shared_dir()
 KEY = ["llm", "gpu", "tp", "batch", "prompt_tokens"]
 OUT_TOKENS = rf.PROFILE_OUTPUT_TOKENS
 

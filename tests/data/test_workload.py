@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catalog_build import default_shared_dir
 from ecoserve_opt import workload as wl
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
-SHARED = REPO.parent / "shared" / "data"
+# ../shared/data, or $ECOSERVE_SHARED_DATA (the catalog build's default)
+SHARED = default_shared_dir()
 FILES = {
     "azure-code-2023": "AzureLLMInferenceTrace_code.csv",
     "azure-conv-2023": "AzureLLMInferenceTrace_conv.csv",

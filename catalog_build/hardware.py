@@ -79,344 +79,19 @@ import json
 import math
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from ecoserve_opt.catalog import host_power
-from ecoserve_opt.catalog.whole_part import whole_part_rows
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
-DEFAULT_OUT = REPO_ROOT / "models"
+from catalog_build import DEFAULT_OUT, default_shared_dir, host_power
+from catalog_build.specs import Specs, load_specs
+from catalog_build.whole_part import whole_part_rows
 
 GPU_LIFETIME_SOURCE = "assumption, EcoServe/industry practice 4-6 y"
-
-# ---------------------------------------------------------------------------------------------
-# GPUs: public spec numbers
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GpuSpec:
-    """Public specification of one GPU SKU and where each number comes from."""
-
-    gpu: str
-    vendor: str
-    generation_year: int
-    form_factor: str
-    memory_gb: float
-    mem_bw_gbs: float
-    fp16_tflops: float
-    tdp_w: float
-    die_area_mm2: float
-    process_nm: int
-    capex_usd: float
-    datasheet: str  # memory_gb, mem_bw_gbs, fp16_tflops, tdp_w, generation_year
-    die_source: str  # die_area_mm2, process_nm
-    capex_source: str
-    idle_ref: str  # splitwise key whose idle/TDP ratio (or value) is used
-    mem_packages: int  # HBM stacks or GDDR packages (ACT packaging count)
-    act_node: str  # closest ACT logic node
-    fab_location: str  # ACT fab grid location
-    boavizta_name: str  # row name in boaviztapi gpu_specs.csv
-    boavizta_derived: str = ""  # non-empty: why the boavizta row is derived
-
-
-# fmt: off
-GPUS: tuple[GpuSpec, ...] = (
-    GpuSpec(
-        "h100-80gb", "nvidia", 2022, "sxm", 80, 3350, 989.4, 700, 814, 4, 30000,
-        "NVIDIA H100 Tensor Core GPU datasheet (SXM5: 80 GB HBM3, 3.35 TB/s, 989 dense FP16 "
-        "tensor TFLOPS, up to 700 W; launched 2022)",
-        "NVIDIA H100 Tensor Core GPU Architecture whitepaper (GH100 814 mm2, TSMC 4N)",
-        "rough public street price 2023-24 (USD 25-40k per SXM GPU), assumption",
-        "h100-80gb", 5, "5nm", "taiwan", "NVIDIA H100 SXM 80GB",
-    ),
-    GpuSpec(
-        "a100-80gb", "nvidia", 2020, "sxm", 80, 2039, 312, 400, 826, 7, 15000,
-        "NVIDIA A100 Tensor Core GPU datasheet (SXM4 80 GB HBM2e, 2039 GB/s, 312 dense FP16 "
-        "tensor TFLOPS, 400 W; launched Nov 2020)",
-        "NVIDIA A100 Tensor Core GPU Architecture whitepaper (GA100 826 mm2, TSMC 7 nm)",
-        "rough public street price 2022-24 (USD 10-20k), assumption",
-        "a100-80gb", 5, "7nm", "taiwan", "NVIDIA A100 SXM4 80GB",
-    ),
-    GpuSpec(
-        "a100-40gb", "nvidia", 2020, "sxm", 40, 1555, 312, 400, 826, 7, 10000,
-        "NVIDIA A100 Tensor Core GPU datasheet (SXM4 40 GB HBM2, 1555 GB/s, 312 dense FP16 "
-        "tensor TFLOPS, 400 W; launched May 2020)",
-        "NVIDIA A100 Tensor Core GPU Architecture whitepaper (GA100 826 mm2, TSMC 7 nm)",
-        "rough public street price 2022-24 (USD 8-12k), assumption",
-        "a100-80gb", 5, "7nm", "taiwan", "NVIDIA A100 SXM4 40GB",
-    ),
-    GpuSpec(
-        "l40s", "nvidia", 2023, "pcie", 48, 864, 362.05, 350, 608.5, 4, 8000,
-        "NVIDIA L40S datasheet (48 GB GDDR6, 864 GB/s, 362 dense FP16 tensor TFLOPS, 350 W; "
-        "launched 2023)",
-        "NVIDIA Ada Lovelace architecture whitepaper (AD102 608.5 mm2, TSMC 4N)",
-        "rough public street price 2024 (USD 7-10k), assumption",
-        "h100-80gb", 24, "5nm", "taiwan", "NVIDIA L40S 48GB",
-    ),
-    GpuSpec(
-        "l4", "nvidia", 2023, "pcie", 24, 300, 121, 72, 294.5, 4, 2500,
-        "NVIDIA L4 Tensor Core GPU datasheet (24 GB GDDR6, 300 GB/s, 121 dense FP16 tensor "
-        "TFLOPS, 72 W; launched 2023)",
-        "NVIDIA Ada Lovelace architecture whitepaper (AD104 294.5 mm2, TSMC 4N)",
-        "rough public street price 2024 (USD 2-3k), assumption",
-        "h100-80gb", 12, "5nm", "taiwan", "NVIDIA L4",
-    ),
-    GpuSpec(
-        "a10g", "nvidia", 2021, "pcie", 24, 600, 125, 300, 628.4, 8, 3500,
-        "NVIDIA A10 Tensor Core GPU datasheet (24 GB GDDR6, 600 GB/s, 125 dense FP16 tensor "
-        "TFLOPS; launched 2021) for the A10G, AWS's A10 variant without its own datasheet; "
-        "tdp_w 300 W is the A10G board power limit reported by nvidia-smi on AWS EC2 G5 "
-        "(A10: 150 W), assumption",
-        "NVIDIA Ampere GA102 GPU architecture whitepaper (GA102 628.4 mm2, Samsung 8N)",
-        "not sold separately; A10 street price ~USD 3-4k, assumption",
-        "a100-80gb", 12, "8nm", "korea", "NVIDIA A10",
-        "boaviztapi has no A10G row; its A10 row (same GA102 die, 24 GB) is used",
-    ),
-    GpuSpec(
-        "v100-32gb", "nvidia", 2018, "sxm", 32, 900, 125, 300, 815, 12, 10000,
-        "NVIDIA V100 Tensor Core GPU datasheet (SXM2 32 GB HBM2, 900 GB/s, 125 FP16 tensor "
-        "TFLOPS, 300 W; 32 GB variant launched 2018)",
-        "NVIDIA Tesla V100 GPU architecture whitepaper (GV100 815 mm2, TSMC 12 nm FFN)",
-        "launch list price ~USD 10k (2018); second-hand today far lower, assumption",
-        "a100-80gb", 4, "14nm", "taiwan", "NVIDIA Tesla V100 SXM2 32GB",
-    ),
-    GpuSpec(
-        "t4", "nvidia", 2018, "pcie", 16, 320, 65, 70, 545, 12, 2500,
-        "NVIDIA T4 Tensor Core GPU datasheet (16 GB GDDR6, 320 GB/s, 65 FP16 tensor TFLOPS, "
-        "70 W; launched 2018)",
-        "NVIDIA Turing GPU architecture whitepaper (TU104 545 mm2, TSMC 12 nm FFN)",
-        "rough public street price (USD 2-3k), assumption",
-        "a100-80gb", 8, "14nm", "taiwan", "NVIDIA T4",
-    ),
-)
-# fmt: on
 GPU_LIFETIME_YEARS = 5
 
-# GPU generation (``architecture``) and its module: the key of host compatibility (a GPU is
-# mounted only in hosts whose ``gpu_architectures`` list it, with the same form factor).
-_SXM_GENERATIONS = (
-    "SXM modules are generation-specific: SXM2 Volta, SXM4 Ampere, SXM5 Hopper "
-    "(NVIDIA DGX A100 / DGX H100 user guides)"
-)
-GPU_ARCHITECTURE: dict[str, tuple[str, str]] = {
-    "h100-80gb": (
-        "hopper",
-        "NVIDIA H100 Tensor Core GPU datasheet (Hopper architecture, SXM5 module); "
-        + _SXM_GENERATIONS,
-    ),
-    "a100-80gb": (
-        "ampere",
-        "NVIDIA A100 Tensor Core GPU datasheet (Ampere architecture, SXM4 module); "
-        + _SXM_GENERATIONS,
-    ),
-    "a100-40gb": (
-        "ampere",
-        "NVIDIA A100 Tensor Core GPU datasheet (Ampere architecture, SXM4 module); "
-        + _SXM_GENERATIONS,
-    ),
-    "l40s": ("ada", "NVIDIA L40S datasheet (Ada Lovelace, dual-slot PCIe Gen4 x16 card)"),
-    "l4": ("ada", "NVIDIA L4 Tensor Core GPU datasheet (Ada Lovelace, PCIe Gen4 x16 card)"),
-    "a10g": ("ampere", "NVIDIA A10 Tensor Core GPU datasheet (Ampere GA102, PCIe Gen4 card)"),
-    "v100-32gb": (
-        "volta",
-        "NVIDIA V100 Tensor Core GPU datasheet (Volta architecture, SXM2 module); "
-        + _SXM_GENERATIONS,
-    ),
-    "t4": ("turing", "NVIDIA T4 Tensor Core GPU datasheet (Turing, PCIe Gen3 x16 card)"),
-}
-
-# ---------------------------------------------------------------------------------------------
-# Hosts: public spec numbers
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CpuSpec:
-    """One CPU package (per socket) and its silicon (for embodied carbon)."""
-
-    cpu: str
-    model: str
-    generation_year: int
-    cores: int
-    tdp_w: float
-    channels: int
-    mts: int  # memory transfer rate, MT/s
-    dram_type: str
-    price_usd: float
-    spec_source: str
-    price_source: str
-    dies: tuple[tuple[int, float, str, str], ...]  # (count, mm2 each, ACT node, fab location)
-    die_source: str
-    boavizta_name: str  # "" when boaviztapi's cpu_specs.csv has no die size for it
-
-
-# fmt: off
-CPUS: dict[str, CpuSpec] = {
-    c.cpu: c
-    for c in (
-        CpuSpec(
-            "genoa", "AMD EPYC 9654", 2023, 96, 360, 12, 4800, "ddr5", 11805,
-            "AMD EPYC 9654 product page (96 cores, 360 W default TDP, 12 ch DDR5-4800; "
-            "launched Nov 2022, volume servers 2023)",
-            "AMD launch price list Nov 2022 (USD 11,805)",
-            ((12, 72.0, "5nm", "taiwan"), (1, 397.0, "7nm", "taiwan")),
-            "AMD Genoa 12 x 72 mm2 CCD (TSMC N5) + 397 mm2 IOD (TSMC N6, ACT 7nm) per "
-            "AMD ISSCC 2023 / wccftech die shots",
-            "AMD EPYC 9654",
-        ),
-        CpuSpec(
-            "bergamo", "AMD EPYC 9754", 2023, 128, 360, 12, 4800, "ddr5", 11900,
-            "AMD EPYC 9754 product page (128 Zen 4c cores, 360 W default TDP, 12 ch "
-            "DDR5-4800; launched Jun 2023)",
-            "AMD launch price list Jun 2023 (USD 11,900)",
-            ((8, 73.0, "5nm", "taiwan"), (1, 397.0, "7nm", "taiwan")),
-            "AMD Bergamo 8 x ~73 mm2 Zen 4c CCD (TSMC N5) + 397 mm2 IOD (TSMC N6, ACT 7nm) "
-            "per AMD Hot Chips 2023",
-            "",
-        ),
-        CpuSpec(
-            "rome", "AMD EPYC 7742", 2019, 64, 225, 8, 3200, "ddr4", 6950,
-            "AMD EPYC 7742 product page (64 cores, 225 W TDP, 8 ch DDR4-3200; launched "
-            "Aug 2019)",
-            "AMD launch price list Aug 2019 (USD 6,950)",
-            ((8, 74.0, "7nm", "taiwan"), (1, 416.0, "14nm", "usa")),
-            "AMD Rome 8 x 74 mm2 CCD (TSMC N7) + 416 mm2 IOD (GlobalFoundries 14 nm, fab "
-            "USA) per AMD ISSCC 2020",
-            "AMD EPYC 7742",
-        ),
-        CpuSpec(
-            "icelake", "Intel Xeon Platinum 8380", 2021, 40, 270, 8, 3200, "ddr4", 8099,
-            "Intel ARK Xeon Platinum 8380 (40 cores, 270 W TDP, 8 ch DDR4-3200; launched "
-            "Apr 2021)",
-            "Intel ARK recommended customer price (USD 8,099)",
-            ((1, 628.0, "10nm", "usa"),),
-            "Ice Lake-SP XCC die ~628 mm2 (Intel 10 nm SuperFin; public die-shot estimates, "
-            "WikiChip), fab USA",
-            "",
-        ),
-        CpuSpec(
-            "skylake", "Intel Xeon Platinum 8168", 2017, 24, 205, 6, 2666, "ddr4", 5890,
-            "Intel ARK Xeon Platinum 8168 (24 cores, 205 W TDP, 6 ch DDR4-2666; launched "
-            "Jul 2017)",
-            "Intel ARK recommended customer price (USD 5,890)",
-            ((1, 694.0, "14nm", "usa"),),
-            "Skylake-SP XCC die 694 mm2 (Intel 14 nm; WikiChip), fab USA",
-            "Intel Xeon Platinum 8168",
-        ),
-    )
-}
-# fmt: on
-
-# GreenSKU DRAM.yaml and SSD.yaml entries used for the DIMM / drive sizes and power.
-DIMM_BY_TYPE = {"ddr5": ("DDR5", "64GB"), "ddr4": ("DDR4", "32GB")}
-# DRAM ICs per RDIMM (ACT packaging count): 64 GB DDR5 2Rx4 16 Gb = 2 ranks x 2 sub-channels
-# x 10 x4 devices; 32 GB DDR4 2Rx4 8 Gb = 2 ranks x 18 x4 devices (JEDEC RDIMM organisation).
-DRAM_ICS_PER_DIMM = {"ddr5": 40, "ddr4": 36}
-DRAM_ICS_SOURCE = "assumption: JEDEC 2Rx4 RDIMM organisation (DDR5 64 GB: 40 ICs; DDR4 32 GB: 36)"
-DIMM_PRICE = {"ddr5": 300.0, "ddr4": 100.0}
-SSD_PRICE = {2: 250.0, 4: 450.0}
-PRICE_NOTE = "rough public street price 2024, assumption"
-
-
-@dataclass(frozen=True)
-class HostSpec:
-    """One host (server) SKU without GPUs."""
-
-    host: str
-    cpu: str
-    min_sockets: int
-    max_sockets: int
-    min_dimms: int
-    max_dimms: int
-    ssd_tb: int
-    min_ssds: int
-    max_ssds: int
-    gpu_slots: int
-    gpu_form_factor: str
-    rack_units: int
-    n_psu: int
-    chassis_metal_kg: float  # ACT materials model input (assumption)
-    pcb_m2: float  # ACT PCB model input (assumption)
-    capex_base_usd: float
-    config_source: str  # sockets, DIMM, SSD counts, slots
-    capex_base_source: str
-
-
-# fmt: off
-HOSTS: tuple[HostSpec, ...] = (
-    HostSpec(
-        "genoa-8sxm", "genoa", 1, 2, 4, 32, 4, 1, 8, 8, "sxm", 8, 6, 60.0, 0.40, 40000,
-        "DGX H100-class 8U host (NVIDIA DGX H100 user guide: 2 sockets, 2 TB = 32 x 64 GB "
-        "DDR5, 8 x 3.84 TB NVMe, 8 SXM5, 6 PSUs); min counts = reduced host (EcoServe Reduce)",
-        "rough estimate: DGX H100 list (~USD 300-400k) minus 8 GPUs, CPUs, DIMMs, SSDs; "
-        "includes NVSwitch baseboard and NICs, assumption",
-    ),
-    HostSpec(
-        "genoa-4pcie", "genoa", 1, 2, 4, 24, 2, 1, 8, 4, "pcie", 2, 2, 15.0, 0.13, 6000,
-        "2U 2-socket Genoa server with 4 double-width PCIe GPU slots (e.g. Dell PowerEdge "
-        "R7625 spec sheet: 24 DIMMs 1 DPC, up to 8 E1.S/E3.S NVMe); min counts = reduced host",
-        "rough public configurator price of a 2U barebone, assumption",
-    ),
-    HostSpec(
-        "bergamo-cpu", "bergamo", 1, 2, 4, 24, 2, 1, 4, 0, "none", 1, 2, 10.0, 0.13, 4000,
-        "1U 2-socket Bergamo CPU-only server (GreenSKU-style 1U; 24 DIMMs 1 DPC, up to 4 "
-        "E1.S); min counts = reduced host",
-        "rough public configurator price of a 1U barebone, assumption",
-    ),
-    HostSpec(
-        "rome-8sxm", "rome", 1, 2, 4, 32, 4, 1, 6, 8, "sxm", 6, 6, 55.0, 0.40, 30000,
-        "DGX A100-class 6U host (NVIDIA DGX A100 user guide: 2 x EPYC 7742, 1 TB = 32 x 32 GB "
-        "DDR4, 15 TB NVMe data + OS drives, 8 SXM4, 6 PSUs); min counts = reduced host",
-        "rough estimate: DGX A100 launch list (USD 199k) minus 8 GPUs, CPUs, DIMMs, SSDs; "
-        "includes NVSwitch baseboard and NICs, assumption",
-    ),
-    HostSpec(
-        "icelake-4pcie", "icelake", 1, 2, 4, 32, 2, 1, 8, 4, "pcie", 2, 2, 15.0, 0.13, 5000,
-        "2U 2-socket Ice Lake-SP server with 4 PCIe GPU slots (e.g. Dell PowerEdge R750xa "
-        "spec sheet: 32 DIMMs 2 DPC, up to 8 NVMe); min counts = reduced host",
-        "rough public configurator price of a 2U barebone, assumption",
-    ),
-    HostSpec(
-        "skylake-4pcie", "skylake", 1, 2, 4, 24, 2, 1, 6, 4, "pcie", 2, 2, 15.0, 0.13, 4000,
-        "2U 2-socket Skylake-SP server with 4 PCIe GPU slots (e.g. Dell PowerEdge R740 spec "
-        "sheet: 24 DIMMs 2 DPC, 3 x16 PCIe risers, NVMe bays); min counts = reduced host",
-        "rough public configurator price of a 2U barebone, assumption",
-    ),
-)
-# fmt: on
-
-# GPU generations a host platform accepts (``gpu_architectures``, ';'-separated).
-_PCIE_ANY = (
-    "volta;turing;ampere;ada;hopper",
-    "PCIe CEM x16 add-in cards of any generation (PCI Express links are backward and "
-    "forward compatible and train to the slower generation, PCI-SIG; e.g. the Hopper H100 "
-    "PCIe is a dual-slot PCIe Gen5 card, NVIDIA H100 PCIe product brief PB-11133); slot "
-    "power and cooling limits are not modelled, assumption",
-)
-HOST_GPU_ARCHITECTURES: dict[str, tuple[str, str]] = {
-    "genoa-8sxm": (
-        "hopper",
-        "HGX H100 8-GPU baseboard: eight SXM5 Hopper GPUs (NVIDIA developer blog "
-        "'Introducing NVIDIA HGX H100'; DGX H100/H200 user guide); takes no SXM4 A100",
-    ),
-    "rome-8sxm": (
-        "ampere",
-        "HGX A100 8-GPU baseboard: eight SXM4 A100 GPUs (NVIDIA DGX A100 user guide); "
-        "takes no SXM5 H100",
-    ),
-    "genoa-4pcie": _PCIE_ANY,
-    "icelake-4pcie": _PCIE_ANY,
-    "skylake-4pcie": _PCIE_ANY,
-    "bergamo-cpu": ("", "no GPU slots"),
-}
-CPU_IDLE_LOAD_PCT = 10  # lowest point of GreenSKU's SPECpower derate curve
 # power columns written in place (the others are appended before ``source``)
 HOST_POWER_IN_PLACE = ("cpu_idle_w", "dimm_w", "ssd_w", "base_w")
 NIC_ASIC_MM2 = 200.0  # host NIC ASIC (ConnectX-class), assumption
@@ -477,8 +152,7 @@ class Shared:
         self.server = _load_yaml(self.gs / "server.yaml")
 
     # --- GreenSKU ------------------------------------------------------------------------
-    def dimm(self, dram_type: str) -> dict[str, Any]:
-        gen, size = DIMM_BY_TYPE[dram_type]
+    def dimm(self, gen: str, size: str) -> dict[str, Any]:
         for freq in self.dram[gen]["frequencies"]:
             for s in freq["sizes"]:
                 if s["size"] == size:
@@ -692,11 +366,12 @@ class Boavizta:
 # ---------------------------------------------------------------------------------------------
 
 
-def build_gpus(shared: Shared) -> pd.DataFrame:
+def build_gpus(shared: Shared, specs: Specs | None = None) -> pd.DataFrame:
     """gpus.csv: one row per GPU SKU."""
+    gpus = (specs or load_specs()).gpus
     idle = shared.splitwise["idle_power"]
     rows = []
-    for g in GPUS:
+    for g in gpus.values():
         if g.gpu in idle:
             idle_w = float(idle[g.gpu])
             idle_src = "splitwise-sim configs/power_model (measured idle)"
@@ -705,7 +380,7 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
             idle_src = "splitwise-sim measured A100 idle (63 W, same GA100 die and TDP)"
         else:
             ref = g.idle_ref
-            frac = float(idle[ref]) / next(x.tdp_w for x in GPUS if x.gpu == ref)
+            frac = float(idle[ref]) / gpus[ref].tdp_w
             idle_w = _round(g.tdp_w * frac, 2)
             idle_src = (
                 f"TDP x {frac:.4f} = splitwise-sim measured idle/TDP of {ref} "
@@ -717,7 +392,7 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
                 "vendor": g.vendor,
                 "generation_year": g.generation_year,
                 "form_factor": g.form_factor,
-                "architecture": GPU_ARCHITECTURE[g.gpu][0],
+                "architecture": g.architecture,
                 "memory_gb": g.memory_gb,
                 "mem_bw_gbs": g.mem_bw_gbs,
                 "fp16_tflops": g.fp16_tflops,
@@ -736,24 +411,29 @@ def build_gpus(shared: Shared) -> pd.DataFrame:
                     (["lifetime_years"], GPU_LIFETIME_SOURCE),
                     (["die_area_mm2", "process_nm"], g.die_source),
                     (["capex_usd"], g.capex_source),
-                    (["architecture"], GPU_ARCHITECTURE[g.gpu][1]),
+                    (["architecture"], g.architecture_source),
                 ),
             }
         )
     return pd.DataFrame(rows)
 
 
-def build_hosts(shared: Shared, specs: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_hosts(
+    shared: Shared, specs: Specs | None = None, power_specs: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """hosts.csv: one row per host SKU (component power from ``host_power``'s spec table)."""
-    specs = host_power.load_specs() if specs is None else specs
+    spec = specs or load_specs()
+    power_specs = host_power.load_specs() if power_specs is None else power_specs
     months = int(shared.params["lifetime"])
     host_life = months // 12 if months % 12 == 0 else months / 12
     rows = []
-    for h in HOSTS:
-        c = CPUS[h.cpu]
-        dimm = shared.dimm(c.dram_type)
+    for h in spec.hosts.values():
+        c = spec.cpus[h.cpu]
+        dt = spec.dimms[c.dram_type]
+        ssd = spec.ssds[h.ssd_tb]
+        dimm = shared.dimm(dt.greensku_generation, dt.greensku_size)
         power, power_src = host_power.host_columns(
-            specs, c.dram_type, h.ssd_tb, h.rack_units, c.tdp_w
+            power_specs, c.dram_type, h.ssd_tb, h.rack_units, c.tdp_w
         )
         mem_bw = c.channels * c.mts * 8 / 1000.0
         cpu_model = c.spec_source.split("(")[0].strip()
@@ -779,13 +459,13 @@ def build_hosts(shared: Shared, specs: pd.DataFrame | None = None) -> pd.DataFra
                 "max_ssds": h.max_ssds,
                 "gpu_slots": h.gpu_slots,
                 "gpu_form_factor": h.gpu_form_factor,
-                "gpu_architectures": HOST_GPU_ARCHITECTURES[h.host][0],
+                "gpu_architectures": h.gpu_architectures,
                 "base_w": power["base_w"],
                 "lifetime_years": host_life,
                 "capex_base_usd": h.capex_base_usd,
                 "capex_cpu_usd": c.price_usd,
-                "capex_dimm_usd": DIMM_PRICE[c.dram_type],
-                "capex_ssd_usd": SSD_PRICE[h.ssd_tb],
+                "capex_dimm_usd": dt.capex_usd,
+                "capex_ssd_usd": ssd.capex_usd,
                 **{k: v for k, v in power.items() if k not in HOST_POWER_IN_PLACE},
                 "source": _src(
                     (["generation_year", "cores_per_socket", "cpu_tdp_w"], c.spec_source),
@@ -795,8 +475,8 @@ def build_hosts(shared: Shared, specs: pd.DataFrame | None = None) -> pd.DataFra
                     ),
                     (
                         ["dimm_gb"],
-                        f"GreenSKU DRAM.yaml {DIMM_BY_TYPE[c.dram_type][0]} "
-                        f"{DIMM_BY_TYPE[c.dram_type][1]} ({dimm['freq']})",
+                        f"GreenSKU DRAM.yaml {dt.greensku_generation} "
+                        f"{dt.greensku_size} ({dimm['freq']})",
                     ),
                     (["ssd_tb"], f"GreenSKU SSD.yaml E1.S {h.ssd_tb}TB"),
                     (
@@ -815,12 +495,19 @@ def build_hosts(shared: Shared, specs: pd.DataFrame | None = None) -> pd.DataFra
                     (["lifetime_years"], f"GreenSKU params.yaml lifetime {months} months"),
                     (["capex_base_usd"], h.capex_base_source),
                     (["capex_cpu_usd"], c.price_source),
-                    (["capex_dimm_usd", "capex_ssd_usd"], PRICE_NOTE),
-                    (["gpu_architectures"], HOST_GPU_ARCHITECTURES[h.host][1]),
+                    *_price_groups(dt.price_source, ssd.price_source),
+                    (["gpu_architectures"], h.architectures_source),
                 ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _price_groups(dimm_src: str, ssd_src: str) -> list[tuple[list[str], str]]:
+    """Source groups of the DIMM and SSD prices (one group when both share a source)."""
+    if dimm_src == ssd_src:
+        return [(["capex_dimm_usd", "capex_ssd_usd"], dimm_src)]
+    return [(["capex_dimm_usd"], dimm_src), (["capex_ssd_usd"], ssd_src)]
 
 
 def _row(kind: str, item: str, src: str, kg: float, per: str, method: str, note: str) -> dict:
@@ -837,8 +524,11 @@ def _row(kind: str, item: str, src: str, kg: float, per: str, method: str, note:
     }
 
 
-def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
+def build_embodied(
+    shared: Shared, boa: Boavizta | None = None, specs: Specs | None = None
+) -> pd.DataFrame:
     """embodied.csv: every GPU, CPU, DRAM type, SSD and host base under act/greensku/boavizta."""
+    spec = specs or load_specs()
     act = Act(shared)
     boa = boa or Boavizta()
     rows: list[dict] = []
@@ -852,7 +542,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
         f"GreenSKU CPU.yaml Genoa {gs_genoa['cores']:g}-core {gs_genoa['kg']:g} kg over an "
         f"assumed {gs_genoa_ccds} x 72 + 397 mm2 = {gs_kg_per_cm2:.4f} kg/cm2 (its ACT 5 nm)"
     )
-    ddr5 = shared.dimm("ddr5")
+    ddr5 = shared.dimm(spec.dimms["ddr5"].greensku_generation, spec.dimms["ddr5"].greensku_size)
     gs_dram_kg_per_gb = ddr5["kg"] / ddr5["gb"]
     gs_dram_note = (
         f"GreenSKU DRAM.yaml DDR5 {ddr5['gb']:g}GB {ddr5['kg']:g} kg (Dell LCA) = "
@@ -860,7 +550,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
     )
 
     # --- GPUs ---
-    for g in GPUS:
+    for g in spec.gpus.values():
         n_ics = 1 + g.mem_packages
         act_kg = (
             act.logic_kg([(1, g.die_area_mm2, g.act_node, g.fab_location)], n_ics=n_ics)
@@ -910,7 +600,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
         )
 
     # --- CPUs (per socket) ---
-    for c in CPUS.values():
+    for c in spec.cpus.values():
         area_mm2 = sum(n * mm2 for n, mm2, _, _ in c.dies)
         dies_txt = " + ".join(f"{n} x {mm2:g} mm2 {node} ({loc})" for n, mm2, node, loc in c.dies)
         rows.append(
@@ -986,9 +676,9 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
             )
 
     # --- DRAM (per GB) ---
-    for dram_type in ("ddr5", "ddr4"):
-        d = shared.dimm(dram_type)
-        n_ics = DRAM_ICS_PER_DIMM[dram_type]
+    for dram_type, dt in spec.dimms.items():
+        d = shared.dimm(dt.greensku_generation, dt.greensku_size)
+        n_ics = dt.ics_per_dimm
         act_kg = act.dram_g_per_gb / 1000.0 + n_ics * ACT_PKG_KG / d["gb"]
         rows.append(
             _row(
@@ -1000,7 +690,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
                 "direct",
                 f"ACT dram_dram_hynix.yaml ddr4_10nm {act.dram_g_per_gb:g} g/GB (newest ACT "
                 f"DRAM entry) + {n_ics} IC packages x 150 g per {d['gb']:g} GB RDIMM "
-                f"({DRAM_ICS_SOURCE}); {ACT_CODE_SOURCE}",
+                f"({dt.ics_source}); {ACT_CODE_SOURCE}",
             )
         )
         if d["kg"] > 0:
@@ -1012,7 +702,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
                     d["kg"] / d["gb"],
                     "gb",
                     "direct",
-                    f"GreenSKU DRAM.yaml {DIMM_BY_TYPE[dram_type][0]} {d['gb']:g}GB "
+                    f"GreenSKU DRAM.yaml {dt.greensku_generation} {d['gb']:g}GB "
                     f"{d['kg']:g} kg per DIMM (Dell LCA) / {d['gb']:g} GB",
                 )
             )
@@ -1025,7 +715,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
                     gs_dram_kg_per_gb,
                     "gb",
                     "derived",
-                    f"GreenSKU DRAM.yaml gives reused {DIMM_BY_TYPE[dram_type][0]} 0 kg "
+                    f"GreenSKU DRAM.yaml gives reused {dt.greensku_generation} 0 kg "
                     f"(reuse credit); a new DIMM is given {gs_dram_note}",
                 )
             )
@@ -1084,7 +774,7 @@ def build_embodied(shared: Shared, boa: Boavizta | None = None) -> pd.DataFrame:
     # --- host_base (chassis, motherboard, PSU, fans, NIC) ---
     nic = shared.nic_item()
     nic_act = act.logic_kg([(1, NIC_ASIC_MM2, *NIC_ASIC_NODE)], n_ics=1)
-    for h in HOSTS:
+    for h in spec.hosts.values():
         steel = h.chassis_metal_kg * act.steel_kg_per_kg
         pcb = h.pcb_m2 * PCB_LAYERS * act.pcb_kg_per_m2_layer
         rows.append(
@@ -1253,11 +943,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def build_all(shared_dir: Path, out: Path) -> dict[str, Path]:
     """Write all hardware, embodied and grid tables into ``out``; returns written paths."""
     shared = Shared(shared_dir)
+    specs = load_specs()
     out.mkdir(parents=True, exist_ok=True)
     tables = {
-        "gpus.csv": build_gpus(shared),
-        "hosts.csv": build_hosts(shared),
-        "embodied.csv": build_embodied(shared),
+        "gpus.csv": build_gpus(shared, specs),
+        "hosts.csv": build_hosts(shared, specs),
+        "embodied.csv": build_embodied(shared, specs=specs),
         "host_components.csv": host_power.load_specs().reset_index(),
         "grid_regions.csv": build_grid_regions(shared),
         "grid_countries.csv": build_grid_countries(shared),
@@ -1273,19 +964,20 @@ def build_all(shared_dir: Path, out: Path) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     p = argparse.ArgumentParser(
-        prog="python -m ecoserve_opt.catalog.build_hardware", description=__doc__.split("\n")[0]
+        prog="python -m catalog_build hardware", description=__doc__.split("\n")[0]
     )
     p.add_argument(
         "--shared",
         type=Path,
-        default=DEFAULT_SHARED,
-        help="shared field-data folder (default: ../shared/data relative to the repo root)",
+        default=None,
+        help="shared field-data folder (default: $ECOSERVE_SHARED_DATA, else ../shared/data)",
     )
     p.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="output catalog folder (default: models)"
     )
     args = p.parse_args(argv)
-    written = build_all(args.shared, args.out)
+    shared = args.shared if args.shared is not None else default_shared_dir()
+    written = build_all(shared, args.out)
     for path in written.values():
         n_rows = path.read_text(encoding="utf-8").count("\n") - 1
         print(f"wrote {path} ({n_rows} rows)")  # noqa: T201
