@@ -1,0 +1,274 @@
+"""Serving sections of the data: operating points from the LLM profiles.
+
+* **Rightsize** -- operating points ``K`` (llm, gpu, tp, batch, class) with their capacity,
+  power and latency, online points only where the SLOs hold; replicas ``R`` of the
+  configurations whose tensor-parallel group fits one host;
+* **Reuse (host CPUs)** -- CPU serving points ``KC`` for offline work, from the CPU
+  profiles.
+
+Profiles are interpolated at the scenario's prompt length (:func:`_profile_point`), with the
+calibrated roofline of ``perf/roofline.py`` as the reference outside the measured range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ecoserve_opt.catalog import Catalog, select_engine
+from ecoserve_opt.data.keys import CpuPoint, HostGpu, Point, Replica
+from ecoserve_opt.data.model import CLASSES, KV_MEMORY_FRACTION, NO_GPU, GpuType, HostItem
+from ecoserve_opt.schema.scenario import Scenario
+
+
+def _operating_points(
+    s: Scenario,
+    cat: Catalog,
+    gpus: dict[str, GpuType],
+    file: str,
+) -> tuple[list[Point], dict[Point, dict[str, float]]]:
+    """Per (llm, gpu, tp, batch, class): capacity, power, latency for the class's lengths.
+
+    TTFT and TPOT are made non-decreasing in the batch size (running maximum over the
+    batches of one (llm, gpu, tp)): a larger batch never prefills or decodes faster; the
+    few measured rows that say otherwise are measurement noise, and keeping them would let
+    the model pick a physically impossible faster point.
+    """
+    prof = select_engine(cat.profiles.reset_index(), s.profiles.engine, file)
+    prof = prof[prof["gpu"].isin(list(gpus)) & prof["tp"].isin(s.hardware.tp_degrees)]
+    if s.hardware.batches is not None:
+        prof = prof[prof["batch"].isin(s.hardware.batches)]
+    llm_spec, gpu_spec = _roofline_specs(cat)
+    out: dict[Point, dict[str, float]] = {}
+    for llm, spec in s.llms.items():
+        llm_row = cat.row("llms", llm)
+        weights = float(llm_row["weights_gb"])
+        kvb = float(llm_row.get("kv_bytes_per_token", 0.0))
+        rows = prof[prof["llm"] == llm]
+        for cls in CLASSES:
+            dem = getattr(spec, cls)
+            if dem is None:
+                continue
+            n_in, n_out = dem.input_tokens, dem.output_tokens
+            floor: dict[tuple[str, int], tuple[float, float]] = {}  # running max over batch
+            for key, grp in rows.groupby(["gpu", "tp", "batch"]):  # batches ascending
+                gpu, tp, batch = key  # type: ignore[misc]
+                g = gpus[str(gpu)]
+                tp_i, b_i = int(tp), int(batch)  # type: ignore[call-overload]
+                mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
+                if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
+                    continue
+                ref = _gpu_reference(llm_spec.get(llm), gpu_spec.get(str(gpu)), tp_i, b_i)
+                point = _profile_point(grp, n_in, n_out, b_i, ref, g.tdp_kw)
+                if point is None:
+                    continue
+                ttft, tpot, power_kw, _cap = point
+                lo_ttft, lo_tpot = floor.get((str(gpu), tp_i), (0.0, 0.0))
+                ttft, tpot = max(ttft, lo_ttft), max(tpot, lo_tpot)
+                floor[(str(gpu), tp_i)] = (ttft, tpot)
+                cap = b_i * n_out / (ttft + n_out * tpot)
+                if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
+                    continue
+                out[Point(llm, str(gpu), tp_i, b_i, cls)] = {
+                    "cap": cap,
+                    "power_kw": max(power_kw, g.idle_kw),
+                    "latency": ttft / n_out + tpot,
+                    "ttft": ttft,
+                    "tpot": tpot,
+                }
+    return sorted(out), out
+
+
+#: (ttft_ms, tpot_ms, power_w) of an operating point at a prompt length, from a model.
+Reference = Callable[[float], tuple[float, float, float]]
+
+
+def _roofline_specs(cat: Catalog) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Roofline specs of the catalog's LLMs and GPUs ({} when its columns are missing)."""
+    from ecoserve_opt.perf.roofline import gpu_specs, llm_specs
+
+    try:
+        return llm_specs(cat.llms), gpu_specs(cat.gpus)
+    except (KeyError, ValueError, TypeError):
+        return {}, {}
+
+
+def _gpu_reference(llm: Any, gpu: Any, tp: int, batch: int) -> Reference | None:
+    """The calibrated GPU roofline of one (llm, gpu, tp, batch) as a function of the prompt
+    length (catalog output length), or ``None`` without specs."""
+    if llm is None or gpu is None:
+        return None
+    from ecoserve_opt.perf.roofline import estimate_gpu
+
+    def ref(prompt: float) -> tuple[float, float, float]:
+        e = estimate_gpu(llm, gpu, tp, batch, max(1, round(prompt)))
+        return e.ttft_ms, e.tpot_ms, e.power_w
+
+    return ref
+
+
+def _cpu_reference(llm: Any, cpu: Any, batch: int) -> Reference | None:
+    """The CPU-socket roofline of one (llm, cpu, batch), or ``None`` without specs."""
+    if llm is None or cpu is None:
+        return None
+    from ecoserve_opt.perf.roofline import estimate_cpu
+
+    def ref(prompt: float) -> tuple[float, float, float]:
+        e = estimate_cpu(llm, cpu, batch, max(1, round(prompt)))
+        return e.ttft_ms, e.tpot_ms, e.power_w
+
+    return ref
+
+
+def _profile_point(
+    grp: pd.DataFrame,
+    n_in: int,
+    n_out: int,
+    batch: int,
+    ref: Reference | None = None,
+    max_kw: float | None = None,
+) -> tuple[float, float, float, float] | None:
+    """TTFT (s), TPOT (s), power (kW) and output tokens/s of one replica (or CPU socket) at
+    prompt length ``n_in``; ``None`` when the latencies are not positive.
+
+    Inside the rows' prompt range: linear interpolation. Outside it (and for a single row),
+    the nearest row is scaled by the reference model's ratio between ``n_in`` and that row's
+    prompt length (``ref``: the calibrated roofline), so only what depends on the prompt
+    changes (prefill time grows with it, TPOT mildly through attention over the KV cache,
+    power stays near the row's); without a reference TTFT scales with the prompt and TPOT
+    and power are the row's. Latencies are made non-decreasing in the prompt length (running
+    maximum over the rows: measured and roofline rows may disagree by a few %) and power
+    never exceeds ``max_kw`` (the GPU's TDP; CPU socket rows are taken as given).
+
+    Capacity = batch x O / (TTFT + O x TPOT): a batch of requests is prefilled, then decodes
+    its O tokens.
+    """
+    x = grp["prompt_tokens"].to_numpy(float)
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    ys = (
+        np.maximum.accumulate(grp["ttft_ms"].to_numpy(float)[order]),
+        np.maximum.accumulate(grp["tpot_ms"].to_numpy(float)[order]),
+        grp["power_w"].to_numpy(float)[order],
+    )
+    if len(x) > 1 and x[0] <= n_in <= x[-1]:
+        ttft_ms, tpot_ms, power_w = (float(np.interp(n_in, x, y)) for y in ys)
+    else:
+        j = 0 if n_in < x[0] else len(x) - 1
+        if ref is not None:
+            at, row = ref(n_in), ref(x[j])
+            ttft_ms, tpot_ms, power_w = (
+                float(y[j]) * (a / r if r > 0 else 1.0) for y, a, r in zip(ys, at, row, strict=True)
+            )
+        else:
+            ttft_ms = float(ys[0][j]) * (n_in / x[j] if x[j] > 0 else 1.0)
+            tpot_ms, power_w = float(ys[1][j]), float(ys[2][j])
+    ttft, tpot, power_kw = ttft_ms / 1e3, tpot_ms / 1e3, power_w / 1e3
+    if max_kw is not None:
+        power_kw = min(power_kw, max_kw)
+    if ttft <= 0 or tpot <= 0:
+        return None
+    return ttft, tpot, power_kw, batch * n_out / (ttft + n_out * tpot)
+
+
+def _cpu_traffic_gbs(
+    cap: float, batch: int, weights_gb: float, kv_bytes: float, n_in: int, n_out: int
+) -> float:
+    """Memory traffic (GB/s) of one socket serving ``cap`` tokens/s at ``batch``.
+
+    Each decode step reads the weights once and each sequence's KV cache (mean context
+    ``n_in + n_out/2``): steps/s = cap / batch.
+    """
+    per_step = weights_gb + batch * (n_in + n_out / 2.0) * kv_bytes / 1e9
+    return cap / batch * per_step
+
+
+@dataclass
+class ServingSection:
+    """Operating points ``K`` with their data, replicas ``R`` and the pools of the classes."""
+
+    points: list[Point]
+    info: dict[Point, dict[str, float]]  # cap, power_kw, latency, ttft, tpot
+    replicas: list[Replica]
+    pools: list[str]
+    class_pool: dict[str, str]
+
+
+def serving_section(
+    s: Scenario,
+    cat: Catalog,
+    gpus: dict[str, GpuType],
+    hosts: dict[str, HostItem],
+    host_gpu: list[HostGpu],
+    file: str,
+) -> ServingSection:
+    """Rightsize: operating points and replica configurations (see module docstring)."""
+    pts, info = _operating_points(s, cat, gpus, file)
+    # a replica's TP group must fit inside one host: tp <= largest slot count for that GPU
+    max_slots: dict[str, int] = {}
+    for hid, gid in host_gpu:
+        if gid != NO_GPU:
+            max_slots[gid] = max(max_slots.get(gid, 0), hosts[hid].gpu_slots)
+    pts = [p for p in pts if p.tp <= max_slots.get(p.gpu, 0)]
+    replicas = sorted({Replica(p.llm, p.gpu, p.tp) for p in pts})
+    pools = ["shared"] if s.share_online_offline else ["online", "offline"]
+    class_pool = {c: ("shared" if s.share_online_offline else c) for c in CLASSES}
+    return ServingSection(pts, info, replicas, pools, class_pool)
+
+
+@dataclass
+class CpuSection:
+    """Reuse (host CPUs): CPU serving points ``KC``, tokens/s and load power per socket."""
+
+    points: list[CpuPoint]
+    cap: dict[tuple[str, str, int], float]
+    dyn_kw: dict[tuple[str, str, int], float]
+
+
+def cpu_section(s: Scenario, cat: Catalog, hosts: dict[str, HostItem]) -> CpuSection:
+    """Offline serving points on the hosts' CPUs (EcoServe's idle-CPU reuse); empty when
+    the pillar is off or the catalog has no CPU profiles."""
+    sec = CpuSection([], {}, {})
+    if not s.pillars.reuse_host_cpus or cat.cpu_profiles is None:
+        return sec
+    from ecoserve_opt.perf.roofline import cpu_specs
+
+    cp = cat.cpu_profiles.reset_index()
+    llm_spec, _ = _roofline_specs(cat)
+    try:
+        cpu_spec = cpu_specs(cat.hosts)
+    except (KeyError, ValueError, TypeError):
+        cpu_spec = {}
+    for llm, spec in s.llms.items():
+        if spec.offline is None:
+            continue
+        n_in, n_out = spec.offline.input_tokens, spec.offline.output_tokens
+        for hid, h in hosts.items():
+            rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
+            for bkey, grp in rows.groupby("batch"):
+                batch = int(bkey)  # type: ignore[arg-type]
+                ref = _cpu_reference(llm_spec.get(llm), cpu_spec.get(h.cpu), batch)
+                point = _profile_point(grp, n_in, n_out, batch, ref)
+                if point is None:
+                    continue
+                key = CpuPoint(llm, hid, batch)
+                sec.points.append(key)
+                sec.cap[key] = point[3]
+                traffic = _cpu_traffic_gbs(
+                    point[3],
+                    batch,
+                    float(cat.row("llms", llm)["weights_gb"]),
+                    float(cat.row("llms", llm).get("kv_bytes_per_token", 0.0)),
+                    n_in,
+                    n_out,
+                )
+                if h.mem_bw_gbs > 0:
+                    traffic = min(traffic, h.mem_bw_gbs)
+                dc = max(point[2] - h.cpu_idle_dc_kw, 0.0) + h.dram_kw_per_gbs * traffic
+                sec.dyn_kw[key] = dc * h.dyn_factor
+    sec.points.sort()
+    return sec
