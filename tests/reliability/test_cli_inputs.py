@@ -150,7 +150,7 @@ def test_full_disk_during_solve_out_keeps_previous(
     out = tmp_path / "res"
     assert runner.invoke(app, ["solve", str(tiny_path), "--out", str(out)]).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import ecoserve_opt.results as results_mod
+    import ecoserve_opt.results.container as results_mod
 
     def full(*_a: Any, **_k: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -69,7 +69,7 @@ def test_full_disk_mid_write_keeps_previous_results(
     out = tmp_path / "res"
     a.to_dir(out)
     before = _snapshot(out)
-    import ecoserve_opt.results as results_mod
+    import ecoserve_opt.results.container as results_mod
 
     real = results_mod.atomic_write_bytes
     calls = {"n": 0}
