@@ -37,10 +37,10 @@ def build_model(
     # Building creates millions of small objects and no garbage cycles: pausing the cyclic
     # garbage collector roughly halves the build time of large models.
     with PauseGC():
-        add_sets(m, data)
-        add_fleet(m, data)
-        add_serving(m, data, slack=slack)
-        add_carbon(m, data)
+        ix = add_sets(m, data)
+        fleet = add_fleet(m, data, ix)
+        sx = add_serving(m, data, ix, fleet, slack=slack)
+        add_carbon(m, data, ix, sx)
         obj = objective or data.scenario.objective
         add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
     if extra_constraints is not None:

@@ -41,30 +41,61 @@ Latency (performance metric) is the mean per-output-token latency of online traf
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
+from ecoserve_opt.data.keys import Deployment, GpuCohort
 from ecoserve_opt.formulation._linear import Terms, lin
+from ecoserve_opt.formulation.serving import ServingIndex
+from ecoserve_opt.formulation.sets import Index
+
+#: Per deployment, ``(multiplier, variable)`` with component count = multiplier * var.
+ComponentTerms = dict[str, dict[Deployment, tuple[float, Any]]]
 
 
-def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """Add power, energy, carbon, cost and latency expressions to ``m``."""
+def add_carbon(m: pyo.ConcreteModel, d: ModelData, ix: Index, sx: ServingIndex) -> None:
+    """Add power, energy, carbon, cost and latency to ``m`` (see module docstring)."""
+    add_accounting_params(m, d)
+    # Host components as (coef, var) terms: a free component is its variable, a fixed one
+    # (Reduce off, owned) is hi * z -- the ``m.sockets``/``m.dimms``/``m.ssds`` Expressions
+    # stay for reading results but are not walked inside constraints.
+    comp = {part: _component_terms(m, d, ix, part) for part in ("sockets", "dimms", "ssds")}
+    add_power_balance(m, d, ix, sx, comp)
+    add_operational(m, d)
+    capex = add_embodied(m, d, ix, comp)
+    add_cost(m, capex)
+    add_latency(m, d, sx)
+    add_gpu_hours(m, d, ix)
+
+
+def add_accounting_params(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Mutable Params a study changes without a rebuild: ``ci`` (kgCO2e/kWh per year and
+    slot), ``ci_scale``, ``pue``, ``price`` (USD/kWh)."""
     m.ci = pyo.Param(m.Y, m.S, initialize=lambda _m, y, s: d.ci[(y, s)], mutable=True)
     m.ci_scale = pyo.Param(initialize=1.0, mutable=True)
     m.pue = pyo.Param(initialize=d.pue, mutable=True)
     m.price = pyo.Param(initialize=d.electricity_usd_per_kwh, mutable=True)
-    w = d.slot_weight()
 
-    # Host components as (coef, var) terms: a free component is its variable, a fixed one
-    # (Reduce off, owned) is hi * z -- the ``m.sockets``/``m.dimms``/``m.ssds`` Expressions
-    # stay for reading results but are not walked inside constraints.
-    comp = {part: _component_terms(m, d, part) for part in ("sockets", "dimms", "ssds")}
 
+def add_power_balance(
+    m: pyo.ConcreteModel, d: ModelData, ix: Index, sx: ServingIndex, comp: ComponentTerms
+) -> None:
+    r"""IT power at the wall per year and slot: static power of the deployed hardware plus
+    the load power of the served rates (formula in the module docstring).
+
+    .. math:: P_{ys} = \text{static}_y + \sum_k \delta_{ks}\, t\,(\pi_k - \pi^{gpu,idle}_g)
+        \, x_{kys}/\kappa_k + \sum_{lhb} \delta_{ls}\, \pi^{cpu,dyn}_{lhb}\,
+        x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb}
+
+    Expression ``static_power`` (per year), variable ``P``, component ``power_balance``
+    over ``Y x S``.
+    """
     static: dict[int, Terms] = {y: Terms() for y in d.years}
-    for k in m.D:
-        h, g, _L, y = k
-        it = d.hosts[h]
-        t = static[y]
+    for k in ix.dep:
+        it = d.hosts[k.host]
+        t = static[k.year]
         t.add(it.base_kw, m.z[k])
         t.add(it.cpu_idle_kw * comp["sockets"][k][0], comp["sockets"][k][1])
         t.add(it.dimm_kw * comp["dimms"][k][0], comp["dimms"][k][1])
@@ -73,24 +104,24 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
             t.add(it.psu_factor * d.reused_dram_kw_per_gb, m.reused_dram[k])
         if k in m.reused_ssd:
             t.add(it.psu_factor * d.reused_ssd_kw_per_tb, m.reused_ssd[k])
-        if g != NO_GPU:
-            t.add(it.psu_factor * d.gpus[g].idle_kw, m.gpus_on[k])
+        if k.gpu != NO_GPU:
+            t.add(it.psu_factor * d.gpus[k.gpu].idle_kw, m.gpus_on[k])
 
     m.static_power = pyo.Expression(m.Y, rule=lambda _m, y: static[y].expr())
 
     dyn: dict[tuple[int, int], Terms] = {(y, s): Terms() for y in d.years for s in d.slots}
     # offline work runs only in the window hours of a slot: its power is averaged over the
     # slot with the duty factor (window hours in the slot / slot hours)
-    for k in m.XK:
-        p = k[:5]
-        duty = d.offline_duty(k[0], k[6]) if k[4] == "offline" else 1.0
-        f = d.gpu_dyn_factor.get(k[1], 1.0)
-        dyn[(k[5], k[6])].add(
-            duty * f * k[2] * (d.gpu_power_kw[p] - d.gpus[k[1]].idle_kw) / d.cap[p], m.x[k]
+    for xk in sx.xk:
+        p = xk.point
+        duty = d.offline_duty(xk.llm, xk.slot) if xk.cls == "offline" else 1.0
+        f = d.gpu_dyn_factor.get(xk.gpu, 1.0)
+        dyn[(xk.year, xk.slot)].add(
+            duty * f * xk.tp * (d.gpu_power_kw[p] - d.gpus[xk.gpu].idle_kw) / d.cap[p], m.x[xk]
         )
-    for k in m.XC:
-        duty = d.offline_duty(k[0], k[4])
-        dyn[(k[3], k[4])].add(duty * d.cpu_dyn_kw[k[:3]] / d.cpu_cap[k[:3]], m.xc[k])
+    for kc in sx.xc:
+        duty = d.offline_duty(kc.llm, kc.slot)
+        dyn[(kc.year, kc.slot)].add(duty * d.cpu_dyn_kw[kc.point] / d.cpu_cap[kc.point], m.xc[kc])
 
     m.P = pyo.Var(m.Y, m.S, domain=pyo.NonNegativeReals)
 
@@ -99,16 +130,34 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
         return t.expr((-1.0, m.P[y, s])) == 0.0
 
     m.power_balance = pyo.Constraint(m.Y, m.S, rule=balance)
+
+
+def add_operational(m: pyo.ConcreteModel, d: ModelData) -> None:
+    r"""Facility energy and operational carbon (:math:`w` hours per year a slot stands for).
+
+    .. math:: \text{energy} = \sum_{ys} w\, \mathrm{PUE}\, P_{ys}, \qquad
+        \text{operational} = \sum_{ys} w\, \mathrm{PUE}\, \mathrm{CI}_{ys}\, \sigma\, P_{ys}
+
+    Expressions ``energy`` (kWh), ``operational`` (kgCO2e).
+    """
+    w = d.slot_weight()
     m.energy = pyo.Expression(expr=sum(w * m.pue * m.P[y, s] for y in m.Y for s in m.S))
     m.operational = pyo.Expression(
         expr=sum(w * m.pue * m.ci[y, s] * m.ci_scale * m.P[y, s] for y in m.Y for s in m.S)
     )
 
-    # --- embodied and capex, per year in service --------------------------------------
-    src_years = {c: [y for y in d.years if c[1] <= y < c[1] + c[2]] for c in d.gpu_cohorts}
 
-    def gpu_emb(c: tuple[str, int, int], per: str) -> float:
-        g, _y0, L = c
+def add_embodied(m: pyo.ConcreteModel, d: ModelData, ix: Index, comp: ComponentTerms) -> Terms:
+    r"""Embodied carbon amortised over the chosen lifetime, per year in service (formula in
+    the module docstring), and the same amortisation of capex (returned as terms).
+
+    Set ``PARTS`` (gpu, base, cpu, dram, ssd), Expressions ``embodied_part`` (per part),
+    ``embodied`` (times the mutable ``embodied_scale``), ``carbon`` = operational + embodied.
+    """
+    src_years = {c: [y for y in d.years if c.year <= y < c.year + c.life] for c in ix.gc}
+
+    def gpu_emb(c: GpuCohort, per: str) -> float:
+        g, L = c.gpu, c.life
         base = d.gpus[g].embodied_kg if per == "carbon" else d.gpus[g].capex_usd
         return d.cohort_overhead[("gpu", g, L)] * base / L * len(src_years[c])
 
@@ -121,10 +170,10 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     parts = ("base", "cpu", "dram", "ssd")
     emb = {p: Terms() for p in parts}
     capex = Terms()
-    for c in m.GC:
+    for c in ix.gc:
         capex.add(gpu_emb(c, "cost"), m.buy_gpu[c])
-    for k in m.D:
-        h, _g, L, _y = k
+    for k in ix.dep:
+        h, L = k.host, k.life
         it = d.hosts[h]
         if it.owned:
             fac_c, fac_u = it.embodied_scale / it.lifetime, 0.0
@@ -145,8 +194,8 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     def emb_rule(_m: pyo.ConcreteModel, part: str) -> object:
         if part == "gpu":
             t = Terms()
-            t.extend((gpu_emb(c, "carbon"), m.buy_gpu[c]) for c in m.GC)
-            t.extend((owned_gpu(o, "carbon"), m.use_owned_gpu[o, y]) for o, y in m.OG)
+            t.extend((gpu_emb(c, "carbon"), m.buy_gpu[c]) for c in ix.gc)
+            t.extend((owned_gpu(o, "carbon"), m.use_owned_gpu[o, y]) for o, y in ix.og)
             return t.expr()
         return emb[part].expr()
 
@@ -154,27 +203,52 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.embodied_scale = pyo.Param(initialize=1.0, mutable=True)
     m.embodied = pyo.Expression(expr=m.embodied_scale * sum(m.embodied_part[p] for p in m.PARTS))
     m.carbon = pyo.Expression(expr=m.operational + m.embodied)
+    return capex
+
+
+def add_cost(m: pyo.ConcreteModel, capex: Terms) -> None:
+    r"""Amortised capex (owned items are sunk) plus electricity.
+
+    .. math:: \text{cost} = \text{capex} + \text{price} \cdot \text{energy}
+
+    Expressions ``capex``, ``cost`` (USD).
+    """
     m.capex = pyo.Expression(expr=capex.expr())
     m.cost = pyo.Expression(expr=m.capex + m.price * m.energy)
 
+
+def add_latency(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -> None:
+    r"""Mean per-output-token latency of online traffic (the performance metric).
+
+    .. math:: \text{latency} = \sum_{k\,\text{online}} w\, x_k
+        (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) \Big/ \big(\sigma \sum w D^{on}\big)
+
+    Expression ``latency`` (s/token; 0 without online demand).
+    """
+    w = d.slot_weight()
     total_on = sum(d.online_demand.values()) * w
     if total_on > 0:
-        on = lin((w * d.latency_s[k[:5]], m.x[k]) for k in m.XK if k[4] == "online")
+        on = lin((w * d.latency_s[k.point], m.x[k]) for k in sx.xk if k.cls == "online")
         m.latency = pyo.Expression(expr=on / (total_on * m.demand_scale))
     else:
         m.latency = pyo.Expression(expr=0.0)
+
+
+def add_gpu_hours(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
+    r"""GPU-hours: :math:`8760 \sum_{hgLy} n^{on}_{hgLy}` (GPUs stay mounted all year,
+    whatever the slots). Expression ``gpu_hours``."""
     # GPUs are mounted for the whole year (gpus_on is per year, not per slot): 8760 h each
     hpy = d.hours_per_year
-    m.gpu_hours = pyo.Expression(expr=lin((hpy, m.gpus_on[k]) for k in m.D if k[1] != NO_GPU))
+    m.gpu_hours = pyo.Expression(expr=lin((hpy, m.gpus_on[k]) for k in ix.dep if k.gpu != NO_GPU))
 
 
 def _component_terms(
-    m: pyo.ConcreteModel, d: ModelData, part: str
-) -> dict[tuple[str, str, int, int], tuple[float, object]]:
+    m: pyo.ConcreteModel, d: ModelData, ix: Index, part: str
+) -> dict[Deployment, tuple[float, Any]]:
     """Per deployment, ``(multiplier, variable)`` with component count = multiplier * var."""
     var = getattr(m, f"{part}_var")
-    out: dict[tuple[str, str, int, int], tuple[float, object]] = {}
-    for k in m.D:
-        lo, hi = getattr(d.hosts[k[0]], part)
+    out: dict[Deployment, tuple[float, Any]] = {}
+    for k in ix.dep:
+        lo, hi = getattr(d.hosts[k.host], part)
         out[k] = (1.0, var[k]) if lo < hi else (float(hi), m.z[k])
     return out

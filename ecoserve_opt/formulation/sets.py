@@ -12,46 +12,83 @@ Only valid combinations become set members:
   :math:`g` in pool :math:`p`, only where the model fits;
 * :math:`\mathcal{K} = \{(l, g, t, b, c)\}` operating points (batch :math:`b`, class :math:`c`),
   online points only where the SLOs hold.
+
+:func:`add_sets` declares them on the model (``GC``, ``HC``, ``OG``, ``OH``, ``D``, ``HLY``,
+``R``, ``K``, ``KC``) and returns an :class:`Index`: the same members, in the same order, as
+labelled keys (:mod:`ecoserve_opt.data.keys`) for the blocks to iterate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import ModelData
+from ecoserve_opt.data.keys import (
+    CpuPoint,
+    Deployment,
+    GpuCohort,
+    HostCohort,
+    HostLifeYear,
+    OwnedGpuYear,
+    OwnedHostYear,
+    Point,
+    PoolReplica,
+)
 
 
-def add_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """Declare the sparse index sets on ``m`` (see module docstring)."""
+@dataclass(frozen=True)
+class Index:
+    """The model's index sets as lists of labelled keys (Pyomo stores plain tuples)."""
+
+    gc: list[GpuCohort]
+    hc: list[HostCohort]
+    og: list[OwnedGpuYear]
+    oh: list[OwnedHostYear]
+    dep: list[Deployment]
+    hly: list[HostLifeYear]
+    rep: list[PoolReplica]
+    k: list[Point]
+    kc: list[CpuPoint]
+
+
+def index_of(d: ModelData) -> Index:
+    """The index sets of ``d`` (see module docstring)."""
+    dep: list[Deployment] = []
+    for h, g in d.host_gpu:
+        item = d.hosts[h]
+        ys = d.owned_host_years.get(h, []) if item.owned else d.years
+        for L in d.host_lifetimes[h]:
+            dep.extend(Deployment(h, g, L, y) for y in ys)
+    return Index(
+        gc=[GpuCohort(*c) for c in d.gpu_cohorts],
+        hc=[HostCohort(*c) for c in d.host_cohorts],
+        og=[OwnedGpuYear(o, y) for o, ys in d.owned_gpu_years.items() for y in ys],
+        oh=[OwnedHostYear(h, y) for h, ys in d.owned_host_years.items() for y in ys],
+        dep=dep,
+        hly=sorted({HostLifeYear(k.host, k.life, k.year) for k in dep}),
+        rep=[PoolReplica(l_, g, t, p) for (l_, g, t) in d.replicas for p in d.pools],
+        k=[Point(*p) for p in d.points],
+        kc=[CpuPoint(*p) for p in d.cpu_points],
+    )
+
+
+def add_sets(m: pyo.ConcreteModel, d: ModelData) -> Index:
+    """Declare the sparse index sets on ``m`` and return them as labelled keys."""
+    ix = index_of(d)
     m.Y = pyo.Set(initialize=d.years, ordered=True)
     m.S = pyo.Set(initialize=d.slots, ordered=True)
     m.G = pyo.Set(initialize=sorted(d.gpus), ordered=True)
     m.H = pyo.Set(initialize=list(d.hosts), ordered=True)
     m.L = pyo.Set(initialize=d.llms, ordered=True)
-    m.GC = pyo.Set(initialize=d.gpu_cohorts, dimen=3, ordered=True)
-    m.HC = pyo.Set(initialize=d.host_cohorts, dimen=3, ordered=True)
-    m.OG = pyo.Set(
-        initialize=[(o, y) for o, ys in d.owned_gpu_years.items() for y in ys],
-        dimen=2,
-        ordered=True,
-    )
-    m.OH = pyo.Set(
-        initialize=[(h, y) for h, ys in d.owned_host_years.items() for y in ys],
-        dimen=2,
-        ordered=True,
-    )
-    dep: list[tuple[str, str, int, int]] = []
-    for h, g in d.host_gpu:
-        item = d.hosts[h]
-        ys = d.owned_host_years.get(h, []) if item.owned else d.years
-        for L in d.host_lifetimes[h]:
-            dep.extend((h, g, L, y) for y in ys)
-    m.D = pyo.Set(initialize=dep, dimen=4, ordered=True)
-    m.HLY = pyo.Set(initialize=sorted({(h, L, y) for h, _g, L, y in dep}), dimen=3, ordered=True)
-    m.R = pyo.Set(
-        initialize=[(l_, g, t, p) for (l_, g, t) in d.replicas for p in d.pools],
-        dimen=4,
-        ordered=True,
-    )
-    m.K = pyo.Set(initialize=d.points, dimen=5, ordered=True)
-    m.KC = pyo.Set(initialize=d.cpu_points, dimen=3, ordered=True)
+    m.GC = pyo.Set(initialize=ix.gc, dimen=3, ordered=True)
+    m.HC = pyo.Set(initialize=ix.hc, dimen=3, ordered=True)
+    m.OG = pyo.Set(initialize=ix.og, dimen=2, ordered=True)
+    m.OH = pyo.Set(initialize=ix.oh, dimen=2, ordered=True)
+    m.D = pyo.Set(initialize=ix.dep, dimen=4, ordered=True)
+    m.HLY = pyo.Set(initialize=ix.hly, dimen=3, ordered=True)
+    m.R = pyo.Set(initialize=ix.rep, dimen=4, ordered=True)
+    m.K = pyo.Set(initialize=ix.k, dimen=5, ordered=True)
+    m.KC = pyo.Set(initialize=ix.kc, dimen=3, ordered=True)
+    return ix
