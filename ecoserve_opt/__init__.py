@@ -52,11 +52,11 @@ def __dir__() -> list[str]:
 
 #: Public functions that share their name with a submodule (``ecoserve_opt.solve`` is the
 #: solver module, ``ecoserve_opt.solve(...)`` the API function).
-_SHADOWED = frozenset({"solve", "sweep", "pareto"})
+_SHADOWED = frozenset({"solve"})
 
 
 class _Package(types.ModuleType):
-    """Keeps ``ecoserve_opt.solve``/``sweep``/``pareto`` the API functions.
+    """Keeps ``ecoserve_opt.solve`` the API function.
 
     Importing the submodule of the same name would otherwise rebind the package attribute to
     the module (the submodules stay importable: ``from ecoserve_opt.solve import Solver``).

@@ -1,6 +1,6 @@
 """Sweep and Pareto tables as tidy long tables and xarray Datasets (netCDF export).
 
-The wide table of a :class:`~ecoserve_opt.store.SweepResults` has one row per point and
+The wide table of a :class:`~ecoserve_opt.studies.store.SweepResults` has one row per point and
 one column per metric, breakdown part (``operational_kg:GPU``) and fleet item
 (``gpu:h100``). Two other shapes of the same numbers:
 

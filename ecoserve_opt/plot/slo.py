@@ -7,19 +7,51 @@ curve below 1 at the right edge.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
-    from ecoserve_opt.simulate.replay import Replay
+
+class LlmLatencies(Protocol):
+    """What the figure reads of one LLM's replay
+    (:class:`ecoserve_opt.simulate.replay.LlmReplay`)."""
+
+    @property
+    def ttft_s(self) -> np.ndarray: ...
+
+    @property
+    def tpot_s(self) -> np.ndarray: ...
+
+    @property
+    def ttft_slo(self) -> float: ...
+
+    @property
+    def tpot_slo(self) -> float: ...
+
+
+class ReplayLike(Protocol):
+    """What the figure reads of a replay (:class:`ecoserve_opt.simulate.replay.Replay`);
+    a Protocol so that plotting never imports the simulator."""
+
+    @property
+    def slo(self) -> pd.DataFrame: ...
+
+    @property
+    def llms(self) -> Mapping[str, LlmLatencies]: ...
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
-def latency_cdf(rep: Replay, title: str | None = None) -> Figure:
+def latency_cdf(rep: ReplayLike, title: str | None = None) -> Figure:
     """Empirical CDFs of TTFT and TPOT per LLM with the SLOs marked."""
     import matplotlib.pyplot as plt
 

@@ -117,7 +117,7 @@ def test_lazy_package_keeps_api_functions() -> None:
     code = (
         "import sys, ecoserve_opt, ecoserve_opt.cli\n"
         "heavy = [m for m in ('pyomo', 'pandas', 'matplotlib') if m in sys.modules]\n"
-        "import ecoserve_opt.solve, ecoserve_opt.sweep, ecoserve_opt.pareto\n"
+        "import ecoserve_opt.solve, ecoserve_opt.studies.sweep, ecoserve_opt.studies.pareto\n"
         "import ecoserve_opt as eo\n"
         "print(heavy, callable(eo.solve), callable(eo.sweep), callable(eo.pareto))\n"
     )
