@@ -1,32 +1,52 @@
 """``python -m catalog_build <step> [options]``: rebuild the bundled catalog (``models/``).
 
-Steps: ``hardware`` (gpus, hosts, embodied, host_components, grid tables, licences),
-``profiles`` (llms, profiles, cpu_profiles, traces; needs the hardware tables in ``--out``),
-``all`` (both, in that order). ``python -m catalog_build <step> --help`` lists the options.
+Steps (run from the repository root; ``python -m catalog_build <step> --help`` lists the
+options, ``--shared DIR`` and ``--out models`` for all):
+
+  all           hardware, then profiles, then measurements: everything ``models/`` holds
+                that comes from the shared field data
+  hardware      gpus, hosts, embodied, host_components, grid_regions, grid_countries,
+                licences
+  profiles      llms, profiles, cpu_profiles, traces (needs the hardware tables in --out);
+                ``--report`` prints the Splitwise calibration error table instead
+  measurements  profile_measurements/splitwise.csv; ``--report [--engine E]`` prints the
+                held-out validation tables of docs/profiles.md instead
+  fit-engine    re-fits an engine calibration and prints its constants
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+
+
+def _step(name: str) -> Callable[[list[str] | None], int]:
+    if name == "hardware":
+        from catalog_build.hardware import main
+    elif name == "profiles":
+        from catalog_build.profiles import main
+    elif name == "measurements":
+        from catalog_build.profile_validation import main
+    else:
+        from catalog_build.fit_engines import main
+    return main
+
+
+STEPS = ("all", "hardware", "profiles", "measurements", "fit-engine")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to the step's own command line."""
+    """Run one step, or ``all`` three build steps in order (same options)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    steps = ("hardware", "profiles", "all")
-    if not args or args[0] not in steps:
+    if not args or args[0] not in STEPS:
         sys.stderr.write(__doc__ or "")
         return 2
     step, rest = args[0], args[1:]
-    if step in ("hardware", "all"):
-        from catalog_build.hardware import main as hardware
-
-        rc = hardware(rest)
-        if rc or step == "hardware":
+    for name in ("hardware", "profiles", "measurements") if step == "all" else (step,):
+        rc = _step(name)(rest)
+        if rc:
             return rc
-    from ecoserve_opt.catalog.build_profiles import main as profiles
-
-    return profiles(rest)
+    return 0
 
 
 if __name__ == "__main__":

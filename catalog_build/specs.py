@@ -1,8 +1,9 @@
 """The hand-typed public spec tables of the catalog build (``catalog_build/specs/*.csv``).
 
-Each table has one row per item and a ``source`` column in the catalog's format
-``[col,col] reference; [col] reference``: every column listed in :data:`SOURCED` must be
-named in one bracketed group of its row. :func:`load_specs` reads and checks the tables and
+Each table has one row per item and a ``source`` column. In the hardware tables it is in the
+catalog's format ``[col,col] reference; [col] reference``: every column listed in
+:data:`SOURCED` must be named in one bracketed group of its row; ``llms.csv`` has one
+plain source per row (model card, paper). :func:`load_specs` reads and checks the tables and
 returns them as frozen dataclasses; errors name the file, the row and the column.
 
 Adding hardware (a new GPU, CPU or host) is adding a row to ``gpus.csv``, ``cpus.csv`` or
@@ -122,7 +123,10 @@ class Row:
 
 
 def read_table(name: str, folder: Path = SPECS_DIR) -> list[Row]:
-    """Rows of one spec table, with every :data:`SOURCED` column's source checked."""
+    """Rows of one spec table, with every :data:`SOURCED` column's source checked.
+
+    Tables not in :data:`SOURCED` (``llms.csv``) have one plain ``source`` per row.
+    """
     path = folder / name
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -134,6 +138,11 @@ def read_table(name: str, folder: Path = SPECS_DIR) -> list[Row]:
         rows = []
         for i, rec in enumerate(reader, start=2):
             cells = {k: (v or "") for k, v in rec.items()}
+            if not cells["source"].strip():
+                raise SpecError(f"{path.name}: row {i}.source: every row needs a source")
+            if name not in SOURCED:  # one source for the whole row
+                rows.append(Row(path.name, i, cells, {c: cells["source"] for c in cols}))
+                continue
             try:
                 groups = source_groups(cells["source"])
             except ValueError as exc:

@@ -3,7 +3,8 @@
 Two one-hour traces of production LLM inference at Azure (November 2023), published in
 Azure/AzurePublicDataset (``data/AzureLLMInferenceTrace_{code,conv}.csv``, CC-BY-4.0), are
 bundled under ``models/traces/`` together with their licence, so the package runs without the
-shared data folder. Each row is one request: ``TIMESTAMP`` (arrival), ``ContextTokens`` (prompt
+shared data folder (copied there by the offline catalog build, ``python -m catalog_build
+profiles``). Each row is one request: ``TIMESTAMP`` (arrival), ``ContextTokens`` (prompt
 length) and ``GeneratedTokens`` (output length).
 
 =================  =====================================  ==========
@@ -44,9 +45,6 @@ scenario can replace the shape with its own 24 values (``diurnal: [...]``) or ``
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -186,35 +184,3 @@ def summarise(name: str, folder: str | Path | None = None) -> WorkloadSummary:
         diurnal=tuple(float(x) for x in diurnal_shape()),
         source=f"{TRACE_SOURCE}: {TRACE_FILES[name]}; diurnal shape assumed (see workload.py)",
     )
-
-
-def copy_traces(shared: str | Path, out: str | Path) -> list[Path]:
-    """Copy the two trace CSVs and their licence from ``shared/traces`` to ``out/traces``."""
-    src = Path(shared) / "traces"
-    dst = Path(out) / "traces"
-    dst.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fname in [*TRACE_FILES.values(), TRACE_LICENSE]:
-        target = dst / fname
-        shutil.copyfile(src / fname, target)
-        written.append(target)
-    return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m ecoserve_opt.workload [--shared DIR] [--out DIR]``: bundle the traces."""
-    from ecoserve_opt.catalog.build_profiles import default_shared_dir, repo_root
-
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
-    ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
-    args = ap.parse_args(argv)
-    shared = args.shared if args.shared is not None else default_shared_dir()
-    out = args.out if args.out is not None else repo_root() / "models"
-    for p in copy_traces(shared, out):
-        sys.stdout.write(f"wrote {p}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

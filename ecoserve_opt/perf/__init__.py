@@ -1,7 +1,8 @@
 """Performance models: a calibrated roofline estimator for GPU and host-CPU LLM serving.
 
 See :mod:`ecoserve_opt.perf.roofline` for the equations and ``docs/profiles.md`` for the
-calibration against the measured Splitwise table.
+calibration against the measured Splitwise table (fitted offline by ``catalog_build``, the
+catalog build tool at the repository root).
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ from ecoserve_opt.perf.roofline import (
     Estimate,
     GPUSpec,
     LLMSpec,
-    calibration_report,
     estimate_cpu,
     estimate_gpu,
-    fit_calibration,
-    load_splitwise,
 )
 
 __all__ = [
@@ -27,9 +25,6 @@ __all__ = [
     "Estimate",
     "GPUSpec",
     "LLMSpec",
-    "calibration_report",
     "estimate_cpu",
     "estimate_gpu",
-    "fit_calibration",
-    "load_splitwise",
 ]

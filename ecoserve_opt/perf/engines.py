@@ -4,9 +4,9 @@ The roofline (:mod:`ecoserve_opt.perf.roofline`) has the same physics for every 
 differs between engine generations is how close they get to it (MFU, MBU), their fixed
 per-layer costs and how their tensor-parallel all-reduces behave. Each :class:`Engine` below
 is a calibration fitted on the calibration points of ``models/profile_measurements/`` that
-were measured with that engine (``ecoserve_opt.catalog.fit_profiles``), and the catalog
-(``profiles.csv``) has a full grid of rows per engine (column ``engine``). Scenarios pick one
-with ``profiles.engine`` (default :data:`DEFAULT_ENGINE`, the current one).
+were measured with that engine (``catalog_build.fit_engines``, the offline build tool), and
+the catalog (``profiles.csv``) has a full grid of rows per engine (column ``engine``).
+Scenarios pick one with ``profiles.engine`` (default :data:`DEFAULT_ENGINE`, the current one).
 
 ``tensorrt-llm`` -- tensor-parallel communication from first principles: per layer two
 ring all-reduces of the activations (Megatron-style TP), each moving ``2 (tp - 1) / tp`` of
@@ -39,7 +39,7 @@ class Engine:
     source: str
 
 
-# Fit result of ecoserve_opt.catalog.fit_profiles.fit_engine() on the TensorRT-LLM calibration
+# Fit result of catalog_build.fit_engines.fit_engine() on the TensorRT-LLM calibration
 # points (docs/profiles.md); a test re-runs the fit and checks it reproduces these.
 TRTLLM_MFU_PREFILL = 0.6241
 TRTLLM_MBU_DECODE = 1.0

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ecoserve_opt.catalog import fit_profiles, load_catalog, select_engine
+from catalog_build import fit_engines
+from ecoserve_opt.catalog import load_catalog, select_engine
 from ecoserve_opt.data import build_data
 from ecoserve_opt.exceptions import ScenarioError
 from ecoserve_opt.io.yaml_loader import load_scenario, validate_dict
@@ -115,7 +116,7 @@ def test_profiles_section_forbids_extra_fields(tiny_dict: dict[str, Any]) -> Non
 
 
 def test_fit_reproduces_trtllm_constants() -> None:
-    cal = fit_profiles.fit_engine("tensorrt-llm", catalog=MODELS)
+    cal = fit_engines.fit_engine("tensorrt-llm", catalog=MODELS)
     stored = asdict(ENGINES["tensorrt-llm"].calibration)
     for k, v in asdict(cal).items():
         assert v == pytest.approx(stored[k], rel=2e-3, abs=1e-6), k

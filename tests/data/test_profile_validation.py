@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from catalog_build import default_shared_dir
-from ecoserve_opt.catalog import profile_validation as pv
+from catalog_build import profile_validation as pv
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import ENGINES
 from ecoserve_opt.perf.precision import PRECISIONS, PrecisionError, apply_precision

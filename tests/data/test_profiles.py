@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from catalog_build import default_shared_dir
-from ecoserve_opt.catalog import build_profiles as bp
+from catalog_build import fit_roofline as fr
+from catalog_build import profiles as bp
 from ecoserve_opt.perf import roofline as rf
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,21 +148,21 @@ def test_measured_power(shared: Path, profiles: pd.DataFrame, gpus: pd.DataFrame
 
 # --- calibration --------------------------------------------------------------------------------
 def test_calibration_error_under_25_percent(shared: Path) -> None:
-    rep = rf.calibration_report(shared=shared, catalog=MODELS)
-    assert len(rep) == len(rf.load_splitwise(shared))
-    summ = rf.error_summary(rep)
+    rep = fr.calibration_report(shared=shared, catalog=MODELS)
+    assert len(rep) == len(fr.load_splitwise(shared))
+    summ = fr.error_summary(rep)
     assert summ.loc["ttft", "median_ape"] < 0.25
     assert summ.loc["tpot", "median_ape"] < 0.25
     assert summ.loc["power", "median_ape"] < 0.25
     assert int(summ.loc["ttft", "n"]) == int(rep["fits_memory"].sum())
     assert rep["power_err"].notna().sum() == 41
-    md = rf.report_markdown(rep)
+    md = fr.report_markdown(rep)
     assert md.count("\n") == len(rep) + 8
 
 
 def test_fit_reproduces_constants(shared: Path, specs: tuple[dict, dict]) -> None:
     lspec, gspec = specs
-    cal = rf.fit_calibration(rf.load_splitwise(shared), lspec, gspec)
+    cal = fr.fit_calibration(fr.load_splitwise(shared), lspec, gspec)
     assert cal == rf.CALIBRATION
     assert rf.CALIBRATION.mfu_prefill == rf.MFU_PREFILL
     assert 0 < rf.MFU_PREFILL <= 1

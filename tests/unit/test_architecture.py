@@ -91,11 +91,6 @@ def _module_graph() -> dict[str, set[str]]:
 
 def test_no_import_cycle_inside_the_package() -> None:
     graph = _module_graph()
-    # catalog.build_profiles <-> workload: the offline catalog build, moved out of the
-    # package by issue 13 item 4 (not done yet).
-    known = {
-        frozenset({"ecoserve_opt.catalog.build_profiles", "ecoserve_opt.workload"}),
-    }
     cycles = set()
     for a, targets in graph.items():
         for b in targets:
@@ -109,13 +104,11 @@ def test_no_import_cycle_inside_the_package() -> None:
                 if x not in seen:
                     seen.add(x)
                     todo.extend(graph.get(x, ()))
-    assert cycles - known == set()
+    assert cycles == set()
 
 
 #: Longest module allowed in the package (issue 13: a newcomer reads one in a sitting).
 MAX_MODULE_LINES = 600
-#: The roofline fitting still inside the package, to move out (issue 13 item 4).
-LONG_MODULE_EXCEPTIONS = {"perf/roofline.py"}
 
 
 def test_no_module_exceeds_600_lines() -> None:
@@ -124,4 +117,33 @@ def test_no_module_exceeds_600_lines() -> None:
         for p in PACKAGE.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
-    assert {k: v for k, v in long.items() if k not in LONG_MODULE_EXCEPTIONS} == {}
+    assert long == {}
+
+
+def test_no_catalog_builder_inside_the_package() -> None:
+    """The offline catalog build (reads the shared field data, writes models/*.csv) lives in
+    catalog_build/ at the repository root, outside the wheel: no builder module, no fitting
+    code and no reader of the shared data inside ecoserve_opt (issue 13, item 4)."""
+    builders = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if p.stem.startswith(("build_", "fit_")) or p.stem in ("whole_part", "profile_validation")
+    ]
+    assert builders == []
+    offenders = []
+    for p in PACKAGE.rglob("*.py"):
+        names = _imports(p)
+        text = p.read_text(encoding="utf-8")
+        if any(
+            n == "catalog_build" or n.startswith(("catalog_build.", "boaviztapi")) for n in names
+        ):
+            offenders.append(f"{p.relative_to(PACKAGE)}: imports the build tool or boaviztapi")
+        for marker in (
+            "shared/data",
+            "splitwise_perf_model",
+            "least_squares",
+            "def fit_calibration",
+        ):
+            if marker in text:
+                offenders.append(f"{p.relative_to(PACKAGE)}: {marker}")
+    assert offenders == []

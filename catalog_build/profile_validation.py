@@ -2,14 +2,14 @@
 
 Run from the repository root::
 
-    python -m ecoserve_opt.catalog.profile_validation [--shared DIR] [--out models]  # splitwise.csv
-    python -m ecoserve_opt.catalog.profile_validation --report                      # docs table
+    python -m catalog_build measurements [--shared DIR] [--out models]  # splitwise.csv
+    python -m catalog_build measurements --report [--engine E]          # docs tables
 
 Points live in ``models/profile_measurements/`` in one long format (one row per measured
 number; columns :data:`POINT_COLUMNS`):
 
 * ``splitwise.csv`` -- the Splitwise rows (splitwise-sim ``data/perf_model.csv``, MIT) that the
-  catalog uses, averaged per key exactly as :func:`ecoserve_opt.perf.roofline.load_splitwise`
+  catalog uses, averaged per key exactly as :func:`catalog_build.fit_roofline.load_splitwise`
   does (``ttft_ms``, ``tpot_ms``, and ``power_w`` where power was recorded); written by this
   module from the shared data folder, set ``calibration``.
 * ``public_tables.csv`` -- hand-transcribed rows of published engine tables, each with its
@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog_build import DEFAULT_OUT
+from catalog_build.fit_roofline import fit_rows, load_splitwise
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
 from ecoserve_opt.perf.precision import apply_precision
@@ -78,7 +80,7 @@ def splitwise_points(
     folder = _catalog(catalog)
     llms = rf.llm_specs(pd.read_csv(folder / "llms.csv"))
     gpus = rf.gpu_specs(pd.read_csv(folder / "gpus.csv"))
-    meas = rf._fit_rows(rf.load_splitwise(shared), llms, gpus)
+    meas = fit_rows(load_splitwise(shared), llms, gpus)
     rows = []
     for r in rf.rows_of(meas[meas["fits_memory"]]):
         base = {
@@ -289,7 +291,10 @@ def write_splitwise(shared: str | Path | None, out: str | Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(description="Profile calibration / validation points")
+    ap = argparse.ArgumentParser(
+        prog="python -m catalog_build measurements",
+        description="Profile calibration / validation points",
+    )
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
     ap.add_argument("--report", action="store_true", help="print the error tables (markdown)")
@@ -300,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         help="engine calibration to evaluate (default: %(default)s)",
     )
     args = ap.parse_args(argv)
-    out = args.out if args.out is not None else rf.REPO_ROOT / "models"
+    out = args.out if args.out is not None else DEFAULT_OUT
     if args.report:
         cal = ENGINES[args.engine].calibration
         sys.stdout.write(report_markdown(evaluate(cal=cal, catalog=out)))

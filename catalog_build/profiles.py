@@ -2,17 +2,18 @@
 
 Run from the repository root::
 
-    python -m ecoserve_opt.catalog.build_profiles [--shared DIR] [--out models]
+    python -m catalog_build profiles [--shared DIR] [--out models] [--report]
 
-``--shared`` defaults to ``../shared/data`` relative to the repository root, ``--out`` to
-``models`` in the repository root. It needs ``gpus.csv`` and ``hosts.csv`` in ``--out``
-(written by :mod:`ecoserve_opt.catalog.build_hardware`). Deterministic: re-running on the same
-inputs reproduces the CSVs byte for byte.
+``--shared`` defaults to ``$ECOSERVE_SHARED_DATA`` if set, else ``../shared/data`` relative to
+the repository root; ``--out`` to ``models`` in the repository root. It needs ``gpus.csv`` and
+``hosts.csv`` in ``--out`` (written by :mod:`catalog_build.hardware`). Deterministic:
+re-running on the same inputs reproduces the CSVs byte for byte.
 
 Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
 
 * ``llms.csv`` -- architecture numbers of six LLMs from their model cards / papers
-  (:data:`LLMS`), ``bytes_per_param`` 2 (FP16/BF16), ``weights_gb = params_b x 2``,
+  (``catalog_build/specs/llms.csv``, a source per row), ``bytes_per_param`` 2 (FP16/BF16),
+  ``weights_gb = params_b x 2``,
   ``kv_bytes_per_token = 2 x n_layers x n_kv_heads x head_dim x 2``. Two extra columns,
   ``n_experts`` and ``experts_per_token``, let the roofline count the expert weights a
   mixture-of-experts decode step actually reads.
@@ -32,7 +33,7 @@ Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
   {1,4,16,32} x prompt {128,512,1024,2048} that fits the socket's DRAM budget; extra column
   ``mem_gb`` (weights + KV cache the row needs in the socket's DRAM).
 * ``licenses/splitwise-sim-LICENSE-MIT.txt`` and ``traces/`` (the two Azure LLM traces and
-  their CC-BY-4.0 licence, see :mod:`ecoserve_opt.workload`).
+  their CC-BY-4.0 licence, see :mod:`ecoserve_opt.workload`; :func:`copy_traces`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog_build import DEFAULT_OUT, SPECS_DIR, default_shared_dir
+from catalog_build.fit_roofline import SPLITWISE_SOURCE, calibration_report, load_splitwise
+from catalog_build.fit_roofline import report_markdown as calibration_markdown
+from catalog_build.specs import read_table
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import ENGINES
-from ecoserve_opt.workload import copy_traces
+from ecoserve_opt.workload import TRACE_FILES, TRACE_LICENSE
 
 TPS = (1, 2, 4, 8)
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
@@ -55,34 +60,12 @@ CPU_BATCHES = (1, 4, 16, 32)
 CPU_PROMPTS = (128, 512, 1024, 2048)
 BYTES_PER_PARAM = 2
 
-#: llm -> (family, params_b, active_params_b, n_layers, d_model, n_kv_heads, head_dim,
-#: n_experts, experts_per_token). Parameter counts are the checkpoints' totals (embeddings
-#: included); sources in :data:`LLM_SOURCES`.
-LLMS: dict[str, tuple[str, float, float, int, int, int, int, int, int]] = {
-    "llama3.2-1b": ("llama3.2", 1.236, 1.236, 16, 2048, 8, 64, 1, 1),
-    "llama3-8b": ("llama3", 8.030, 8.030, 32, 4096, 8, 128, 1, 1),
-    "llama3-70b": ("llama3", 70.554, 70.554, 80, 8192, 8, 128, 1, 1),
-    "llama2-70b": ("llama2", 68.977, 68.977, 80, 8192, 8, 128, 1, 1),
-    "mixtral-8x7b": ("mixtral", 46.7, 12.9, 32, 4096, 8, 128, 8, 2),
-    "bloom-176b": ("bloom", 176.247, 176.247, 70, 14336, 112, 128, 1, 1),
-}
 DERIVED_NOTE = "weights_gb = params_b x 2 B; kv = 2 x layers x kv_heads x head_dim x 2 B"
-LLM_SOURCES: dict[str, str] = {
-    "llama3.2-1b": "meta-llama/Llama-3.2-1B model card and config.json (16 layers, hidden "
-    "2048, 32 heads, 8 KV heads, head_dim 64, tied embeddings; 1.24B parameters)",
-    "llama3-8b": "meta-llama/Meta-Llama-3-8B model card and config.json (32 layers, hidden "
-    "4096, 32 heads, 8 KV heads (GQA); 8.03B parameters)",
-    "llama3-70b": "meta-llama/Meta-Llama-3-70B model card and config.json (80 layers, hidden "
-    "8192, 64 heads, 8 KV heads (GQA); 70.55B parameters)",
-    "llama2-70b": "Touvron et al., Llama 2, arXiv 2307.09288 (70B uses GQA); "
-    "meta-llama/Llama-2-70b-hf config.json (80 layers, hidden 8192, 64 heads, 8 KV heads; "
-    "68.98B parameters)",
-    "mixtral-8x7b": "Jiang et al., Mixtral of Experts, arXiv 2401.04088 (32 layers, dim 4096, "
-    "32 heads, 8 KV heads, head_dim 128, 8 experts, top-2); Mistral AI 'Mixtral of experts' "
-    "announcement (46.7B total, 12.9B active parameters per token)",
-    "bloom-176b": "BigScience, BLOOM, arXiv 2211.05100 (70 layers, hidden 14336, 112 heads, "
-    "multi-head attention); bigscience/bloom model card (176,247,271,424 parameters)",
-}
+#: Architecture numbers of the catalog's LLMs, one row each with its source (model cards,
+#: papers). Parameter counts are the checkpoints' totals (embeddings included).
+LLMS_SPEC = "llms.csv"
+LLM_INTS = ("n_layers", "d_model", "n_kv_heads", "head_dim", "n_experts", "experts_per_token")
+
 
 ROOFLINE_SOURCE = ENGINES["splitwise"].source
 #: Engine of the measured Splitwise rows (and of the roofline rows fitted on them).
@@ -94,39 +77,48 @@ CPU_SOURCE = (
 )
 
 
-def repo_root() -> Path:
-    """The repository root (parent of the package folder)."""
-    return rf.REPO_ROOT
-
-
-def default_shared_dir() -> Path:
-    """``../shared/data`` relative to the repository root."""
-    return rf.DEFAULT_SHARED
-
-
-def llms_table() -> pd.DataFrame:
-    """``llms.csv`` as a DataFrame (see :data:`LLMS`)."""
+def llms_table(folder: Path = SPECS_DIR) -> pd.DataFrame:
+    """``llms.csv`` as a DataFrame, from the spec table ``catalog_build/specs/llms.csv``."""
     rows = []
-    for llm, (fam, p, a, n_l, d, kvh, hd, ne, k) in LLMS.items():
+    for r in read_table(LLMS_SPEC, folder):
+        p, n_l, kvh, hd = (
+            r.num("params_b"),
+            r.int("n_layers"),
+            r.int("n_kv_heads"),
+            r.int("head_dim"),
+        )
         rows.append(
             {
-                "llm": llm,
-                "family": fam,
+                "llm": r.text("llm"),
+                "family": r.text("family"),
                 "params_b": p,
-                "active_params_b": a,
+                "active_params_b": r.num("active_params_b"),
                 "n_layers": n_l,
-                "d_model": d,
+                "d_model": r.int("d_model"),
                 "n_kv_heads": kvh,
                 "head_dim": hd,
                 "bytes_per_param": BYTES_PER_PARAM,
                 "weights_gb": round(p * BYTES_PER_PARAM, 3),
                 "kv_bytes_per_token": 2 * n_l * kvh * hd * BYTES_PER_PARAM,
-                "n_experts": ne,
-                "experts_per_token": k,
-                "source": f"{LLM_SOURCES[llm]}; {DERIVED_NOTE}",
+                "n_experts": r.int("n_experts"),
+                "experts_per_token": r.int("experts_per_token"),
+                "source": f"{r.text('source')}; {DERIVED_NOTE}",
             }
         )
     return pd.DataFrame(rows)
+
+
+def copy_traces(shared: str | Path, out: str | Path) -> list[Path]:
+    """Copy the two trace CSVs and their licence from ``shared/traces`` to ``out/traces``."""
+    src = Path(shared) / "traces"
+    dst = Path(out) / "traces"
+    dst.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fname in [*TRACE_FILES.values(), TRACE_LICENSE]:
+        target = dst / fname
+        shutil.copyfile(src / fname, target)
+        written.append(target)
+    return written
 
 
 def measured_profiles(
@@ -134,7 +126,7 @@ def measured_profiles(
     llms: dict[str, rf.LLMSpec],
     gpus: dict[str, rf.GPUSpec],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(catalog rows, excluded keys) from :func:`ecoserve_opt.perf.roofline.load_splitwise`."""
+    """(catalog rows, excluded keys) from :func:`catalog_build.fit_roofline.load_splitwise`."""
     rows, dropped = [], []
     for r in rf.rows_of(measured):
         llm, gpu = llms[r.llm], gpus[r.gpu]
@@ -145,7 +137,7 @@ def measured_profiles(
             dropped.append({**key, "mem_gb": round(mem, 3)})
             continue
         src = (
-            f"{rf.SPLITWISE_SOURCE}: mean of {r.n_repeats} runs (token_size "
+            f"{SPLITWISE_SOURCE}: mean of {r.n_repeats} runs (token_size "
             f"{r.output_tokens:.0f} on average); ttft_ms = prompt_time, tpot_ms = token_time"
         )
         if r.power_status == "measured":
@@ -244,7 +236,7 @@ def build(shared: Path, out: Path) -> dict[str, Path | int]:
     gpus = rf.gpu_specs(pd.read_csv(out / "gpus.csv"))
     cpus = rf.cpu_specs(pd.read_csv(out / "hosts.csv"))
 
-    measured = rf.load_splitwise(shared)
+    measured = load_splitwise(shared)
     meas, dropped = measured_profiles(measured, llms, gpus)
     all_keys = {
         (r.llm, r.gpu, int(r.tp), int(r.batch), int(r.prompt_tokens)) for r in rf.rows_of(measured)
@@ -282,7 +274,10 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(description="Build llms.csv, profiles.csv, cpu_profiles.csv")
+    ap = argparse.ArgumentParser(
+        prog="python -m catalog_build profiles",
+        description="Build llms.csv, profiles.csv, cpu_profiles.csv",
+    )
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
     ap.add_argument(
@@ -292,10 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     shared = args.shared if args.shared is not None else default_shared_dir()
-    out = args.out if args.out is not None else repo_root() / "models"
+    out = args.out if args.out is not None else DEFAULT_OUT
     if args.report:
-        rep = rf.calibration_report(shared=shared, catalog=out)
-        sys.stdout.write(rf.report_markdown(rep))
+        rep = calibration_report(shared=shared, catalog=out)
+        sys.stdout.write(calibration_markdown(rep))
         return 0
     info = build(shared, out)
     for k, v in info.items():

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m ecoserve_opt.catalog.fit_profiles [--engine tensorrt-llm]
+    python -m catalog_build fit-engine [--engine tensorrt-llm]
 
 prints the fitted constants (to paste into :mod:`ecoserve_opt.perf.engines`); a test re-runs
 the fit and checks the stored constants.
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecoserve_opt.catalog import profile_validation as pv
+from catalog_build import profile_validation as pv
+from catalog_build.fit_roofline import sig
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import FIRST_PRINCIPLES_COMM_SLOWDOWN
 
@@ -92,13 +93,16 @@ def fit_engine(
     res = least_squares(residual, np.array(X0), bounds=(LOWER, UPPER), diff_step=1e-4)
     cal = _calibration(res.x, base)
     if round_digits:
-        cal = rf.Calibration(**{k: rf._sig(v, round_digits) for k, v in asdict(cal).items()})
+        cal = rf.Calibration(**{k: sig(v, round_digits) for k, v in asdict(cal).items()})
     return cal
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: print the fitted constants."""
-    ap = argparse.ArgumentParser(description="Fit an engine calibration of the roofline")
+    ap = argparse.ArgumentParser(
+        prog="python -m catalog_build fit-engine",
+        description="Fit an engine calibration of the roofline",
+    )
     ap.add_argument("--engine", default="tensorrt-llm", choices=sorted(ENGINE_POINTS))
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
     args = ap.parse_args(argv)
