@@ -72,6 +72,24 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir
 
 
+def test_wheel_ships_the_runtime_not_the_catalog_build(venv: Path) -> None:
+    """The offline catalog build (catalog_build/) stays out of the wheel; the run-time spec
+    tables the roofline reads and the bundled catalog are in it."""
+    import zipfile
+
+    (wheel,) = (venv.parent / "dist").glob("ecoserve_opt-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert [n for n in names if n.startswith("catalog_build")] == []
+    assert not any("/build_" in n or "/fit_" in n for n in names)
+    for need in (
+        "ecoserve_opt/perf/interconnect.csv",
+        "ecoserve_opt/perf/cpu_arch.csv",
+        "ecoserve_opt/_bundled/models/gpus.csv",
+        "ecoserve_opt/_bundled/models/host_components.csv",
+    ):
+        assert need in names, need
+
+
 def test_version(venv: Path, tmp_path: Path) -> None:
     from ecoserve_opt import __version__
 
