@@ -89,6 +89,7 @@ class WorkloadSummary:
     minute_peak_to_mean: float
     diurnal: tuple[float, ...]
     source: str
+    output_tokens_cv2: float = 0.0  # squared coefficient of variation of output lengths
 
 
 def diurnal_shape(
@@ -183,4 +184,5 @@ def summarise(name: str, folder: str | Path | None = None) -> WorkloadSummary:
         minute_peak_to_mean=minute_peak_to_mean(df["t_s"]),
         diurnal=tuple(float(x) for x in diurnal_shape()),
         source=f"{TRACE_SOURCE}: {TRACE_FILES[name]}; diurnal shape assumed (see workload.py)",
+        output_tokens_cv2=float(out.var() / out.mean() ** 2),
     )

@@ -13,6 +13,7 @@ section                   pillar                               sets / data
 ``host_gpu_pairs``        (always)                             ``D``, ``HLY`` (with lifetimes)
 ``serving_section``       Rightsize                            ``K``, ``R``, pools
 ``demand_section``        Shift offline                        demands, window hours
+``online_capacity_f...``  (online headroom)                    capacity factors ``f[k, y, s]``
 ``cpu_section``           Reuse (host CPUs)                    ``KC``
 ========================  ===================================  ================================
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ecoserve_opt.catalog import Catalog, load_catalog
-from ecoserve_opt.data.demand import demand_section, resolve_workloads
+from ecoserve_opt.data.demand import demand_section, online_capacity_factors, resolve_workloads
 from ecoserve_opt.data.hardware import (
     _prune_dominated_lifetimes,
     _reused_power,
@@ -80,6 +81,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     sv = serving_section(s, cat, gs.gpus, hs.hosts, host_gpu, file)
     # demand; Shift offline: window hours
     dm = demand_section(s, years, slots, slot_hours)
+    # online headroom on capacity (queueing rule), per online point, year and slot
+    cap_factor = online_capacity_factors(s, sv.points, sv.info, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)
 
@@ -125,6 +128,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         tpot_s={p: info[p]["tpot"] for p in sv.points},
         online_demand=dm.online,
         online_headroom=dm.headroom,
+        online_capacity_factor=cap_factor,
         offline_demand=dm.offline,
         offline_slot_hours=dm.window_hours,
         cpu_points=cpu.points,

@@ -1,18 +1,21 @@
 """Demand sections of the data: online peaks per slot, offline volumes and windows.
 
-* online demand per (llm, year, slot): the slot's peak hour of the diurnal shape times the
-  burst headroom, grown per year (constraint family ``online_demand``);
+* online demand per (llm, year, slot): the slot's peak hour of the diurnal shape, grown per
+  year (constraint family ``online_demand``); the busiest minute's rate over it (burst
+  factor) and the online capacity factors of the headroom rule (``replica_capacity``,
+  headroom on capacity only: :mod:`ecoserve_opt.queueing`);
 * offline demand per (llm, year) in tokens/day, and the hours of each slot inside the
   offline window (**Shift offline**: ``offline_demand``; off: ``offline_flat``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ecoserve_opt.data.keys import OfflineDemandKey, OnlineDemandKey, WindowSlot
+from ecoserve_opt.data.keys import OfflineDemandKey, OnlineDemandKey, Point, WindowSlot
 from ecoserve_opt.schema.scenario import OnlineDemand, Scenario
 
 
@@ -30,23 +33,78 @@ def _diurnal(kind: str | list[float]) -> np.ndarray:
 
 
 def burst_headroom(on: OnlineDemand, requests_per_s: float) -> float:
-    """Burst headroom of an online demand at a sized rate of ``requests_per_s``.
+    """Busiest minute's arrival rate over the peak hour's, at a rate of ``requests_per_s``.
 
     ``burst_headroom: auto`` (the default) derives it from minute-level peaks: for a trace
     workload, the trace's measured minute peak-to-mean
-    (:func:`ecoserve_opt.workload.minute_peak_to_mean`); for a rate (replayed as Poisson
-    arrivals), :func:`ecoserve_opt.workload.poisson_minute_headroom`. A number is used as is.
-    The factor multiplies the sized (peak-hour) online demand of each slot, so capacity
-    covers the busiest minutes; served energy is counted on the sized demand, as for the
-    peak hour (an overestimate, see docs/simulate.md).
+    (:func:`ecoserve_opt.workload.minute_peak_to_mean`); for a rate (Poisson arrivals), 1
+    under ``headroom_rule: queueing`` (the queueing bound models Poisson fluctuations) and
+    :func:`ecoserve_opt.workload.poisson_minute_headroom` under ``minute-peak``. A number is
+    used as is; ``headroom_rule: none`` gives 1.
     """
     from ecoserve_opt.workload import poisson_minute_headroom, summarise
 
+    if on.headroom_rule == "none":
+        return 1.0
     if not isinstance(on.burst_headroom, str):
         return float(on.burst_headroom)
     if on.workload is not None:
         return summarise(on.workload).minute_peak_to_mean
+    if on.headroom_rule == "queueing":
+        return 1.0
     return poisson_minute_headroom(requests_per_s)
+
+
+def online_capacity_factors(
+    s: Scenario,
+    points: list[Point],
+    info: dict[Point, dict[str, float]],
+    online_demand: dict[tuple[str, int, int], float],
+    burst: dict[tuple[str, int, int], float],
+) -> dict[tuple[str, str, int, int, str, int, int], float]:
+    """Capacity factor of every online point per (year, slot) (headroom on capacity only).
+
+    ``minute-peak``: the burst factor; ``queueing``:
+    :func:`ecoserve_opt.queueing.capacity_factor` at the point's batch, TTFT and TPOT, with
+    ``TTFT_1`` the TTFT at the smallest batch of the same (llm, gpu, tp); ``none``: none.
+    Keys are ``(*point, year, slot)``; factors equal to 1 are left out.
+    """
+    from ecoserve_opt.queueing import capacity_factor
+    from ecoserve_opt.workload import summarise
+
+    ttft_one: dict[tuple[str, str, int], float] = {}
+    for k in points:
+        if k.cls == "online":
+            key = (k.llm, k.gpu, k.tp)
+            ttft_one[key] = min(info[k]["ttft"], ttft_one.get(key, math.inf))
+    out: dict[tuple[str, str, int, int, str, int, int], float] = {}
+    for (llm, y, sl), dem in online_demand.items():
+        on = s.llms[llm].online
+        if on is None or on.headroom_rule == "none" or dem <= 0:
+            continue
+        beta = burst[(llm, y, sl)]
+        cv2 = summarise(on.workload).output_tokens_cv2 if on.workload is not None else 0.0
+        for k in points:
+            if k.llm != llm or k.cls != "online":
+                continue
+            if on.headroom_rule == "minute-peak":
+                f = beta
+            else:
+                f = capacity_factor(
+                    rate_hour=dem / on.output_tokens,
+                    burst=beta,
+                    batch=k.batch,
+                    output_tokens=on.output_tokens,
+                    ttft_batch_s=info[k]["ttft"],
+                    ttft_one_s=ttft_one[(k.llm, k.gpu, k.tp)],
+                    tpot_s=info[k]["tpot"],
+                    ttft_slo_s=on.ttft_slo,
+                    target=on.attainment_target,
+                    output_cv2=cv2,
+                )
+            if f != 1.0:
+                out[(*k, y, sl)] = f
+    return out
 
 
 def resolve_workloads(s: Scenario) -> Scenario:
@@ -104,7 +162,7 @@ def demand_section(
                     seg = shape[int(sl * slot_hours) : int((sl + 1) * slot_hours)]
                     peak = rate * float(seg.max())
                     head = burst_headroom(spec.online, peak / spec.online.output_tokens)
-                    sec.online[OnlineDemandKey(llm, y, sl)] = peak * head
+                    sec.online[OnlineDemandKey(llm, y, sl)] = peak
                     sec.headroom[OnlineDemandKey(llm, y, sl)] = head
             if spec.offline is not None:
                 sec.offline[OfflineDemandKey(llm, y)] = spec.offline.tokens_per_day * grow

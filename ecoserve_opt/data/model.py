@@ -136,7 +136,8 @@ class ModelData:
     latency_s: dict[tuple[str, str, int, int, str], float]  # ttft/O + tpot, per output token
     ttft_s: dict[tuple[str, str, int, int, str], float]
     tpot_s: dict[tuple[str, str, int, int, str], float]
-    # tokens/s per OnlineDemandKey (llm, year, slot): the slot's peak-hour demand x headroom
+    # tokens/s per OnlineDemandKey (llm, year, slot): the slot's peak-hour demand (headroom
+    # is on capacity: online_capacity_factor)
     online_demand: dict[tuple[str, int, int], float]
     offline_demand: dict[tuple[str, int], float]  # tokens per day per OfflineDemandKey
     offline_slot_hours: dict[tuple[str, int], float]  # window hours per WindowSlot
@@ -153,8 +154,14 @@ class ModelData:
     gpu_dyn_factor: dict[str, float] = field(default_factory=dict)  # wall W per GPU DC W
     notes: list[str] = field(default_factory=list)
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
-    # burst headroom factor applied to online_demand per (llm, year, slot)
+    # busiest minute's arrival rate over the peak hour's, per (llm, year, slot)
     online_headroom: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    # capacity factor f >= 1 per (llm, gpu, tp, batch, "online", year, slot): an online point
+    # uses f x its load of a replica's capacity (headroom on capacity only, see
+    # ecoserve_opt/queueing.py); missing keys mean 1
+    online_capacity_factor: dict[tuple[str, str, int, int, str, int, int], float] = field(
+        default_factory=dict
+    )
     scenario_file: str = "<scenario>"  # for error messages (file: field path: reason)
 
     @property
@@ -165,6 +172,11 @@ class ModelData:
     def slot_weight(self) -> float:
         """Hours per year that one slot of the representative day stands for."""
         return DAYS_PER_YEAR * self.slot_hours
+
+    def capacity_factor(self, point: tuple[str, str, int, int, str], year: int, slot: int) -> float:
+        """Online headroom factor (>= 1) of ``point`` in ``year``/``slot``: one token/s there
+        takes this many times its share of a replica's capacity (1 offline, without headroom)."""
+        return self.online_capacity_factor.get((*point, year, slot), 1.0)
 
     def offline_duty(self, llm: str, slot: int) -> float:
         """Share of ``slot``'s hours inside ``llm``'s offline window (0..1).

@@ -100,8 +100,12 @@ def add_replica_capacity(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -
     r"""Time-sharing of a replica over its operating points (:math:`\kappa_k` tokens/s of
     one replica at point :math:`k`).
 
-    .. math:: \sum_{b,\,c:\,pool(c)=p} x_{lgtbc\,ys} / \kappa_{lgtbc} \le n_{lgtpy}
+    .. math:: \sum_{b,\,c:\,pool(c)=p} f_{lgtbc\,ys}\, x_{lgtbc\,ys} / \kappa_{lgtbc}
+        \le n_{lgtpy}
 
+    :math:`f \ge 1` is the online capacity (headroom) factor of :mod:`ecoserve_opt.queueing`
+    (``ModelData.capacity_factor``; 1 for offline points): headroom enlarges the replicas a
+    point needs, not the tokens it serves, so energy follows the demand.
     Component ``replica_capacity`` over ``R x Y x S``.
     """
     by_rep: dict[tuple[str, str, int, str, int, int], list[Serve]] = {}
@@ -112,7 +116,9 @@ def add_replica_capacity(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -
         keys = by_rep.get((l_, g, t, p, y, s))
         if not keys:
             return pyo.Constraint.Skip
-        t_ = Terms().extend((1.0 / d.cap[k.point], m.x[k]) for k in keys)
+        t_ = Terms().extend(
+            (d.capacity_factor(k.point, y, s) / d.cap[k.point], m.x[k]) for k in keys
+        )
         return t_.expr((-1.0, m.n_rep[l_, g, t, p, y])) <= 0.0
 
     m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
@@ -135,7 +141,9 @@ def add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
     min_cap: dict[tuple[str, str, int, str], float] = {}
     for k in ix.k:
         key = (k.llm, k.gpu, k.tp, k.cls)
-        min_cap[key] = min(d.cap[k], min_cap.get(key, float("inf")))
+        # capacity net of the largest headroom factor of this point in any year and slot
+        f = max((d.capacity_factor(k, y, s) for y in d.years for s in d.slots), default=1.0)
+        min_cap[key] = min(d.cap[k] / f, min_cap.get(key, float("inf")))
     types = sorted({r.gpu for r in ix.rep})
     m.gpu_pick = pyo.Var(types, domain=pyo.Binary)
     m.one_gpu_type = pyo.Constraint(

@@ -327,7 +327,8 @@ def utilisation_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.D
                 "year": k.year,
                 "slot": k.slot,
                 "tokens_per_s": val,
-                "replica_equiv": val / d.cap[p],
+                # capacity reserved: load x online headroom factor / capacity
+                "replica_equiv": val * d.capacity_factor(p, k.year, k.slot) / d.cap[p],
             }
         )
     return pd.DataFrame(rows)

@@ -63,12 +63,23 @@ class OnlineDemand(_Strict):
     diurnal: Literal["flat", "default"] | list[float] = "default"
     """Hourly shape of the request rate: ``flat``, ``default`` (the workload module's
     documented diurnal shape) or 24 multipliers (normalised to mean 1)."""
+    headroom_rule: Literal["queueing", "minute-peak", "none"] = "queueing"
+    """How capacity is sized above each slot's peak-hour demand (capacity only: served
+    tokens and energy stay at the demand). ``queueing``: the batch slots of each operating
+    point are sized with an Erlang-C (M/M/c, Allen-Cunneen service correction) bound at the
+    busiest minute's arrival rate so that at most ``1 - attainment_target`` of requests wait
+    longer than the TTFT slack; ``minute-peak``: capacity x ``burst_headroom`` (the rule
+    before queueing was modelled); ``none``: size for the hourly rate. See docs/simulate.md."""
+    attainment_target: float = Field(default=0.99, gt=0, lt=1)
+    """Share of online requests that must meet the TTFT SLO at the busiest minute's rate
+    (``headroom_rule: queueing``)."""
     burst_headroom: Literal["auto"] | float = "auto"
-    """Capacity sized above each slot's peak-hour demand for minute-level bursts:
-    ``auto`` = the workload trace's minute peak-to-mean ratio (azure-conv-2023 1.52,
-    azure-code-2023 4.18), or for a rate (Poisson arrivals) ``1 + z/sqrt(60 x requests/s)``
-    with z the standard-normal quantile at 1 - 1/60 (one minute in an hour exceeds it);
-    a number >= 1 sets the factor (1 = size for the hourly mean). See docs/simulate.md."""
+    """Busiest minute's arrival rate over the peak hour's. ``auto`` = the workload trace's
+    minute peak-to-mean ratio (azure-conv-2023 1.52, azure-code-2023 4.18); for a rate
+    (Poisson arrivals) 1 under ``headroom_rule: queueing`` (the queueing bound models the
+    Poisson fluctuation itself) and ``1 + z/sqrt(60 x requests/s)`` under ``minute-peak``
+    (z the standard-normal quantile at 1 - 1/60: one minute in an hour exceeds it). A number
+    >= 1 sets the factor. See docs/simulate.md."""
 
     @model_validator(mode="after")
     def _one_rate(self) -> OnlineDemand:
