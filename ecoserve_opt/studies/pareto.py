@@ -35,7 +35,7 @@ from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.studies.points import PointSpec, Record, SweepSpec, make_point, make_spec
 from ecoserve_opt.studies.runner import open_client, run_points
-from ecoserve_opt.studies.store import ResultsStore, SweepResults
+from ecoserve_opt.studies.store import ResultsStore, SweepResults, store_folder
 from ecoserve_opt.vocabulary import metric_column, metric_name
 
 __all__ = ["BASELINES", "baseline_points", "cap_values", "pareto"]
@@ -67,7 +67,7 @@ def cap_values(loose: float, tight: float, points: int) -> list[float]:
 
 def pareto(
     scenario: LoadedScenario | str | Path,
-    out: str | Path,
+    out: str | Path | None = None,
     *,
     x: str = "cost",
     y: str = "carbon",
@@ -86,6 +86,9 @@ def pareto(
 ) -> SweepResults:
     """Epsilon-constraint front of ``y`` against ``x`` written to the store ``out``.
 
+    Without ``out`` the store is a temporary folder removed with the returned results (as
+    for ``sweep``).
+
     Metrics: ``carbon``, ``cost``, ``energy``, ``latency`` (alias ``performance``) and
     ``gpu_hours``. ``cap`` chooses the capped metric (``"y"`` or ``"x"``). Returns the
     store's :class:`SweepResults`; ``.pareto_front()`` gives the non-dominated points.
@@ -96,7 +99,8 @@ def pareto(
     if cap not in ("x", "y"):
         raise EcoserveError(f"cap must be 'x' or 'y', not {cap!r}")
     spec = make_spec(scenario, False, solver_options, None)
-    store = ResultsStore(Path(out))
+    out, temporary = store_folder(out)
+    store = ResultsStore(out)
     store.open_run(
         spec.scenario_hash,
         spec.loaded.scenario.name,
@@ -156,4 +160,5 @@ def pareto(
     res = SweepResults.load(store.root)
     ids = {p.point_id for p in (*first, *front)}
     res.table = res.table[res.table["point_id"].isin(ids)].reset_index(drop=True)
+    res.temporary = temporary
     return res

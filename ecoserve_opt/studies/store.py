@@ -28,7 +28,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,10 @@ import pandas as pd
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.atomic import atomic_write_bytes, atomic_write_text
 from ecoserve_opt.results import COMPONENTS, Results
+
+if TYPE_CHECKING:
+    import xarray as xr
+
 from ecoserve_opt.vocabulary import (
     METRICS,
     PARAMETERS,
@@ -398,6 +402,7 @@ class SweepResults:
     def __init__(self, table: pd.DataFrame, store: ResultsStore | None = None) -> None:
         self.table = table
         self.store = store
+        self.temporary: TemporaryStore | None = None  # set when the store is temporary
 
     @classmethod
     def load(cls, path: str | Path) -> SweepResults:
@@ -500,6 +505,29 @@ class SweepResults:
         front = non_dominated(t, metric_column(xm), metric_column(ym))
         return front.reset_index(drop=True)
 
+    def to_long(self) -> pd.DataFrame:
+        """The table as a tidy long table (:func:`ecoserve_opt.io.export.to_long`): one row
+        per (point, variable, label) with its value and unit."""
+        from ecoserve_opt.io.export import to_long
+
+        return to_long(self.table, self.params)
+
+    def to_xarray(self) -> xr.Dataset:
+        """The table as an ``xarray.Dataset`` (:func:`ecoserve_opt.io.export.to_xarray`):
+        the swept parameters as dimensions on a full grid (else a ``point_id`` dimension),
+        ``component``/``gpu_type``/``host_type`` dimensions, ``attrs["units"]`` everywhere.
+        Needs the ``xarray`` extra."""
+        from ecoserve_opt.io.export import to_xarray
+
+        return to_xarray(self.table, self.params, PARAM_UNITS)
+
+    def to_netcdf(self, path: str | Path, engine: str | None = None) -> Path:
+        """Write :meth:`to_xarray` to a netCDF file (atomically; scipy backend, netCDF3,
+        unless ``engine`` says otherwise); returns the path."""
+        from ecoserve_opt.io.export import to_netcdf
+
+        return to_netcdf(self.table, self.params, path, engine, PARAM_UNITS)
+
     def fleet(self, pid: str) -> pd.DataFrame:
         """The fleet table of point ``pid``."""
         if self.store is None:
@@ -548,3 +576,27 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
         # a point stopped by a limit with a solution is not proven optimal: mark it
         df["time_limited"] = df["status"] == "feasible"
     return df
+
+
+class TemporaryStore:
+    """A temporary store folder, removed when this object is garbage-collected (or at exit).
+
+    :func:`~ecoserve_opt.studies.sweep.sweep` and ``pareto`` without ``out`` keep one on the
+    returned :class:`SweepResults`, so its fleet tables stay readable while it is alive.
+    """
+
+    def __init__(self) -> None:
+        import shutil
+        import tempfile
+        import weakref
+
+        self.path = Path(tempfile.mkdtemp(prefix="ecoserve-sweep-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+
+
+def store_folder(out: str | Path | None) -> tuple[Path, TemporaryStore | None]:
+    """``out`` as a Path, or a new :class:`TemporaryStore` and its folder."""
+    if out is not None:
+        return Path(out), None
+    tmp = TemporaryStore()
+    return tmp.path, tmp

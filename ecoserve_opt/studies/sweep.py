@@ -54,7 +54,7 @@ from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.studies.parameters import canonical_param, parse_values
 from ecoserve_opt.studies.points import PointSolver, Record, grid_points, make_spec
 from ecoserve_opt.studies.runner import open_client, run_points
-from ecoserve_opt.studies.store import ResultsStore, SweepResults
+from ecoserve_opt.studies.store import ResultsStore, SweepResults, store_folder
 
 __all__ = ["sweep"]
 
@@ -62,7 +62,7 @@ __all__ = ["sweep"]
 def sweep(
     scenario: LoadedScenario | str | Path,
     params: Mapping[str, Any],
-    out: str | Path,
+    out: str | Path | None = None,
     *,
     objective: str | None = None,
     fix_fleet: bool = False,
@@ -78,7 +78,9 @@ def sweep(
     """Solve ``scenario`` at every point of the grid ``params``, storing each as it finishes.
 
     ``params`` maps a parameter name to its values or a ``start:stop:step`` string; results
-    go to the store ``out`` as each point finishes.
+    go to the store ``out`` as each point finishes. Without ``out`` the store is a temporary
+    folder, removed when the returned :class:`SweepResults` is garbage-collected (or at
+    exit): pass ``out`` to keep the points or resume the sweep.
 
     ``workers=0`` and no ``scheduler`` solve serially in this process (one model, persistent
     solver); otherwise on dask. ``on_point(record)`` is called after each point is written.
@@ -89,7 +91,8 @@ def sweep(
         raise EcoserveError("a sweep needs at least one parameter")
     points = grid_points(spec, params, obj)
     PointSolver(spec).check(points)
-    store = ResultsStore(Path(out))
+    out, temporary = store_folder(out)
+    store = ResultsStore(out)
     names = [canonical_param(n) for n in params]
     store.open_run(
         spec.scenario_hash,
@@ -118,4 +121,5 @@ def sweep(
     res = SweepResults.load(store.root)
     ids = {p.point_id for p in points}
     res.table = res.table[res.table["point_id"].isin(ids)].reset_index(drop=True)
+    res.temporary = temporary
     return res

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -310,3 +311,40 @@ def test_cli_sweep_errors(tmp_path: Path) -> None:
     r = runner.invoke(app, ["plot", str(tmp_path), "--kind", "pareto"])
     assert r.exit_code == 2
     assert "not a sweep results folder" in r.output
+
+
+def test_sweep_without_an_output_folder(switch: LoadedScenario, tmp_path: Path) -> None:
+    """``sweep()`` from the API with no folder: the points live in a temporary store that
+    stays readable while the results are alive and is removed with them; the wide table
+    converts with ``SweepResults.to_xarray()`` / ``to_long()`` / ``to_netcdf()``."""
+    import gc
+
+    xr = pytest.importorskip("xarray")
+    res = sweep(switch, {"grid_intensity": [0, 200]})
+    t = res.sweep()
+    assert t["carbon_kg"].tolist() == pytest.approx(
+        [min(carbon_a(0), carbon_b(0)), min(carbon_a(200), carbon_b(200))], rel=1e-9
+    )
+    assert res.temporary is not None
+    folder = res.temporary.path
+    assert (folder / "points").is_dir()
+    assert not res.fleet(t["point_id"].iloc[0]).empty  # fleet tables readable meanwhile
+    ds = res.to_xarray()
+    assert isinstance(ds, xr.Dataset)
+    assert ds.attrs["layout"] == "grid"
+    assert ds["carbon_kg"].sel(grid_intensity=200).item() == pytest.approx(carbon_a(200))
+    assert ds["grid_intensity"].attrs["units"] == "gCO2e/kWh"
+    assert ds["carbon_kg"].attrs["units"] == "kgCO2e"
+    long = res.to_long()
+    assert set(long.loc[long["variable"] == "carbon_kg", "unit"]) == {"kgCO2e"}
+    path = res.to_netcdf(tmp_path / "sweep.nc")
+    back = xr.open_dataset(path, engine="scipy")
+    np.testing.assert_allclose(back["carbon_kg"].values, ds["carbon_kg"].values)
+    back.close()
+    del res, t, ds, long
+    gc.collect()
+    assert not folder.exists()
+    # with a folder, nothing is temporary and the store stays
+    kept = sweep(switch, {"grid_intensity": [0]}, tmp_path / "kept")
+    assert kept.temporary is None
+    assert (tmp_path / "kept" / "points").is_dir()
