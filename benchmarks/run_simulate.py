@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out / "simulate.csv", index=False)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    if hasattr(os, "getloadavg"):  # other jobs on the machine slow a pure-Python loop
+        machine += f", load average {os.getloadavg()[0]:.1f} at the end"
     md = (
         "# Replay speed (benchmarks/run_simulate.py)\n\n"
         f"Default scenario design, {machine}, Python {platform.python_version()}. "

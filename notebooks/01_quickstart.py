@@ -162,8 +162,9 @@ print(f"report: {page.name}, {page.stat().st_size / 1024:,.0f} KiB")
 # profiles' per-iteration times. Here ten minutes of the busiest hour keep the notebook
 # quick (`ecoserve simulate out/default` replays the full hour); `write_outputs` adds
 # `slo.csv` and the latency-CDF figure to the folder, and the report shows them.
-# The scenario's `burst_headroom` (default: the trace's minute peak-to-mean) is what makes
-# the chat service meet its SLOs; docs/simulate.md reports where the rule falls short.
+# The scenario's `headroom_rule` (default `queueing`: batch slots sized with Erlang C at
+# the busiest minute's rate for a 99% attainment target, on capacity only) is what makes
+# both services meet their SLOs; docs/simulate.md derives it and reports the replays.
 
 # %%
 from ecoserve_opt.plot.slo import latency_cdf
