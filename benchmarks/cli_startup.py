@@ -5,16 +5,22 @@ the wall time, plus what ``python -X importtime`` says the slowest imports are. 
 (< 1 s for ``--help``) is checked here, never as a timed test.
 
     python benchmarks/cli_startup.py [--runs 7]
+
+Writes the table to ``results/cli_startup.md`` too, with the machine's load average (other
+jobs on a small machine stretch wall time well beyond CPU time).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 COMMANDS = (["--help"], ["--version"], ["solve", "--help"])
 TARGET_S = 1.0
@@ -50,27 +56,51 @@ def _slowest_imports(n: int = 8) -> list[tuple[int, str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
-    runs = ap.parse_args().runs
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args_ns = ap.parse_args()
+    runs, out = args_ns.runs, args_ns.out
     _time(["--version"])  # warm the file cache
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     bare = [_time(["-c", "pass"], module=False) for _ in range(runs)]
-    print(
+    lines = [
         f"{'python -c pass':<23} wall median {statistics.median(w for w, _ in bare):.2f} s, "
         f"CPU median {statistics.median(c for _, c in bare):.2f} s (the interpreter alone)"
-    )
+    ]
+    rows = []
     for args in COMMANDS:
         times = [_time(args) for _ in range(runs)]
         wall = [w for w, _ in times]
         cpu = statistics.median(c for _, c in times)
         med = statistics.median(wall)
         flag = "ok" if med < TARGET_S else f"wall over {TARGET_S:g} s"
-        print(
+        lines.append(
             f"ecoserve {' '.join(args):<14} wall median {med:.2f} s "
             f"(min {min(wall):.2f}, max {max(wall):.2f}), CPU median {cpu:.2f} s, "
             f"{runs} runs  {flag}"
         )
-    print("slowest imports of ecoserve_opt.cli (cumulative, ms):")
-    for us, name in _slowest_imports():
-        print(f"  {us / 1000:8.1f}  {name.strip()}")
+        rows.append((" ".join(args), med, min(wall), max(wall), cpu, flag))
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines.append("slowest imports of ecoserve_opt.cli (cumulative, ms):")
+    lines += [f"  {us / 1000:8.1f}  {name.strip()}" for us, name in _slowest_imports()]
+    sys.stdout.write("\n".join(lines) + "\n")
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    md = [
+        "# CLI start-up (benchmarks/cli_startup.py)",
+        "",
+        f"{machine}, Python {platform.python_version()}, load average {load0:.1f} at the "
+        f"start and {load1:.1f} at the end; {runs} runs per command in a fresh interpreter. "
+        f"Target: `ecoserve --help` wall median under {TARGET_S:g} s.",
+        "",
+        "| command | wall median (s) | wall min (s) | wall max (s) | CPU median (s) | |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| `ecoserve {a}` | {m:.2f} | {lo:.2f} | {hi:.2f} | {c:.2f} | {f} |"
+            for a, m, lo, hi, c, f in rows
+        ),
+        "",
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cli_startup.md").write_text("\n".join(md))
 
 
 if __name__ == "__main__":
