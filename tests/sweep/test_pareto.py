@@ -192,7 +192,8 @@ def test_cli_pareto(tradeoff: LoadedScenario, tmp_path: Path) -> None:
 def test_pareto_without_an_output_folder(tradeoff: LoadedScenario) -> None:
     # the store is temporary (removed with the results); the front is the same as on disk
     res = pareto(tradeoff, x="cost", y="carbon", points=3, baselines=False)
-    assert res.temporary is not None and res.temporary.path.is_dir()
+    assert res.temporary is not None
+    assert res.temporary.path.is_dir()
     front = res.pareto_front()
     assert len(front) >= 2
     assert front["cost_usd"].is_monotonic_increasing
