@@ -231,7 +231,8 @@ def assemble(d: Any) -> Matrix:
     off_keys: dict[tuple[Any, ...], list[tuple[int, float]]] = defaultdict(list)
     for key, j in x.items():
         l_, g, t, _b, c, y, sl = key
-        by_rep[(l_, g, t, d.class_pool[c], y, sl)].append((j, 1.0 / d.cap[key[:5]]))
+        f = d.capacity_factor(key[:5], y, sl)  # online headroom on capacity (1 offline)
+        by_rep[(l_, g, t, d.class_pool[c], y, sl)].append((j, f / d.cap[key[:5]]))
         (on_keys if c == "online" else off_keys)[(l_, y, sl)].append((j, 1.0))
     for (l_, g, t, p, y, _sl), terms in by_rep.items():
         mx.row([*terms, (nrep[(l_, g, t, p, y)], -1.0)], -INF, 0.0)
