@@ -35,7 +35,8 @@ from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.studies.points import PointSpec, Record, SweepSpec, make_point, make_spec
 from ecoserve_opt.studies.runner import open_client, run_points
-from ecoserve_opt.studies.store import ResultsStore, SweepResults, store_folder
+from ecoserve_opt.studies.store import ResultsStore, SweepResults
+from ecoserve_opt.studies.temporary import store_folder
 from ecoserve_opt.vocabulary import metric_column, metric_name
 
 __all__ = ["BASELINES", "baseline_points", "cap_values", "pareto"]

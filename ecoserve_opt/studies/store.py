@@ -40,6 +40,8 @@ from ecoserve_opt.results import COMPONENTS, Results
 if TYPE_CHECKING:
     import xarray as xr
 
+    from ecoserve_opt.studies.temporary import TemporaryStore
+
 from ecoserve_opt.vocabulary import (
     METRICS,
     PARAMETERS,
@@ -576,27 +578,3 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
         # a point stopped by a limit with a solution is not proven optimal: mark it
         df["time_limited"] = df["status"] == "feasible"
     return df
-
-
-class TemporaryStore:
-    """A temporary store folder, removed when this object is garbage-collected (or at exit).
-
-    :func:`~ecoserve_opt.studies.sweep.sweep` and ``pareto`` without ``out`` keep one on the
-    returned :class:`SweepResults`, so its fleet tables stay readable while it is alive.
-    """
-
-    def __init__(self) -> None:
-        import shutil
-        import tempfile
-        import weakref
-
-        self.path = Path(tempfile.mkdtemp(prefix="ecoserve-sweep-"))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
-
-
-def store_folder(out: str | Path | None) -> tuple[Path, TemporaryStore | None]:
-    """``out`` as a Path, or a new :class:`TemporaryStore` and its folder."""
-    if out is not None:
-        return Path(out), None
-    tmp = TemporaryStore()
-    return tmp.path, tmp

@@ -54,7 +54,8 @@ from ecoserve_opt.io.yaml_loader import LoadedScenario
 from ecoserve_opt.studies.parameters import canonical_param, parse_values
 from ecoserve_opt.studies.points import PointSolver, Record, grid_points, make_spec
 from ecoserve_opt.studies.runner import open_client, run_points
-from ecoserve_opt.studies.store import ResultsStore, SweepResults, store_folder
+from ecoserve_opt.studies.store import ResultsStore, SweepResults
+from ecoserve_opt.studies.temporary import store_folder
 
 __all__ = ["sweep"]
 
