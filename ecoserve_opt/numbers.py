@@ -105,6 +105,7 @@ FORMATTERS = {
     "carbon_kg": fmt_carbon,
     "operational_kg": fmt_carbon,
     "embodied_kg": fmt_carbon,
+    "obsolescence_kg": fmt_carbon,
     "total_kg": fmt_carbon,
     "energy_kwh": fmt_energy,
     "cost_usd": fmt_usd,

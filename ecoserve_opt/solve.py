@@ -149,6 +149,19 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
     return abs(obj - bound) / max(abs(obj), 1e-10)
 
 
+def _start_misread(model: pyo.ConcreteModel, res: Any) -> bool:
+    """Whether HiGHS's incumbent objective differs from the objective of its own solution."""
+    if res.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
+        return False
+    reported = res.incumbent_objective
+    objs = list(model.component_data_objects(pyo.Objective, active=True))
+    if reported is None or len(objs) != 1:
+        return False
+    res.solution_loader.load_vars()
+    actual = pyo.value(objs[0])
+    return abs(actual - reported) > 1e-6 * max(1.0, abs(actual))
+
+
 class _PersistentHighs(Highs):  # type: ignore[misc]
     """Pyomo's persistent HiGHS interface without one per-constraint cost.
 
@@ -255,6 +268,19 @@ class Solver:
             res = self._highs.solve(model, **cfg)
         except Exception as exc:
             raise SolverError(f"HiGHS failed: {exc}") from exc
+        if self.warm_started and _start_misread(model, res):
+            # HiGHS 1.16 can lose an objective offset when presolve reduces a MIP start
+            # ("MIP start solution is feasible in the reduced space" with a lower value),
+            # then stops at a wrong "optimum"; solve again without the start.
+            log.info("warm-started solve reported an inconsistent objective; re-solving cold")
+            self.warm_started = False
+            h = getattr(self._highs, "_solver_model", None)
+            if h is not None:
+                h.clearSolver()
+            try:
+                res = self._highs.solve(model, **cfg)
+            except Exception as exc:
+                raise SolverError(f"HiGHS failed: {exc}") from exc
         wall = time.perf_counter() - t0
         self.solves += 1
         tc = res.termination_condition

@@ -37,6 +37,7 @@ TOTALS = [
     ("carbon_kg", "total carbon"),
     ("operational_kg", "  operational"),
     ("embodied_kg", "  embodied (amortised)"),
+    ("obsolescence_kg", "  obsolescence (Recycle, steady state)"),
     ("energy_kwh", "facility energy"),
     ("cost_usd", "cost (capex amortised + electricity)"),
     ("latency_s_per_token", "mean online latency"),
@@ -82,12 +83,12 @@ def print_results(res: Any) -> None:
     mt.add_column("value", justify="right")
     carbon = float(m.get("carbon_kg", float("nan")))
     for key, label in TOTALS:
-        if key not in m:
+        if key not in m or (key == "obsolescence_kg" and float(m[key]) == 0.0):
             continue
         value = float(m[key])
         if key == "offline_share_host_cpu":
             text = f"{value:.0%}"
-        elif key in ("operational_kg", "embodied_kg") and carbon > 0:
+        elif key in ("operational_kg", "embodied_kg", "obsolescence_kg") and carbon > 0:
             text = f"{fmt_quantity(key, value)} ({value / carbon:.0%})"
         else:
             text = fmt_quantity(key, value)

@@ -300,11 +300,11 @@ def pareto_cmd(
 def plot_cmd(
     results_dir: Annotated[Path, typer.Argument(help="Results folder of sweep/pareto.")],
     kind: Annotated[
-        str, typer.Option("--kind", "-k", help="pareto | sensitivity | breakdown")
+        str, typer.Option("--kind", "-k", help="pareto | sensitivity | breakdown | lifetime")
     ] = "sensitivity",
     out: Annotated[Path | None, typer.Option("--out", help="Figure file (.png or .svg).")] = None,
     param: Annotated[
-        str | None, typer.Option("--param", help="x-axis parameter (sensitivity).")
+        str | None, typer.Option("--param", help="x-axis parameter (sensitivity, lifetime).")
     ] = None,
     x: Annotated[str | None, typer.Option("--x", help="Pareto x metric.")] = None,
     y: Annotated[str | None, typer.Option("--y", help="Pareto y metric.")] = None,
@@ -320,8 +320,9 @@ def plot_cmd(
     from ecoserve_opt.plot import plot_breakdown, plot_pareto, plot_sensitivity, save_figure
     from ecoserve_opt.studies.store import SweepResults
 
-    if kind not in ("pareto", "sensitivity", "breakdown"):
-        raise EcoserveError(f"--kind {kind!r}: choose pareto, sensitivity or breakdown")
+    kinds = ("pareto", "sensitivity", "breakdown", "lifetime")
+    if kind not in kinds:
+        raise EcoserveError(f"--kind {kind!r}: choose {', '.join(kinds[:-1])} or {kinds[-1]}")
     target = out or results_dir / f"{kind}.png"
     check_output_file(target, "--out")
     res = SweepResults.load(results_dir)
@@ -334,6 +335,8 @@ def plot_cmd(
     elif kind == "breakdown":
         fig = plot_breakdown(res)
     else:
-        raise EcoserveError(f"--kind {kind!r}: choose pareto, sensitivity or breakdown")
+        from ecoserve_opt.plot.lifetime import plot_lifetime
+
+        fig = plot_lifetime(res, param=param)
     save_figure(fig, target)
     console.print(f"wrote {esc(target)}")

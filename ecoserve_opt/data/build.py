@@ -32,6 +32,7 @@ from ecoserve_opt.data.hardware import (
     gpu_section,
     host_gpu_pairs,
     host_section,
+    obsolescence_shares,
 )
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
@@ -65,8 +66,10 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     # Reduce / Recycle: host items and cohorts HC (a host may retire with the GPUs)
     common_life = min(gs.gpus[g].lifetime for g in gs.candidates)
     hs = host_section(s, cat, file, years, common_life, gs.overhead)
-    gpu_cohorts = _prune_dominated_lifetimes(gs.cohorts, "gpu", gs.overhead, len(years))
-    hs.cohorts = _prune_dominated_lifetimes(hs.cohorts, "host", gs.overhead, len(years))
+    # Recycle, steady-state accounting: obsolescence share per lifetime option
+    obs = obsolescence_shares(s, gs.overhead, gs.gpus, hs.hosts)
+    gpu_cohorts = _prune_dominated_lifetimes(gs.cohorts, "gpu", gs.overhead, len(years), obs)
+    hs.cohorts = _prune_dominated_lifetimes(hs.cohorts, "host", gs.overhead, len(years), obs)
     for hid in list(hs.lifetimes):
         hs.lifetimes[hid] = sorted({c.life for c in hs.cohorts if c.host == hid})
     # Reuse: owned hosts OH
@@ -92,6 +95,15 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     # sit in several host types, so the largest factor among them is used (conservative).
     gpu_dyn_factor = {
         gid: max([hs.hosts[h].dyn_factor for h, g in host_gpu if g == gid], default=1.0)
+        for gid in gs.gpus
+    }
+    # wall power per GPU in the obsolescence charge: idle through the PSU of its host, the
+    # load share of (TDP - idle) through PSU and fans (largest factors of its host types)
+    load = s.recycle.gpu_load_share
+    gpu_unit_kw = {
+        gid: max([hs.hosts[h].psu_factor for h, g in host_gpu if g == gid], default=1.0)
+        * gs.gpus[gid].idle_kw
+        + gpu_dyn_factor[gid] * load * (gs.gpus[gid].tdp_kw - gs.gpus[gid].idle_kw)
         for gid in gs.gpus
     }
     info = sv.info
@@ -146,6 +158,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         reused_dram_kw_per_gb=reused_kw[0],
         reused_ssd_kw_per_tb=reused_kw[1],
         gpu_dyn_factor=gpu_dyn_factor,
+        obsolescence=obs,
+        gpu_unit_kw=gpu_unit_kw,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

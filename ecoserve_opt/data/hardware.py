@@ -4,8 +4,9 @@
   formulation when the pillar is off);
 * **Reduce** -- host items with a component range (sockets, DIMMs, SSDs) from need to the
   full SKU (off, or owned: the full SKU);
-* **Recycle** -- lifetime options per GPU/host cohort, dominated ones pruned (off: the
-  catalog lifetime only);
+* **Recycle** -- lifetime options per GPU/host cohort with their spares factor and, with
+  steady-state lifetime accounting, obsolescence share; options no grid intensity can make
+  optimal pruned (off: the catalog lifetime only);
 * **Reuse** -- owned GPU pools and hosts from ``inventory:`` with the years they are usable.
 """
 
@@ -21,6 +22,7 @@ from ecoserve_opt.catalog import Catalog
 from ecoserve_opt.data.keys import CohortKind, GpuCohort, HostCohort, HostGpu
 from ecoserve_opt.data.model import NO_GPU, GpuType, HostItem, gpu_fits_host
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
+from ecoserve_opt.lifetime import lower_envelope, relative_obsolescence
 from ecoserve_opt.schema.scenario import Scenario
 
 C = TypeVar("C", GpuCohort, HostCohort)
@@ -150,29 +152,55 @@ def _prune_dominated_lifetimes(
     kind: str,
     overhead: dict[tuple[str, str, int], float],
     n_years: int,
+    obsolescence: dict[tuple[str, str, int], float] | None = None,
 ) -> list[C]:
     """Drop lifetime options that can never be better.
 
     A cohort bought in year y0 whose lifetime L reaches past the horizon
     (y0 + L - 1 >= n_years) serves every remaining year whatever L is; such options differ
-    only in the per-year charge overhead(L)/L, which scales both embodied carbon and capex.
-    Among them only the cheapest (ties: the longest) can be chosen by any objective, so the
-    others are removed. Exact, and it shrinks the host deployment sets (indexed by L).
+    only in the per-year charge: overhead(L)/L on embodied carbon and capex, plus, with
+    steady-state lifetime accounting, the obsolescence share (relative to the catalog life)
+    times the unit's energy and the grid intensity. Per unit of embodied carbon that charge
+    is the line ``overhead(L)/L + share(L) x`` in ``x`` >= 0 (proportional to the grid
+    intensity, which sweeps change without rebuilding; a mix of components and years is the
+    same line at a weighted mean ``x``), so only the options on the lower envelope of these
+    lines can be chosen by any objective at any intensity
+    (:func:`ecoserve_opt.lifetime.lower_envelope`); the others are removed. Without the
+    obsolescence term this keeps the cheapest ``overhead(L)/L`` (ties: the longest). Exact,
+    and it shrinks the host deployment sets (indexed by L).
     """
-    best: dict[tuple[str, int], tuple[float, int]] = {}
+    slope = obsolescence or {}
+    groups: dict[tuple[str, int], list[tuple[int, float, float]]] = {}
     for item, y0, L in cohorts:
         if y0 + L - 1 >= n_years:
-            key = (overhead[CohortKind(kind, item, L)] / L, -L)
-            best[(item, y0)] = min(best.get((item, y0), key), key)
-    out = []
-    for c in cohorts:
-        item, y0, L = c
-        if (
-            y0 + L - 1 >= n_years
-            and (overhead[CohortKind(kind, item, L)] / L, -L) != best[(item, y0)]
-        ):
-            continue
-        out.append(c)
+            key = CohortKind(kind, item, L)
+            groups.setdefault((item, y0), []).append((L, overhead[key] / L, slope.get(key, 0.0)))
+    keep = {k: set(lower_envelope(v)) for k, v in groups.items()}
+    return [c for c in cohorts if c[1] + c[2] - 1 < n_years or c[2] in keep[(c[0], c[1])]]
+
+
+def obsolescence_shares(
+    s: Scenario,
+    overhead: dict[tuple[str, str, int], float],
+    gpus: dict[str, GpuType],
+    hosts: dict[str, HostItem],
+) -> dict[tuple[str, str, int], float]:
+    """Recycle, steady-state lifetime accounting: per lifetime option (``CohortKind``) its
+    obsolescence share relative to the catalog lifetime (:mod:`ecoserve_opt.lifetime`),
+    from ``recycle.gpu_efficiency_gain`` / ``host_efficiency_gain``. Empty with Recycle off
+    or ``lifetime_accounting: horizon``; zero shares (catalog lifetimes) are left out."""
+    rec = s.recycle
+    if not s.pillars.recycle or rec.lifetime_accounting != "steady_state":
+        return {}
+    out: dict[tuple[str, str, int], float] = {}
+    for key in overhead:
+        kind, item, life = key
+        if kind == "gpu":
+            share = relative_obsolescence(life, gpus[item].lifetime, rec.gpu_efficiency_gain)
+        else:
+            share = relative_obsolescence(life, hosts[item].lifetime, rec.host_efficiency_gain)
+        if share != 0.0:
+            out[key] = share
     return out
 
 

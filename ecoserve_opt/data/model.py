@@ -152,6 +152,11 @@ class ModelData:
     reused_dram_kw_per_gb: float = 0.0  # DC, from the catalog's host_components table
     reused_ssd_kw_per_tb: float = 0.0
     gpu_dyn_factor: dict[str, float] = field(default_factory=dict)  # wall W per GPU DC W
+    # Recycle, steady-state lifetime accounting: (kind, id, L) -> obsolescence share
+    # relative to the catalog lifetime (absent: no charge), and the wall power per GPU of
+    # each type that the charge applies to (idle + load share x (TDP - idle))
+    obsolescence: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    gpu_unit_kw: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
     # busiest minute's arrival rate over the peak hour's, per (llm, year, slot)

@@ -32,7 +32,10 @@ overhead factor :math:`\omega_L = 1 + \gamma (L - L^{cat})^+`:
        + \sum_{hgL} \frac{\omega_L \eta_h}{L}\big(E^{base}_h z + E^{cpu}_h k
        + E^{dram}_h \mathrm{dimm}_h m + E^{ssd}_h \mathrm{ssd}_h q\big)\Big]
 
-(:math:`\eta` = residual share charged for owned items, 1 for new ones). Cost uses the same
+(:math:`\eta` = residual share charged for owned items, 1 for new ones). With Recycle's
+steady-state lifetime accounting, carbon also carries the obsolescence charge of lifetimes
+other than the catalog's (:func:`add_obsolescence`): carbon = operational + embodied +
+obsolescence. Cost uses the same
 amortisation on capex (owned items are sunk) plus electricity price x facility energy.
 Latency (performance metric) is the mean per-output-token latency of online traffic,
 :math:`\sum x_k (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) / \sum D^{on}`. GPU-hours are
@@ -64,6 +67,7 @@ def add_carbon(m: pyo.ConcreteModel, d: ModelData, ix: Index, sx: ServingIndex) 
     comp = {part: _component_terms(m, d, ix, part) for part in ("sockets", "dimms", "ssds")}
     add_power_balance(m, d, ix, sx, comp)
     add_operational(m, d)
+    add_obsolescence(m, d, ix, comp)
     capex = add_embodied(m, d, ix, comp)
     add_cost(m, capex)
     add_latency(m, d, sx)
@@ -96,14 +100,7 @@ def add_power_balance(
     for k in ix.dep:
         it = d.hosts[k.host]
         t = static[k.year]
-        t.add(it.base_kw, m.z[k])
-        t.add(it.cpu_idle_kw * comp["sockets"][k][0], comp["sockets"][k][1])
-        t.add(it.dimm_kw * comp["dimms"][k][0], comp["dimms"][k][1])
-        t.add(it.ssd_kw * comp["ssds"][k][0], comp["ssds"][k][1])
-        if k in m.reused_dram:
-            t.add(it.psu_factor * d.reused_dram_kw_per_gb, m.reused_dram[k])
-        if k in m.reused_ssd:
-            t.add(it.psu_factor * d.reused_ssd_kw_per_tb, m.reused_ssd[k])
+        t.extend(host_static_terms(m, d, k, comp))
         if k.gpu != NO_GPU:
             t.add(it.psu_factor * d.gpus[k.gpu].idle_kw, m.gpus_on[k])
 
@@ -147,12 +144,71 @@ def add_operational(m: pyo.ConcreteModel, d: ModelData) -> None:
     )
 
 
+def host_static_terms(
+    m: pyo.ConcreteModel, d: ModelData, k: Deployment, comp: ComponentTerms
+) -> list[tuple[float, Any]]:
+    """Static wall power of deployment ``k``'s hosts (base, idle sockets, DIMMs, SSDs,
+    reused DRAM/SSD) as ``(kW per unit, variable)`` terms; GPUs not included."""
+    it = d.hosts[k.host]
+    terms = [
+        (it.base_kw, m.z[k]),
+        (it.cpu_idle_kw * comp["sockets"][k][0], comp["sockets"][k][1]),
+        (it.dimm_kw * comp["dimms"][k][0], comp["dimms"][k][1]),
+        (it.ssd_kw * comp["ssds"][k][0], comp["ssds"][k][1]),
+    ]
+    if k in m.reused_dram:
+        terms.append((it.psu_factor * d.reused_dram_kw_per_gb, m.reused_dram[k]))
+    if k in m.reused_ssd:
+        terms.append((it.psu_factor * d.reused_ssd_kw_per_tb, m.reused_ssd[k]))
+    return terms
+
+
+def add_obsolescence(m: pyo.ConcreteModel, d: ModelData, ix: Index, comp: ComponentTerms) -> None:
+    r"""Recycle's obsolescence charge (steady-state lifetime accounting, docs/formulation.md).
+
+    .. math::
+
+       P^{obs}_y = \sum_{(g,y_0,L)\ni y} \Delta\varepsilon^{gpu}_{gL} P^{unit}_g B^{gpu}
+           + \sum_{hgL,\,h\,new} \Delta\varepsilon^{host}_{hL}\, P^{static}_{hgLy},
+       \qquad \mathrm{obsolescence} = \sum_{ys} w\,\mathrm{PUE}\,\mathrm{CI}_{ys}\,\sigma\,
+       P^{obs}_y
+
+    with :math:`\Delta\varepsilon` the obsolescence share relative to the catalog lifetime
+    (``d.obsolescence``, negative for a shorter life, so :math:`P^{obs}` is free) and
+    :math:`P^{static}` the host's static power (:func:`host_static_terms`). Variable
+    ``P_obs`` and constraint ``obsolescence_balance`` per year with a charge (none when
+    every item keeps its catalog lifetime or the accounting is ``horizon``), Expression
+    ``obsolescence`` (kgCO2e).
+    """
+    obs: dict[int, Terms] = {y: Terms() for y in d.years}
+    for k in ix.dep:
+        share = 0.0 if d.hosts[k.host].owned else d.obsolescence.get(("host", k.host, k.life), 0.0)
+        if share:
+            obs[k.year].extend((share * c, v) for c, v in host_static_terms(m, d, k, comp))
+    for c in ix.gc:
+        share = d.obsolescence.get(("gpu", c.gpu, c.life), 0.0)
+        if share:
+            for y in d.years:
+                if c.year <= y < c.year + c.life:
+                    obs[y].add(share * d.gpu_unit_kw[c.gpu], m.buy_gpu[c])
+    years = [y for y in d.years if obs[y].coefs]
+    m.P_obs = pyo.Var(years, domain=pyo.Reals)
+    m.obsolescence_balance = pyo.Constraint(
+        years, rule=lambda _m, y: obs[y].expr((-1.0, m.P_obs[y])) == 0.0
+    )
+    w = d.slot_weight()
+    m.obsolescence = pyo.Expression(
+        expr=sum(w * m.pue * m.ci[y, s] * m.ci_scale * m.P_obs[y] for y in years for s in m.S)
+    )
+
+
 def add_embodied(m: pyo.ConcreteModel, d: ModelData, ix: Index, comp: ComponentTerms) -> Terms:
     r"""Embodied carbon amortised over the chosen lifetime, per year in service (formula in
     the module docstring), and the same amortisation of capex (returned as terms).
 
     Set ``PARTS`` (gpu, base, cpu, dram, ssd), Expressions ``embodied_part`` (per part),
-    ``embodied`` (times the mutable ``embodied_scale``), ``carbon`` = operational + embodied.
+    ``embodied`` (times the mutable ``embodied_scale``), ``carbon`` = operational + embodied
+    + obsolescence (:func:`add_obsolescence`).
     """
     src_years = {c: [y for y in d.years if c.year <= y < c.year + c.life] for c in ix.gc}
 
@@ -202,7 +258,7 @@ def add_embodied(m: pyo.ConcreteModel, d: ModelData, ix: Index, comp: ComponentT
     m.embodied_part = pyo.Expression(m.PARTS, rule=emb_rule)
     m.embodied_scale = pyo.Param(initialize=1.0, mutable=True)
     m.embodied = pyo.Expression(expr=m.embodied_scale * sum(m.embodied_part[p] for p in m.PARTS))
-    m.carbon = pyo.Expression(expr=m.operational + m.embodied)
+    m.carbon = pyo.Expression(expr=m.operational + m.embodied + m.obsolescence)
     return capex
 
 

@@ -267,6 +267,16 @@ def _tables_html(res: Results) -> str:
             DEPLOYMENT_COLUMNS,
         ),
     )
+    fleet = t.get("fleet", pd.DataFrame())
+    if not fleet.empty and (fleet["source"] == "new").any():
+        from ecoserve_opt.lifetime import refresh_plan
+
+        sc = res.meta.get("scenario_spec") or {}
+        horizon = int(round(float(sc.get("horizon", 8760.0)) / 8760.0))
+        plan = refresh_plan(fleet, horizon, int(sc.get("start_year", 2025)))
+        plan["calendar_year"] = plan["calendar_year"].astype(str)  # no thousands separator
+        parts.append('<h3 id="table-refresh">Refresh plan (new cohorts bought and retired)</h3>')
+        parts.append(html_table(plan))
     for name, title, cols in sections:
         df = t.get(name, pd.DataFrame())
         if cols is not None and not df.empty:

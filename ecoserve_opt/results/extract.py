@@ -91,6 +91,7 @@ def extract(
     fleet = fleet_table(m, d, owned_in_use)
     deployment = deployment_table(m, d, acc)
     gpu_embodied(m, d, acc)
+    obsolescence(m, d, acc)
     replicas = replicas_table(m, d)
     utilisation = utilisation_table(m, d, acc)
     offline = offline_table(m, d, owned_in_use, acc)
@@ -139,6 +140,7 @@ class Accounts:
     static_kw: dict[tuple[int, str], float]
     dynamic_kw: dict[tuple[int, int, str], float]
     operational: dict[str, float] = field(default_factory=dict)
+    obsolescence: dict[str, float] = field(default_factory=dict)
     energy_kwh: float = 0.0
 
     @classmethod
@@ -149,6 +151,7 @@ class Accounts:
             static_kw={(y, c): 0.0 for y in d.years for c in COMPONENTS},
             dynamic_kw={(y, s, c): 0.0 for y in d.years for s in d.slots for c in ("GPU", "CPU")},
             operational={c: 0.0 for c in COMPONENTS},
+            obsolescence={c: 0.0 for c in COMPONENTS},
         )
 
 
@@ -273,6 +276,36 @@ def gpu_embodied(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> None:
     for o in map(OwnedGpuYear._make, m.OG):
         gt = d.gpus[str(d.owned_gpus[o.pool]["gpu"])]
         acc.embodied["GPU"] += share * gt.embodied_kg / gt.lifetime * _v(m.use_owned_gpu[o])
+
+
+def obsolescence(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> None:
+    """Adds Recycle's obsolescence charge per component to ``acc`` (steady-state lifetime
+    accounting: new hosts' static power and new GPUs' unit power times their lifetime's
+    share relative to the catalog lifetime, at each year's mean intensity)."""
+    if not d.obsolescence:
+        return
+    w, pue, scale = d.slot_weight(), _v(m.pue), _v(m.ci_scale)
+    kg_per_kw = {y: sum(w * pue * _v(m.ci[y, s]) * scale for s in d.slots) for y in d.years}
+    out = acc.obsolescence
+    for k in map(Deployment._make, m.D):
+        it = d.hosts[k.host]
+        share = 0.0 if it.owned else d.obsolescence.get(("host", k.host, k.life), 0.0)
+        z = round(_v(m.z[k]))
+        if not share or z == 0:
+            continue
+        f = share * kg_per_kw[k.year]
+        rd, rs = _reused(m.reused_dram, k), _reused(m.reused_ssd, k)
+        out["other"] += f * it.base_kw * z
+        out["CPU"] += f * it.cpu_idle_kw * _v(m.sockets[k])
+        psu = it.psu_factor
+        out["DRAM"] += f * (it.dimm_kw * _v(m.dimms[k]) + psu * d.reused_dram_kw_per_gb * rd)
+        out["SSD"] += f * (it.ssd_kw * _v(m.ssds[k]) + psu * d.reused_ssd_kw_per_tb * rs)
+    for c in map(GpuCohort._make, m.GC):
+        share = d.obsolescence.get(("gpu", c.gpu, c.life), 0.0)
+        n_new = _v(m.buy_gpu[c])
+        if share and n_new:
+            kg = sum(kg_per_kw[y] for y in d.years if c.year <= y < c.year + c.life)
+            out["GPU"] += share * d.gpu_unit_kw[c.gpu] * kg * n_new
 
 
 def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
@@ -410,15 +443,17 @@ def power_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.DataFra
 
 
 def breakdown_table(acc: Accounts, embodied_scale: float) -> pd.DataFrame:
-    """Operational and embodied carbon per component (embodied times its sweep scale)."""
-    oper, emb = acc.operational, acc.embodied
+    """Operational, embodied and obsolescence carbon per component (embodied times its
+    sweep scale; obsolescence: Recycle's steady-state lifetime accounting, else 0)."""
+    oper, emb, obs = acc.operational, acc.embodied, acc.obsolescence
     return pd.DataFrame(
         [
             {
                 "component": c,
                 "operational_kg": oper[c],
                 "embodied_kg": emb[c] * embodied_scale,
-                "total_kg": oper[c] + emb[c] * embodied_scale,
+                "obsolescence_kg": obs[c],
+                "total_kg": oper[c] + emb[c] * embodied_scale + obs[c],
             }
             for c in COMPONENTS
         ]
@@ -440,6 +475,7 @@ def _metrics(
             "carbon_kg": breakdown["total_kg"].sum(),
             "operational_kg": breakdown["operational_kg"].sum(),
             "embodied_kg": breakdown["embodied_kg"].sum(),
+            "obsolescence_kg": breakdown["obsolescence_kg"].sum(),
             "energy_kwh": energy,
             "cost_usd": _v(m.cost),
             "capex_usd": _v(m.capex),

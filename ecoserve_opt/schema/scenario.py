@@ -270,6 +270,26 @@ class Recycle(_Strict):
     """Spares/failure overhead per year of extension: embodied is charged x(1+overhead)."""
     owned_extra_years: ExtraYears = 2
     """Years an owned item may serve beyond its catalog lifetime."""
+    lifetime_accounting: Literal["steady_state", "horizon"] = "steady_state"
+    """How a lifetime is priced. ``steady_state`` (default): each year in service is
+    charged the lifetime's levelised cost, embodied ``omega_L E/L`` plus an obsolescence
+    charge for the efficiency the unit forgoes against newer hardware, relative to the
+    catalog lifetime (docs/formulation.md, Recycle); the longest option wins only where
+    embodied carbon outweighs that loss. ``horizon``: embodied ``omega_L E/L`` only, which
+    makes every lifetime past the horizon look free (the longest option always wins)."""
+    gpu_efficiency_gain: float = Field(default=0.26, ge=0, le=2)
+    """Yearly gain in performance per watt of the newest GPUs (0.26: ML GPU energy
+    efficiency doubles about every 3 years, Epoch AI "Trends in Machine Learning Hardware",
+    2023). Drives the obsolescence charge of GPU lifetimes."""
+    host_efficiency_gain: float = Field(default=0.305, ge=0, le=2)
+    """Yearly gain in performance per watt of new host servers (0.305: computing
+    efficiency doubles about every 2.6 years since 2000, Koomey and Naffziger 2016).
+    Applied to a host's static power (an upper bound: chassis, fans and DIMMs improve
+    more slowly than CPUs)."""
+    gpu_load_share: Fraction = Field(default=0.5, ge=0, le=1)
+    """Load of a GPU, between idle (0) and TDP (1), in the obsolescence charge (0.5:
+    Splitwise's measured token-phase power, (380-75)/(700-75) = 0.49 on H100 and
+    (250-63)/(400-63) = 0.55 on A100; LLM serving time is dominated by decoding)."""
 
 
 class Prices(_Strict):

@@ -231,9 +231,11 @@ def test_rightsize_off_is_one_gpu_type_chosen_by_the_objective(
 
 
 def test_recycle_extends_lifetimes(tiny_dict: dict[str, Any]) -> None:
-    """Embodied per year E*(1+0.03e)/(L0+e). GPU (E=100, L0=5, e<=2): e=2 -> 15.142857;
-    host-x (E=318, L0=5, e<=3; 5 = coupled life is also allowed): e=3 -> 43.3275."""
+    """Horizon accounting (embodied only): per year E*(1+0.03e)/(L0+e). GPU (E=100, L0=5,
+    e<=2): e=2 -> 15.142857; host-x (E=318, L0=5, e<=3; 5 = coupled life is also allowed):
+    e=3 -> 43.3275. (Steady-state accounting: tests/formulation/test_recycle_lifetime.py.)"""
     tiny_dict["pillars"]["recycle"] = True
+    tiny_dict["recycle"] = {"lifetime_accounting": "horizon"}
     res = solve_dict(tiny_dict)
     gpu = 100 * 1.06 / 7
     host = 318 * 1.09 / 8
