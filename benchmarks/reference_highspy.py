@@ -277,10 +277,12 @@ def assemble(d: Any) -> Matrix:
     # ---- power, carbon objective
     w = d.slot_weight()
     static: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    static_host: dict[Any, list[tuple[int, float]]] = {}
     for k in dep:
         h, g, _L, y = k
         it = d.hosts[h]
         st = static[y]
+        n0 = len(st)
         st.append((z[k], it.base_kw))
         for part, kw in (("sockets", it.cpu_idle_kw), ("dimms", it.dimm_kw), ("ssds", it.ssd_kw)):
             c, j = comp[part][k]
@@ -289,6 +291,7 @@ def assemble(d: Any) -> Matrix:
             st.append((rd[k], it.psu_factor * d.reused_dram_kw_per_gb))
         if k in rs:
             st.append((rs[k], it.psu_factor * d.reused_ssd_kw_per_tb))
+        static_host[k] = st[n0:]
         if g != NO_GPU:
             st.append((on[k], it.psu_factor * d.gpus[g].idle_kw))
     dyn: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
@@ -338,6 +341,20 @@ def assemble(d: Any) -> Matrix:
         ):
             c, j = comp[part][k]
             mx.cost[j] += fac * kg * c
+    # Recycle, steady-state lifetime accounting: obsolescence charge of non-catalog lifetimes
+    # (new hosts' static power, new GPUs' unit power, at each year's mean intensity)
+    kg_per_kw = {y: sum(w * d.pue * d.ci[(y, sl)] for sl in d.slots) for y in d.years}
+    for k in dep:
+        h, _g, L, y = k
+        share_h = 0.0 if d.hosts[h].owned else d.obsolescence.get(("host", h, L), 0.0)
+        if share_h:
+            for j, kw in static_host[k]:
+                mx.cost[j] += share_h * kw * kg_per_kw[y]
+    for c, j in bg.items():
+        share_g = d.obsolescence.get(("gpu", c[0], c[2]), 0.0)
+        if share_g:
+            yrs = [y for y in d.years if c[1] <= y < c[1] + c[2]]
+            mx.cost[j] += share_g * d.gpu_unit_kw[c[0]] * sum(kg_per_kw[y] for y in yrs)
     return mx
 
 
