@@ -256,6 +256,13 @@ def _tables_html(res: Results) -> str:
             "total_kg": total,
             "share": 1.0,
         }
+        # Recycle's obsolescence charge (steady-state lifetime accounting), shown when any
+        if "obsolescence_kg" in bd.columns and (bd["obsolescence_kg"] != 0).any():
+            total_row["obsolescence_kg"] = float(bd["obsolescence_kg"].sum())
+            order = ["component", "operational_kg", "embodied_kg", "obsolescence_kg"]
+            bd = bd[[*order, "total_kg", "share"]]
+        else:
+            bd = bd.drop(columns="obsolescence_kg", errors="ignore")
         parts.append('<h3 id="table-breakdown">Carbon by component</h3>')
         parts.append(html_table(bd, total_row=total_row, formats={"share": "{:.1%}"}))
     sections = (
