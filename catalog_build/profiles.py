@@ -71,9 +71,10 @@ ROOFLINE_SOURCE = ENGINES["splitwise"].source
 #: Engine of the measured Splitwise rows (and of the roofline rows fitted on them).
 SPLITWISE_ENGINE = "splitwise"
 CPU_SOURCE = (
-    "ecoserve_opt.perf.roofline CPU roofline (not calibrated: CPU_MBU {mbu}, CPU_MFU {mfu}; "
-    "power GreenSKU CPU.yaml derate at 100% load), docs/profiles.md; specs from llms.csv, "
-    "hosts.csv and {sku}: {isa}"
+    "ecoserve_opt.perf.roofline CPU roofline calibrated on models/profile_measurements/cpu.csv "
+    "(CPU_MBU {mbu}, CPU_MFU[{cls}] {mfu}, CPU_DECODE_LAYER_MS {lay}; power: {pw} x TDP at "
+    "full load, 100% point of the GreenSKU CPU.yaml load-power curve), docs/profiles.md; "
+    "specs from llms.csv, hosts.csv and {sku}: {isa}"
 )
 
 
@@ -204,7 +205,15 @@ def cpu_profiles(llms: dict[str, rf.LLMSpec], cpus: dict[str, rf.CPUSpec]) -> pd
     for name, llm in llms.items():
         for cid, cpu in cpus.items():
             arch = rf.CPU_ARCH[cid]
-            src = CPU_SOURCE.format(mbu=rf.CPU_MBU, mfu=rf.CPU_MFU, sku=arch.sku, isa=arch.isa)
+            src = CPU_SOURCE.format(
+                mbu=rf.CPU_MBU,
+                cls=arch.isa_class,
+                mfu=rf.CPU_MFU[arch.isa_class],
+                lay=rf.CPU_DECODE_LAYER_MS,
+                pw=rf.CPU_LOAD_POWER_FRACTION,
+                sku=arch.sku,
+                isa=arch.isa,
+            )
             for b in CPU_BATCHES:
                 for s in CPU_PROMPTS:
                     est = rf.estimate_cpu(llm, cpu, b, s)

@@ -64,19 +64,26 @@ H100 reading is 0, i.e. not recorded), so H100 power is the model's extrapolatio
 
 CPU roofline (one socket; EcoServe's Reuse pillar runs offline inference on idle host CPUs).
 Peak FLOP/s = cores x GHz x FLOPs/cycle/core from :data:`CPU_ARCH` (FP32 FMA rate, doubled
-where the core has AVX512_BF16, AMX rate where it has AMX; sources in the table)::
+where the core has AVX512_BF16, AMX rate where it has AMX; sources in the table); the
+achieved share depends on the ISA class (``amx``, ``avx512_bf16``, ``fp32_simd``)::
 
-    ttft = max(FLOPs_p / (peak CPU_MFU), W_touched(s b) / (B_socket CPU_MBU))
-    tpot = max(bytes_d / (B_socket CPU_MBU), FLOPs_d / (peak CPU_MFU))
+    ttft = max(FLOPs_p / (peak CPU_MFU[class]), W_touched(s b) / (B_socket CPU_MBU))
+    tpot = max(bytes_d / (B_socket CPU_MBU), FLOPs_d / (peak CPU_MFU[class]))
+           + L CPU_DECODE_LAYER_MS
     W + b (s + o) k <= dram_budget_gb    (CPU_DRAM_FRACTION of the socket's DRAM)
-    P_socket = cpu_idle_w + (CPU_LOAD_POWER_FRACTION * cpu_tdp_w - cpu_idle_w)
+    P_socket = CPU_LOAD_POWER_FRACTION * cpu_tdp_w   (all cores serving; marginal = P - idle)
 
-No measured CPU serving data are bundled, so the CPU constants are not fitted:
-``CPU_MBU = 0.7`` is checked against a published llama.cpp figure (dual EPYC 9175F,
-16 x DDR5-6400, Llama-3.1-70B f16: 4.31 tokens/s, ggml-org/llama.cpp issue #11744; the
-formula gives 819.2 GB/s x 0.7 / 141 GB = 4.1 tokens/s); ``CPU_MFU = 0.5`` is an assumption;
-socket power while serving is GreenSKU's SPECpower derate at 100 % load (0.95 x TDP,
-``embodied/greensku/CPU.yaml``), as serving threads keep every core busy. See
+The CPU constants are fitted by :mod:`ecoserve_opt.perf.cpu_calibration` on the calibration
+rows of ``models/profile_measurements/cpu.csv`` (published llama.cpp / llamafile /
+ik_llama.cpp / xFasterTransformer figures, each with engine, precision, batch and lengths)
+and checked on its validation rows; a test re-runs the fit. The decode layer term is the
+fixed per-layer cost of a decode step (thread synchronisation across many cores), which
+dominates for small models. Power: a socket serving at full load draws the top point of
+GreenSKU's SPECpower-style load-power curve (``embodied/greensku/CPU.yaml``
+``spec_derates``: 0.20 x TDP at 10 % load, 0.95 x TDP at 100 %); the host counts the 10 %
+point as the socket's idle power, and the formulation charges the difference in proportion
+to the CPU work, i.e. the marginal power at any utilisation is the chord of the curve, which
+is linear to within 0.1 x TDP per 10 % step (slopes 0.7-0.9 x TDP per unit load). See
 ``docs/profiles.md``.
 """
 
@@ -168,14 +175,39 @@ CALIBRATION = Calibration(
 )
 
 # --- CPU constants ---------------------------------------------------------------------------
-#: Achieved / peak DRAM bandwidth of CPU decode (sanity check: llama.cpp issue #11744).
-CPU_MBU = 0.7
-#: Achieved / peak FLOP/s of CPU GEMMs (assumption, no CPU measurement bundled).
-CPU_MFU = 0.5
+# Fitted by ecoserve_opt.perf.cpu_calibration.fit() on models/profile_measurements/cpu.csv
+# (set == calibration); a test re-runs the fit and checks these values.
+#: Achieved / peak FLOP/s of CPU GEMMs per ISA class (geometric mean of the calibration points).
+CPU_MFU: dict[str, float] = {"amx": 0.2066, "avx512_bf16": 0.5108, "fp32_simd": 0.6712}
+#: Achieved / peak DRAM bandwidth of CPU decode.
+CPU_MBU = 0.9137
+#: Fixed time per layer and decode step on a CPU socket (ms).
+CPU_DECODE_LAYER_MS = 0.5433
 #: Share of a socket's DRAM available to the LLM (weights + KV); the rest stays with the host.
 CPU_DRAM_FRACTION = 0.5
-#: Socket power at 100 % load / TDP (GreenSKU CPU.yaml spec_derates[100] = 0.95).
-CPU_LOAD_POWER_FRACTION = 0.95
+#: GreenSKU CPU.yaml spec_derates: socket power / TDP at a load (%) (SPECpower-style curve).
+CPU_LOAD_POWER_CURVE: dict[int, float] = {
+    10: 0.2,
+    20: 0.28,
+    30: 0.36,
+    40: 0.44,
+    50: 0.53,
+    60: 0.62,
+    70: 0.7,
+    80: 0.79,
+    90: 0.88,
+    100: 0.95,
+}
+#: Socket power at 100 % load / TDP (the curve's top point).
+CPU_LOAD_POWER_FRACTION = CPU_LOAD_POWER_CURVE[100]
+#: Load (%) of the curve point taken as the socket's idle power (``cpu_idle_w`` in hosts.csv).
+CPU_IDLE_LOAD_PCT = 10
+
+
+def cpu_load_power_fraction(load: float) -> float:
+    """Socket power / TDP at ``load`` in [0.1, 1] (linear interpolation of the curve)."""
+    xs = sorted(CPU_LOAD_POWER_CURVE)
+    return float(np.interp(100.0 * load, xs, [CPU_LOAD_POWER_CURVE[x] for x in xs]))
 
 
 @dataclass(frozen=True)
@@ -187,11 +219,19 @@ class CpuArch:
     flops_per_cycle: float  # peak 16-bit (or FP32 where no BF16 path) FLOPs/cycle/core
     isa: str
     source: str
+    isa_class: str = "fp32_simd"  # key of CPU_MFU: amx | avx512_bf16 | fp32_simd
 
 
 #: cpu -> microarchitecture facts, from ``cpu_arch.csv`` (sources per row).
 CPU_ARCH: dict[str, CpuArch] = {
-    r["cpu"]: CpuArch(r["sku"], float(r["ghz"]), float(r["flops_per_cycle"]), r["isa"], r["source"])
+    r["cpu"]: CpuArch(
+        r["sku"],
+        float(r["ghz"]),
+        float(r["flops_per_cycle"]),
+        r["isa"],
+        r["source"],
+        r.get("isa_class") or "fp32_simd",
+    )
     for r in _read_spec("cpu_arch.csv")
 }
 
@@ -290,6 +330,7 @@ class CPUSpec:
     tdp_w: float
     idle_w: float
     dram_budget_gb: float
+    isa_class: str = "fp32_simd"
 
     @property
     def peak_flops(self) -> float:
@@ -343,6 +384,7 @@ def cpu_specs(hosts: pd.DataFrame) -> dict[str, CPUSpec]:
             tdp_w=float(r["cpu_tdp_w"]),
             idle_w=float(r["cpu_idle_w"]),
             dram_budget_gb=float(CPU_DRAM_FRACTION * per_socket.min()),
+            isa_class=arch.isa_class,
         )
     return out
 
@@ -500,6 +542,34 @@ def cpu_decode_bound_tokens_per_s(
     return batch * cpu.mem_bw_gbs * GB * efficiency / nbytes
 
 
+def cpu_prefill_ms(llm: LLMSpec, cpu: CPUSpec, batch: int, prompt: int) -> float:
+    """Prefill time (ms) of ``batch`` prompts of ``prompt`` tokens on one socket."""
+    tokens = batch * prompt
+    bw = cpu.mem_bw_gbs * GB * CPU_MBU
+    peak = cpu.peak_flops * CPU_MFU[cpu.isa_class]
+    f_p = 2.0 * llm.active_params * tokens + 2.0 * llm.n_layers * prompt**2 * llm.d_model * batch
+    return max(f_p / peak, llm.weight_bytes_touched(tokens) / bw) * 1e3
+
+
+def cpu_decode_ms(llm: LLMSpec, cpu: CPUSpec, batch: int, context: float) -> float:
+    """One decode step (ms) of ``batch`` sequences at mean context ``context`` on one socket."""
+    bw = cpu.mem_bw_gbs * GB * CPU_MBU
+    peak = cpu.peak_flops * CPU_MFU[cpu.isa_class]
+    nbytes = llm.weight_bytes_touched(batch) + batch * context * llm.kv_bytes_per_token
+    f_d = 2.0 * llm.active_params * batch + 4.0 * llm.n_layers * context * llm.d_model * batch
+    return max(nbytes / bw, f_d / peak) * 1e3 + llm.n_layers * CPU_DECODE_LAYER_MS
+
+
+def cpu_serving_power_w(cpu: CPUSpec) -> float:
+    """Socket power with every core serving: the load-power curve's 100 % point.
+
+    The formulation charges ``power_w - cpu_idle_w`` per socket-equivalent of busy cores,
+    in proportion to the CPU work (the idle power is counted with the host), i.e. the
+    curve's chord from its 10 % point (``cpu_idle_w`` = 0.20 x TDP) to 100 %.
+    """
+    return max(cpu.idle_w, CPU_LOAD_POWER_FRACTION * cpu.tdp_w)
+
+
 def estimate_cpu(
     llm: LLMSpec,
     cpu: CPUSpec,
@@ -508,21 +578,13 @@ def estimate_cpu(
     output_tokens: int = PROFILE_OUTPUT_TOKENS,
 ) -> Estimate:
     """CPU-socket roofline estimate (see the module docstring)."""
-    tokens = batch * prompt
-    bw = cpu.mem_bw_gbs * GB * CPU_MBU
-    peak = cpu.peak_flops * CPU_MFU
-    f_p = 2.0 * llm.active_params * tokens + 2.0 * llm.n_layers * prompt**2 * llm.d_model * batch
-    ttft = max(f_p / peak, llm.weight_bytes_touched(tokens) / bw) * 1e3
-    ctx = prompt + output_tokens / 2.0
-    nbytes = llm.weight_bytes_touched(batch) + batch * ctx * llm.kv_bytes_per_token
-    f_d = 2.0 * llm.active_params * batch + 4.0 * llm.n_layers * ctx * llm.d_model * batch
-    tpot = max(nbytes / bw, f_d / peak) * 1e3
+    ttft = cpu_prefill_ms(llm, cpu, batch, prompt)
+    tpot = cpu_decode_ms(llm, cpu, batch, prompt + output_tokens / 2.0)
     mem = cpu_mem_gb(llm, batch, prompt + output_tokens)
-    power = cpu.idle_w + (CPU_LOAD_POWER_FRACTION * cpu.tdp_w - cpu.idle_w)
     return Estimate(
         ttft_ms=ttft,
         tpot_ms=tpot,
-        power_w=max(power, cpu.idle_w),
+        power_w=cpu_serving_power_w(cpu),
         mem_gb=mem,
         fits=mem <= cpu.dram_budget_gb,
         batch=batch,

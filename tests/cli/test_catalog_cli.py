@@ -20,6 +20,20 @@ def test_catalog_lists_gpus_with_sources() -> None:
     assert "datasheet" in r.output
 
 
+def test_catalog_lists_the_amx_hosts() -> None:
+    """Issue 15: a DGX H100-like Sapphire Rapids host and an Emerald Rapids host."""
+    r = runner.invoke(app, ["catalog", "hosts"])
+    assert r.exit_code == 0, r.output
+    for host in ("spr-8sxm", "emr-4pcie"):
+        assert host in r.output
+    from ecoserve_opt.catalog import load_catalog
+    from ecoserve_opt.catalog.summary import catalog_tables
+
+    hosts = catalog_tables(load_catalog(None), "act")["hosts"].set_index("host")
+    assert hosts.loc["spr-8sxm", "cpu"] == "sapphirerapids"
+    assert hosts.loc["emr-4pcie", "cpu"] == "emeraldrapids"
+
+
 def test_catalog_unknown_table() -> None:
     r = runner.invoke(app, ["catalog", "nope"])
     assert r.exit_code == 2

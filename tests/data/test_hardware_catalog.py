@@ -47,6 +47,8 @@ HOST_CPU = {
     "rome-8sxm": "rome",
     "icelake-4pcie": "icelake",
     "skylake-4pcie": "skylake",
+    "spr-8sxm": "sapphirerapids",
+    "emr-4pcie": "emeraldrapids",
 }
 SOURCES = ("act", "greensku", "boavizta")
 
@@ -121,7 +123,7 @@ def test_host_ids_cpus_and_shape() -> None:
     assert cpu_only["gpu_slots"] == 0
     assert cpu_only["gpu_form_factor"] == "none"
     assert hosts.loc[["genoa-8sxm", "rome-8sxm"], "gpu_form_factor"].eq("sxm").all()
-    assert hosts.loc[["genoa-8sxm", "rome-8sxm"], "gpu_slots"].eq(8).all()
+    assert hosts.loc[["genoa-8sxm", "rome-8sxm", "spr-8sxm"], "gpu_slots"].eq(8).all()
     assert hosts.loc[["genoa-4pcie", "icelake-4pcie", "skylake-4pcie"], "gpu_slots"].eq(4).all()
     for lo, hi in (("min_sockets", "max_sockets"), ("min_dimms", "max_dimms")):
         assert (hosts[lo] >= 1).all()

@@ -34,6 +34,8 @@ RACK_UNITS = {
     "icelake-4pcie": 2,
     "skylake-4pcie": 2,
     "bergamo-cpu": 1,
+    "spr-8sxm": 8,
+    "emr-4pcie": 2,
 }
 
 
