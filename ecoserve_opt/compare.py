@@ -80,6 +80,8 @@ COLUMNS = [
     "note",
 ]
 SOLVED = ("optimal", "feasible")
+#: Host CPU cores by use (shares of all host cores over the horizon), after COLUMNS.
+HOST_CPU_COLUMNS = ["host_cpu_gpu_serving", "host_cpu_offline", "host_cpu_idle"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,9 @@ def compare(
         for col in COLUMNS[5:17]:
             if col in m.index:
                 row[col] = m.get(col)
+        for col in HOST_CPU_COLUMNS:
+            if col in m.index:
+                row[col] = m.get(col)
         if res.status.has_solution:
             split = _offline_split(res.tables.get("offline"))
             row.update({k: v for k, v in split.items() if k != "offline_host_cpu"})
@@ -212,7 +217,26 @@ def compare(
             within_gap(df, ECOSERVE, str(d)) if pd.notna(c) else None
             for d, c in zip(df["design"], carbon, strict=True)
         ]
+    df.attrs["breakeven"] = cpu_breakeven(loaded)
     return df
+
+
+def cpu_breakeven(loaded: LoadedScenario) -> pd.DataFrame:
+    """Per offline LLM, the grid intensity below which host-CPU Reuse lowers total carbon
+    (:func:`ecoserve_opt.breakeven.break_even`, on the scenario's data with host-CPU reuse
+    offered), with the scenario's mean grid intensity and whether it lies below."""
+    from ecoserve_opt.breakeven import break_even
+    from ecoserve_opt.data import build_data
+
+    pillars = {p: bool(v) for p, v in loaded.scenario.pillars.model_dump().items()}
+    d = build_data(_variant(loaded, {**pillars, "reuse_host_cpus": True}, None))
+    be = break_even(d)
+    if be.empty:
+        return be
+    grid = 1e3 * sum(d.ci[(d.years[0], s)] for s in d.slots) / len(d.slots)
+    be["scenario_grid_g_per_kwh"] = grid
+    be["pays_at_scenario_grid"] = be["break_even_g_per_kwh"] > grid
+    return be
 
 
 def _gap(rows: pd.DataFrame, name: str) -> float:
@@ -349,6 +373,9 @@ def write_compare(table: pd.DataFrame, out_dir: str | Path) -> Path:
     atomic_write_text(path, table.to_csv(index=False))
     if "family" in table.columns:
         atomic_write_text(out / "pillar_effects.csv", pillar_effects(table).to_csv(index=False))
+    be = table.attrs.get("breakeven")
+    if isinstance(be, pd.DataFrame) and not be.empty:
+        atomic_write_text(out / "breakeven.csv", be.to_csv(index=False))
     return path
 
 
@@ -375,5 +402,27 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
                 parts.append(f"{what}: {kg:,.0f} kgCO2e ({r[f'{key}_share']:.1%}){flag}")
         if parts:
             lines.append(f"{r['pillar']}: " + "; ".join(parts))
+    be = table.attrs.get("breakeven")
+    if isinstance(be, pd.DataFrame):
+        lines += breakeven_lines(be)
     lines += [f"INVARIANT VIOLATED: {v}" for v in check_invariants(table)]
+    return lines
+
+
+def breakeven_lines(be: pd.DataFrame) -> list[str]:
+    """One plain-text line per LLM of a :func:`cpu_breakeven` table."""
+    lines: list[str] = []
+    for rec in be.to_dict("records"):
+        ci = float(rec["break_even_g_per_kwh"])
+        if "cpu_host" not in rec or pd.isna(rec.get("cpu_host")):
+            lines.append(f"host-CPU Reuse break-even, {rec['llm']}: none ({rec.get('note')})")
+            continue
+        verdict = "pays" if rec["pays_at_scenario_grid"] else "does not pay"
+        lines.append(
+            f"host-CPU Reuse break-even, {rec['llm']}: {ci:.3g} gCO2e/kWh "
+            f"({rec['cpu_host']} CPUs at batch {rec['cpu_batch']} vs new {rec['gpu']} "
+            f"on {rec['gpu_host']}, {rec['embodied_source']} embodied); it {verdict} at the "
+            f"scenario's {float(rec['scenario_grid_g_per_kwh']):.0f} gCO2e/kWh when the "
+            "offline work would need additional GPUs"
+        )
     return lines

@@ -223,3 +223,67 @@ sens[
     {c: "{:.1f}" for c in ("saving_pct", "saving_operational_pct", "saving_embodied_pct",
                            "dram_share_of_operational_pct")}
 ).hide(axis="index")
+
+# %% [markdown]
+# ## When does running offline work on idle host CPUs pay?
+#
+# The paper's signature Reuse mechanism runs offline inference on the under-used CPUs of
+# GPU hosts. A CPU token costs only its marginal energy (the CPU's embodied carbon is already
+# spent); a token on *additional* GPU capacity costs that capacity's embodied carbon and its
+# energy. `cpu_breakeven` gives, per offline model, the grid intensity below which the CPU
+# token is cheaper, from the calibrated CPU profiles (docs/profiles.md: fitted on published
+# llama.cpp / AMX measurements, overestimating large-batch CPU throughput, i.e. in the CPUs'
+# favour). Against GPUs already bought for online traffic and idle at night, CPUs never pay.
+
+# %%
+from ecoserve_opt.compare import cpu_breakeven
+
+be_paper = cpu_breakeven(loaded)
+be_paper[["llm", "embodied_source", "break_even_g_per_kwh", "cpu_host", "gpu",
+          "scenario_grid_g_per_kwh", "pays_at_scenario_grid"]].style.format(
+    {"break_even_g_per_kwh": "{:.2f}", "scenario_grid_g_per_kwh": "{:.0f}"}
+).hide(axis="index")
+
+# %% [markdown]
+# `scenarios/cpu_reuse.yaml` shows the mechanism's domain: offline Llama 3.2 1B/3B work on an
+# L40S/L4 fleet with Emerald Rapids (AMX) hosts. Sweeping the grid intensity shows the CPUs'
+# share of the offline tokens drop to integer-rounding leftovers above the break-even; the
+# same work on a DGX H100 fleet (`dgx_h100`) has a break-even of ~4 gCO2e/kWh and a lower
+# total carbon.
+
+# %%
+reuse = eo.load_scenario(scenarios_dir() / "cpu_reuse.yaml")
+be_reuse = cpu_breakeven(reuse)
+built = eo.build(reuse)
+sweep_rows = []
+for ci in (2, 5, 10, 20, 100, 400):
+    r = built.set(grid_intensity=ci).solve()
+    sweep_rows.append(
+        {
+            "grid (gCO2e/kWh)": ci,
+            "offline tokens on host CPUs": r.metrics["offline_share_host_cpu"],
+            "host cores busy with offline work": r.metrics["host_cpu_offline"],
+            "carbon (kgCO2e)": r.carbon,
+        }
+    )
+print(
+    "break-even (gCO2e/kWh): "
+    + ", ".join(f"{r.llm} {r.break_even_g_per_kwh:.1f}" for r in be_reuse.itertuples())
+)
+pd.DataFrame(sweep_rows).style.format(
+    {
+        "offline tokens on host CPUs": "{:.2%}",
+        "host cores busy with offline work": "{:.0%}",
+        "carbon (kgCO2e)": "{:,.0f}",
+    }
+).hide(axis="index")
+
+# %% [markdown]
+# **Under which conditions the paper's Reuse claim holds** (with this project's calibrated
+# data): only when all of these hold at once: (1) the offline work would otherwise need
+# *additional* GPUs (it cannot fill idle GPU hours of an online fleet); (2) the grid is below
+# a few gCO2e/kWh: ~13 on PCIe L40S/L4 fleets with AMX hosts, 3-4 on DGX H100 fleets
+# (GreenSKU embodied), 0.4-1.8 with ACT's fab-only embodied figures, up to ~18 with Boavizta's;
+# (3) the model is small (the break-even falls with model size, and 70B models reach
+# ~0.6 gCO2e/kWh on the default scenario). Even then the CPUs take only a few percent of the
+# offline tokens: a DGX H100 host's CPUs deliver about 1% of its GPUs' throughput.

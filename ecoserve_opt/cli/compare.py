@@ -158,7 +158,9 @@ def compare_cmd(
     if out is not None:  # a folder for two CSV files, checked before the solves
         from ecoserve_opt.io.outputs import check_output_dir, owned_by
 
-        check_output_dir(out, "--out", owned=owned_by(["compare.csv", "pillar_effects.csv"]))
+        check_output_dir(
+            out, "--out", owned=owned_by(["compare.csv", "pillar_effects.csv", "breakeven.csv"])
+        )
     loaded = load(scenario_file, scenario, override)
 
     if csv_out and json_out:
@@ -196,4 +198,4 @@ def compare_cmd(
         console.print(line, highlight=False, markup=False)
     if out is not None:
         path = write_compare(table, out)
-        console.print(f"compare.csv and pillar_effects.csv written to {path.parent}")
+        console.print(f"compare.csv, pillar_effects.csv and breakeven.csv written to {path.parent}")

@@ -44,8 +44,10 @@ TOTALS = [
     ("gpus", "GPUs (year 1)"),
     ("hosts", "hosts (year 1)"),
     ("offline_share_host_cpu", "offline work on host CPUs"),
+    ("host_cpu_split", "host CPU cores: GPU serving / offline / idle"),
     ("gap", "MIP gap"),
 ]
+HOST_CPU_PARTS = ("gpu_serving", "offline", "idle")
 HOST_COLUMNS = [
     "host",
     "owned",
@@ -83,6 +85,11 @@ def print_results(res: Any) -> None:
     mt.add_column("value", justify="right")
     carbon = float(m.get("carbon_kg", float("nan")))
     for key, label in TOTALS:
+        if key == "host_cpu_split":
+            split = [float(m.get(f"host_cpu_{p}", float("nan"))) for p in HOST_CPU_PARTS]
+            if all(v == v for v in split):  # not NaN: the design has hosts
+                mt.add_row(label, " / ".join(f"{v:.0%}" for v in split))
+            continue
         if key not in m or (key == "obsolescence_kg" and float(m[key]) == 0.0):
             continue
         value = float(m[key])

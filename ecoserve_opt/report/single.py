@@ -40,6 +40,9 @@ TOTALS = (
     ("hosts", "hosts (year 1)", "", "{:,.0f}"),
     ("latency_s_per_token", "mean online latency", "ms/token", "ms"),
     ("offline_share_host_cpu", "offline work on host CPUs", "", "{:.0%}"),
+    ("host_cpu_gpu_serving", "host CPU cores serving GPUs", "", "{:.0%}"),
+    ("host_cpu_offline", "host CPU cores on offline inference", "", "{:.0%}"),
+    ("host_cpu_idle", "host CPU cores idle", "", "{:.0%}"),
 )
 
 DEPLOYMENT_COLUMNS = (
@@ -273,6 +276,12 @@ def _tables_html(res: Results) -> str:
             "Hosts as deployed (per host type, GPU, lifetime and year)",
             DEPLOYMENT_COLUMNS,
         ),
+        (
+            "host_cpu",
+            "Host CPU cores (per host type, year and slot): busy serving GPUs, busy with "
+            "offline CPU inference, idle",
+            None,
+        ),
     )
     fleet = t.get("fleet", pd.DataFrame())
     if not fleet.empty and (fleet["source"] == "new").any():
@@ -286,6 +295,8 @@ def _tables_html(res: Results) -> str:
         parts.append(html_table(plan))
     for name, title, cols in sections:
         df = t.get(name, pd.DataFrame())
+        if name == "host_cpu" and df.empty:  # results folders written before issue 15
+            continue
         if cols is not None and not df.empty:
             df = df[[c for c in cols if c in df.columns]]
         if not df.empty:  # drop columns that say nothing here (all empty, or no reuse)

@@ -17,7 +17,16 @@ from ecoserve_opt.io.outputs import check_output_dir, new_sibling_dir, replace_d
 from ecoserve_opt.solve import Status
 
 COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
-TABLES = ("fleet", "deployment", "replicas", "breakdown", "power", "utilisation", "offline")
+TABLES = (
+    "fleet",
+    "deployment",
+    "replicas",
+    "breakdown",
+    "power",
+    "utilisation",
+    "offline",
+    "host_cpu",
+)
 
 
 #: Meta key and file of the resolved scenario (the validated scenario as solved).

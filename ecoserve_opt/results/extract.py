@@ -17,6 +17,8 @@ table              function                                    model components 
 ``offline``        :func:`offline_table`                       ``x`` (offline), ``xc``
 ``power``          :func:`power_table`                         ``pue``, ``ci``, ``ci_scale``
 ``breakdown``      :func:`breakdown_table`                     ``embodied_scale``
+``host_cpu``       :func:`~ecoserve_opt.results.host_cpu.      ``z``, ``sockets``,
+                   host_cpu_table`                             ``gpus_on``, ``xc``
 =================  ==========================================  =============================
 """
 
@@ -43,6 +45,7 @@ from ecoserve_opt.data.keys import (
 from ecoserve_opt.results.checks import demand_shortfall, non_finite_values
 from ecoserve_opt.results.checks import value as _v
 from ecoserve_opt.results.container import COMPONENTS, Results
+from ecoserve_opt.results.host_cpu import host_cpu_shares, host_cpu_table
 from ecoserve_opt.solve import SolveOutcome, Status
 
 FLEET_COLUMNS = ["kind", "item", "source", "year_bought", "lifetime_years", "count", "year_used"]
@@ -105,6 +108,7 @@ def extract(
         "power": power,
         "utilisation": utilisation,
         "offline": offline,
+        "host_cpu": host_cpu_table(m, d),
     }
     metrics = _metrics(m, d, tables, acc.energy_kwh, base_metrics)
     return Results(d.scenario.name, obj, outcome.status, metrics, tables, meta)
@@ -491,6 +495,7 @@ def _metrics(
             if len(offline)
             else 0.0,
             "offline_share_host_cpu": _share(offline, "cpu:"),
+            **host_cpu_shares(tables.get("host_cpu")),
             **base_metrics,
         }
     )

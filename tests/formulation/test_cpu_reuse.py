@@ -93,3 +93,48 @@ def test_cpu_reuse_scenario_done_when(tmp_path: Path) -> None:
     assert shares[0] > 0.01
     assert all(b <= a + 1e-9 for a, b in zip(shares, shares[1:], strict=False))
     assert shares[1] < 0.1 * shares[0]  # above the ~13 g break-even only rounding remains
+
+
+def test_host_cpu_cores_split() -> None:
+    """Host cores by use: total = deployed sockets x cores; offline CPU cores = socket
+    equivalents of the host-CPU work; shares sum to 1; GPU serving = cores reserved per GPU
+    and per host."""
+    res = eo.solve(eo.load_scenario(SCENARIO))
+    hc = res.tables["host_cpu"]
+    dep = res.tables["deployment"]
+    assert float(hc["cores"].sum()) == pytest.approx(float(dep["cores"].sum()))  # one slot
+    hn = eo.load_scenario(SCENARIO).scenario.host_needs
+    want_gpu = hn.cores_per_gpu * dep["gpus"].sum() + hn.cores_per_host * dep["hosts"].sum()
+    assert float(hc["cores_gpu_serving"].sum()) == pytest.approx(float(want_gpu))
+    shares = [res.metrics[f"host_cpu_{p}"] for p in ("gpu_serving", "offline", "idle")]
+    assert sum(shares) == pytest.approx(1.0)
+    assert res.metrics["host_cpu_offline"] > 0.1  # CPUs work hard when they pay
+    off = res.tables["offline"]
+    cpu_tok = float(off.loc[off["where"].str.startswith("cpu:"), "tokens_per_s"].sum())
+    assert cpu_tok > 0
+    dgx = eo.solve(eo.load_scenario(SCENARIO, scenario="dgx_h100"))
+    assert dgx.metrics["host_cpu_offline"] == pytest.approx(0.0, abs=1e-9)
+    assert dgx.metrics["offline_share_host_cpu"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_compare_reports_break_even(tmp_path: Path) -> None:
+    """compare's break-even table: the scenario's grid, whether it pays, breakeven.csv and a
+    summary line per LLM."""
+    import pandas as pd
+
+    from ecoserve_opt.compare import breakeven_lines, cpu_breakeven, write_compare
+
+    be = cpu_breakeven(eo.load_scenario(SCENARIO))
+    assert be["scenario_grid_g_per_kwh"].tolist() == pytest.approx([5.0, 5.0])
+    assert be["pays_at_scenario_grid"].all()
+    dgx = cpu_breakeven(eo.load_scenario(SCENARIO, scenario="dgx_h100"))
+    assert not dgx["pays_at_scenario_grid"].any()
+    table = pd.DataFrame({"design": ["EcoServe"]})
+    table.attrs["breakeven"] = be
+    lines = breakeven_lines(be)
+    assert len(lines) == 2
+    assert "llama3.2-1b: 12.8 gCO2e/kWh" in lines[0]
+    assert "it pays at the scenario's 5 gCO2e/kWh" in lines[0]
+    write_compare(table, tmp_path)
+    back = pd.read_csv(tmp_path / "breakeven.csv")
+    assert back["break_even_g_per_kwh"].tolist() == pytest.approx(be["break_even_g_per_kwh"])
