@@ -91,17 +91,18 @@ def test_page_structure(results_dir: Path) -> None:
     for key in ("carbon", "fleet", "power"):
         assert f"plot-{key}" in page.ids
     assert page.count("svg") == 3
-    # fleet, replicas, deployment, breakdown and refresh-plan tables, plus scenario and
-    # solver tables
+    # fleet, replicas, deployment, host CPU cores, breakdown and refresh-plan tables, plus
+    # scenario and solver tables
     for key in (
         "table-fleet",
         "table-replicas",
         "table-deployment",
+        "table-host_cpu",
         "table-breakdown",
         "table-refresh",
     ):
         assert key in page.ids
-    assert page.count("table") == 7
+    assert page.count("table") == 8
     gpu_rows = [r for r in page.rows if "gpu-a" in r]
     assert any("5" in r for r in gpu_rows)  # 5 x gpu-a
     total = next(r for r in page.rows if r and r[0] == "total")
