@@ -207,7 +207,12 @@ CPU_IDLE_LOAD_PCT = 10
 def cpu_load_power_fraction(load: float) -> float:
     """Socket power / TDP at ``load`` in [0.1, 1] (linear interpolation of the curve)."""
     xs = sorted(CPU_LOAD_POWER_CURVE)
-    return float(np.interp(100.0 * load, xs, [CPU_LOAD_POWER_CURVE[x] for x in xs]))
+    pct = min(max(100.0 * load, xs[0]), xs[-1])
+    for a, b in zip(xs, xs[1:], strict=False):
+        if pct <= b:
+            fa, fb = CPU_LOAD_POWER_CURVE[a], CPU_LOAD_POWER_CURVE[b]
+            return fa + (fb - fa) * (pct - a) / (b - a)
+    return CPU_LOAD_POWER_CURVE[xs[-1]]
 
 
 @dataclass(frozen=True)
