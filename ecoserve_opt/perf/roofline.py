@@ -73,7 +73,7 @@ achieved share depends on the ISA class (``amx``, ``avx512_bf16``, ``fp32_simd``
     W + b (s + o) k <= dram_budget_gb    (CPU_DRAM_FRACTION of the socket's DRAM)
     P_socket = CPU_LOAD_POWER_FRACTION * cpu_tdp_w   (all cores serving; marginal = P - idle)
 
-The CPU constants are fitted by :mod:`ecoserve_opt.perf.cpu_calibration` on the calibration
+The CPU constants are fitted by ``catalog_build/fit_cpu.py`` on the calibration
 rows of ``models/profile_measurements/cpu.csv`` (published llama.cpp / llamafile /
 ik_llama.cpp / xFasterTransformer figures, each with engine, precision, batch and lengths)
 and checked on its validation rows; a test re-runs the fit. The decode layer term is the
@@ -175,7 +175,7 @@ CALIBRATION = Calibration(
 )
 
 # --- CPU constants ---------------------------------------------------------------------------
-# Fitted by ecoserve_opt.perf.cpu_calibration.fit() on models/profile_measurements/cpu.csv
+# Fitted by catalog_build.fit_cpu.fit() on models/profile_measurements/cpu.csv
 # (set == calibration); a test re-runs the fit and checks these values.
 #: Achieved / peak FLOP/s of CPU GEMMs per ISA class (geometric mean of the calibration points).
 CPU_MFU: dict[str, float] = {"amx": 0.2066, "avx512_bf16": 0.5108, "fp32_simd": 0.6712}

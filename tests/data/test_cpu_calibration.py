@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecoserve_opt.perf import cpu_calibration as cc
+from catalog_build import fit_cpu as cc
 from ecoserve_opt.perf import roofline as rf
 
 ROOT = Path(__file__).resolve().parents[2]

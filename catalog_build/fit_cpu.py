@@ -19,8 +19,9 @@ The fit is deterministic and closed form:
 * decode: ``1 / CPU_MBU`` and ``CPU_DECODE_LAYER_MS`` are the non-negative least-squares
   solution of ``t_step = (bytes / B) u + L x`` on relative errors over the decode points.
 
-Run ``python -m ecoserve_opt.perf.cpu_calibration --report`` for the error table of
-``docs/profiles.md``.
+Run ``python -m catalog_build fit-cpu`` to print the fitted constants (stored in
+:mod:`ecoserve_opt.perf.roofline`), ``python -m catalog_build fit-cpu --report`` for the error
+table of ``docs/profiles.md``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ import argparse
 import itertools
 import math
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from catalog_build import DEFAULT_OUT
 from ecoserve_opt.perf import roofline as rf
 
 POINTS_FILE = Path("profile_measurements") / "cpu.csv"
@@ -46,9 +47,7 @@ DOC_MARKERS = ("<!-- cpu-calibration:begin -->", "<!-- cpu-calibration:end -->")
 
 
 def _catalog(catalog: str | Path | None) -> Path:
-    from ecoserve_opt.paths import catalog_dir
-
-    return Path(catalog) if catalog is not None else catalog_dir()
+    return Path(catalog) if catalog is not None else DEFAULT_OUT
 
 
 def load_points(catalog: str | Path | None = None) -> pd.DataFrame:
@@ -208,24 +207,17 @@ def report_markdown(ev: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def with_constants(fitted: dict[str, Any]) -> dict[str, Any]:
-    """Temporarily usable constants (for tests): returns the current ones to restore."""
-    old = {"mfu": dict(rf.CPU_MFU), "mbu": rf.CPU_MBU, "decode_layer_ms": rf.CPU_DECODE_LAYER_MS}
-    rf.CPU_MFU.clear()
-    rf.CPU_MFU.update(fitted["mfu"])
-    rf.CPU_MBU = fitted["mbu"]
-    rf.CPU_DECODE_LAYER_MS = fitted["decode_layer_ms"]
-    return old
-
-
 def main(argv: list[str] | None = None) -> int:
     """CLI: print the fitted constants, or the docs error table with ``--report``."""
-    ap = argparse.ArgumentParser(description="Fit / report the CPU roofline calibration")
+    ap = argparse.ArgumentParser(
+        prog="python -m catalog_build fit-cpu",
+        description="Fit / report the CPU roofline calibration",
+    )
     ap.add_argument("--report", action="store_true", help="print the docs error table")
-    ap.add_argument("--catalog", default=None, help="catalog folder (default: bundled)")
+    ap.add_argument("--out", default=None, help="catalog folder (default: models)")
     args = ap.parse_args(argv)
-    pts = load_points(args.catalog)
-    llms = llm_specs(args.catalog)
+    pts = load_points(args.out)
+    llms = llm_specs(args.out)
     if args.report:
         sys.stdout.write(report_markdown(evaluate(pts, llms)) + "\n")
     else:
@@ -233,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["evaluate", "fit", "load_points", "predict", "replace", "report_markdown", "summary"]
+__all__ = ["evaluate", "fit", "load_points", "predict", "report_markdown", "summary"]
 
 if __name__ == "__main__":
     raise SystemExit(main())
