@@ -1,0 +1,490 @@
+"""One behavioural test per constraint family (oemof-solph style).
+
+Each test solves a small case twice: with the model as built, and with one family
+deactivated (its Pyomo component, named as in docs/architecture.md's pillar-to-constraint
+map). The first outcome is hand-worked or checked against the family's inequality
+recomputed from the result tables; the second shows what the family prevents, so a family
+that is dropped or broken fails the test named after it. :func:`test_every_family_is_tested`
+keeps the list complete: a new constraint component without a test here fails it.
+
+Common numbers (tests/fixtures/tiny, see test_tiny_optimum.py): 1000 tok/s online; gpu-a
+200 tok/s per replica, 50 W idle + 0.5 W per tok/s, 20 kg/y embodied; host-x 4 slots, 50 W,
+63.6 kg/y; grid 0.5 kg/kWh, PUE 1, 8760 h. Optimum: 5 gpu-a on 2 host-x, 3950.2 kg.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+
+import ecoserve_opt as eo
+from ecoserve_opt.io.yaml_loader import load_scenario, validate_dict
+from ecoserve_opt.paths import scenarios_dir
+from tests.helpers import tiny
+
+pytestmark = pytest.mark.milp
+H = 8760.0
+BASE = 3950.2
+DYN_ONLY = 1000 * 0.0005 * H * 0.5  # 1000 tok/s x 0.5 W per tok/s, no hardware: 2190 kg
+
+
+def solve(data: dict[str, Any], drop: tuple[str, ...] = (), **kw: Any) -> eo.Results:
+    """Solve ``data`` with the constraint components ``drop`` deactivated."""
+    built = eo.build(validate_dict(data), **kw)
+    for name in drop:
+        comp = getattr(built.model, name)
+        assert isinstance(comp, pyo.Constraint), name
+        assert len(comp) > 0, f"{name} has no rows in this case"
+        comp.deactivate()
+    return built.solve()
+
+
+def objective(res: eo.Results) -> float:
+    return float(res.metrics["objective"])
+
+
+# --- serving (formulation/serving.py) --------------------------------------------------
+
+
+def test_online_demand() -> None:
+    """Without ``online_demand`` nothing need be served: the solver's 'solution' serves
+    nothing and is rejected by the post-solve demand check."""
+    assert solve(tiny()).carbon == pytest.approx(BASE, rel=1e-9)
+    res = solve(tiny(), drop=("online_demand",))
+    assert res.status == eo.Status.ERROR
+    assert "demand not met (llms.tiny-llm.online year 1 slot 0: 0 of 1000" in res.meta["error"]
+
+
+@pytest.mark.parametrize("family", ["replica_capacity", "gpus_for_replicas"])
+def test_replicas_need_mounted_gpus(family: str) -> None:
+    """``replica_capacity`` (tokens need replicas) and ``gpus_for_replicas`` (replicas need
+    mounted GPUs) tie the served rate to hardware; without either, the demand is served by
+    no hardware at all and only its load power is charged: 1000 tok/s x 0.5 W x 8760 h x
+    0.5 kg/kWh = 2190 kg."""
+    res = solve(tiny(), drop=(family,))
+    assert objective(res) == pytest.approx(DYN_ONLY, rel=1e-9)
+    assert res.tables["fleet"].empty
+
+
+def _offline_only(tmp_path: Path) -> dict[str, Any]:
+    """gpu-a only, 24 slots, offline work only: 17.28 M tokens/day (= one gpu-a all day);
+    grid 0.1 kg/kWh in hours 0-11, 0.9 in hours 12-23 (test_pillars' shift case)."""
+    csv = tmp_path / "grid.csv"
+    lines = ["hour,gco2e_per_kwh"] + [f"{h},{100 if h < 12 else 900}" for h in range(24)]
+    csv.write_text("\n".join(lines) + "\n")
+    data = tiny()
+    data["hardware"]["gpus"] = ["gpu-a"]
+    data["time_slots"] = 24
+    data["grid"] = {"intensity": 500, "hourly_csv": str(csv), "pue": 1.0}
+    data["llms"]["tiny-llm"] = {
+        "offline": {"tokens_per_day": 200 * 86400, "input_tokens": 100, "output_tokens": 100}
+    }
+    return data
+
+
+def test_offline_demand(tmp_path: Path) -> None:
+    """Shift offline on: with ``offline_demand`` the volume is served in the clean hours,
+    848.2 kg; without it nothing need be served (and the 'solution' is rejected by the
+    demand check). (Shift offline off, ``offline_flat`` alone fixes the rate.)"""
+    data = _offline_only(tmp_path)
+    data["pillars"]["shift_offline"] = True
+    assert solve(data).carbon == pytest.approx(848.2, rel=1e-9)
+    res = solve(data, drop=("offline_demand",))
+    assert res.status == eo.Status.ERROR
+    assert "llms.tiny-llm.offline year 1: 0 of 1.728e+07 tokens/day" in res.meta["error"]
+
+
+def test_offline_flat(tmp_path: Path) -> None:
+    """Shift offline off = ``offline_flat``: one gpu-a busy all day, 959.6 kg. Without it
+    the work moves to the clean half of the day: 2 gpu-a busy 12 h, 848.2 kg (the Shift
+    offline optimum of test_pillars)."""
+    data = _offline_only(tmp_path)
+    assert solve(data).carbon == pytest.approx(959.6, rel=1e-9)
+    assert solve(data, drop=("offline_flat",)).carbon == pytest.approx(848.2, rel=1e-9)
+
+
+def _two_models(catalog: Path) -> dict[str, Any]:
+    """tiny-llm (best on gpu-a) plus tiny-big (20 GB, best on gpu-b at TP 2): the two
+    models prefer different GPU types (as in test_pillars)."""
+    src = tiny()
+    llms = pd.read_csv(Path(src["catalog"]) / "llms.csv")
+    big = llms.iloc[0].copy()
+    big["llm"], big["params_b"], big["active_params_b"], big["weights_gb"] = "tiny-big", 10, 10, 20
+    prof = pd.read_csv(Path(src["catalog"]) / "profiles.csv")
+    extra = pd.DataFrame(
+        [
+            {**prof.iloc[0].to_dict(), "llm": "tiny-big", "gpu": g, "tp": tp}
+            | {"tpot_ms": tpot, "power_w": w}
+            for g, tp, tpot, w in [
+                ("gpu-a", 2, 45, 190),
+                ("gpu-b", 1, 45, 450),
+                ("gpu-b", 2, 5, 400),
+            ]
+        ]
+    )
+    shutil.copytree(Path(src["catalog"]), catalog)
+    pd.concat([llms, big.to_frame().T]).to_csv(catalog / "llms.csv", index=False)
+    pd.concat([prof, extra]).to_csv(catalog / "profiles.csv", index=False)
+    src["catalog"] = str(catalog)
+    src["hardware"].update(gpus=["gpu-b", "gpu-a"], tp_degrees=[1, 2])
+    src["llms"]["tiny-big"] = {"online": {**src["llms"]["tiny-llm"]["online"], "tokens_per_s": 800}}
+    src["pillars"]["rightsize"] = False
+    return src
+
+
+@pytest.mark.parametrize("family", ["one_gpu_type", "one_gpu_type_link"])
+def test_one_gpu_type(family: str, tmp_path: Path) -> None:
+    """Rightsize off: ``one_gpu_type`` (at most one type picked) and ``one_gpu_type_link``
+    (replicas only on the picked type) keep every model on one GPU type. Without either,
+    the two models take their own types and the optimum is Rightsize on's."""
+    data = _two_models(tmp_path / "catalog")
+    off = solve(data)
+    assert off.replicas.loc[off.replicas["replicas"] > 0, "gpu"].nunique() == 1
+    data_on = {**data, "pillars": {**data["pillars"], "rightsize": True}}
+    on = solve(data_on)
+    assert on.replicas.loc[on.replicas["replicas"] > 0, "gpu"].nunique() == 2
+    dropped = solve(data, drop=(family,))
+    assert objective(dropped) == pytest.approx(objective(on), rel=1e-9)
+    assert objective(dropped) < objective(off) * (1 - 1e-3)
+
+
+# --- fleet (formulation/fleet.py) --------------------------------------------------------
+
+
+def test_gpu_supply() -> None:
+    """Without ``gpu_supply`` mounted GPUs need not be bought: the 5 gpu-a mount for free,
+    3950.2 - 5 x 20 = 3850.2 kg, and the fleet lists no GPU."""
+    res = solve(tiny(), drop=("gpu_supply",))
+    assert objective(res) == pytest.approx(BASE - 100.0, rel=1e-9)
+    assert set(res.fleet["kind"]) == {"host"}
+
+
+def test_gpu_slots() -> None:
+    """Without ``gpu_slots`` one host-x carries all 5 gpu-a (4 slots): one host less,
+    3950.2 - 63.6 - 0.05 kW x 8760 x 0.5 = 3667.6 kg."""
+    assert solve(tiny()).fleet.set_index("kind").loc["host", "count"] == 2
+    res = solve(tiny(), drop=("gpu_slots",))
+    assert objective(res) == pytest.approx(BASE - 63.6 - 0.05 * H * 0.5, rel=1e-9)
+    assert res.fleet.set_index("kind").loc["host", "count"] == 1
+
+
+def test_host_balance() -> None:
+    """``host_balance``: hosts deployed are hosts bought (2). Without it deployed hosts come
+    from nowhere: none is bought while 2 are deployed."""
+    res = solve(tiny())
+    assert res.fleet.set_index("kind").loc["host", "count"] == 2
+    assert res.deployment["hosts"].sum() == 2
+    dropped = solve(tiny(), drop=("host_balance",))
+    assert "host" not in set(dropped.fleet["kind"])
+    assert dropped.deployment["hosts"].sum() == 2
+
+
+def _reduce(**needs: float) -> dict[str, Any]:
+    """tiny on host-r with the Reduce pillar: sockets 1-2 x 32 cores, DIMMs 4-16 x 32 GB,
+    SSDs 1-4 x 1 TB per host (test_pillars::test_reduce_trims_host)."""
+    data = tiny()
+    data["hardware"]["hosts"] = ["host-r"]
+    data["pillars"]["reduce"] = True
+    data["host_needs"].update(needs)
+    return data
+
+
+def _needs(dep: pd.DataFrame, hn: dict[str, float]) -> pd.DataFrame:
+    """Per deployment row: cores, DRAM (GB) and SSD (TB) the host-needs rules ask for."""
+    gpus, hosts = dep["gpus"], dep["hosts"]
+    return pd.DataFrame(
+        {
+            "cores": hn["cores_per_gpu"] * gpus + hn["cores_per_host"] * hosts,
+            "dram_gb": hn["dram_per_gpu_memory"] * 16 * gpus + hn["dram_gb_per_host"] * hosts,
+            "ssd_tb": hn["ssd_tb_per_gpu"] * gpus + hn["ssd_tb_per_host"] * hosts,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("family", "column", "unit", "minimum"),
+    [
+        ("host_cores", "cores", 32, "sockets"),
+        ("host_dram", "dram_gb", 32, "dimms"),
+        ("host_ssd", "ssd_tb", 1, "ssds"),
+    ],
+)
+def test_host_needs(family: str, column: str, unit: float, minimum: str) -> None:
+    """Reduce: ``host_cores``/``host_dram``/``host_ssd`` size each deployment's sockets,
+    DIMMs and SSDs to the smallest count covering its needs (needs raised here so they
+    exceed the minimum SKU); without the family the count falls to the minimum SKU and the
+    need is not covered."""
+    hn_over = {"cores_per_gpu": 12.0, "dram_gb_per_host": 150.0, "ssd_tb_per_host": 1.5}
+    data = _reduce(**hn_over)
+    hn = data["host_needs"]
+    res = solve(data)
+    dep = res.deployment
+    need = _needs(dep, hn)[column]
+    lo = {"sockets": 1, "dimms": 4, "ssds": 1}[minimum] * dep["hosts"]
+    expected = [max(lo_, math.ceil(n / unit - 1e-9)) for lo_, n in zip(lo, need, strict=True)]
+    assert list(dep[minimum]) == pytest.approx(expected)
+    assert (need > lo * unit).any()  # the need binds somewhere: the test can fail
+    dropped = solve(data, drop=(family,)).deployment
+    need_d = _needs(dropped, hn)[column]
+    lo_d = {"sockets": 1, "dimms": 4, "ssds": 1}[minimum] * dropped["hosts"]
+    assert list(dropped[minimum]) == pytest.approx(list(lo_d))
+    assert (dropped[column] < need_d - 1e-6).any()
+
+
+@pytest.mark.parametrize(
+    ("family", "need", "count", "full"),
+    [
+        ("sockets_max", {"cores_per_host": 70.0}, "sockets", 2),  # 70 cores > 2 x 32
+        ("dimms_max", {"dram_gb_per_host": 600.0}, "dimms", 16),  # 600 GB > 16 x 32
+        ("ssds_max", {"ssd_tb_per_host": 5.0}, "ssds", 4),  # 5 TB > 4 x 1
+    ],
+)
+def test_component_max(family: str, need: dict[str, float], count: str, full: int) -> None:
+    """Reduce: ``<component>_max`` caps a host at its SKU's full count; a per-host need
+    above it is infeasible, and without the family the host grows past its SKU."""
+    data = _reduce(**need)
+    assert solve(data).status == eo.Status.INFEASIBLE
+    dep = solve(data, drop=(family,)).deployment
+    column, unit = {"sockets": ("cores", 32), "dimms": ("dram_gb", 32), "ssds": ("ssd_tb", 1)}[
+        count
+    ]
+    need = _needs(dep, data["host_needs"])[column]
+    assert list(dep[count]) == pytest.approx([math.ceil(n / unit - 1e-9) for n in need])
+    assert (dep[count] > full * dep["hosts"]).all()
+
+
+@pytest.mark.parametrize("family", ["sockets_min", "dimms_min", "ssds_min"])
+def test_component_min(family: str) -> None:
+    """Reduce: ``<component>_min`` keeps at least the SKU's minimum (1 socket, 4 DIMMs,
+    1 SSD per host) when nothing is needed; without it the count falls to 0."""
+    zero = dict.fromkeys(
+        [
+            "cores_per_gpu",
+            "cores_per_host",
+            "dram_per_gpu_memory",
+            "dram_gb_per_host",
+            "ssd_tb_per_gpu",
+            "ssd_tb_per_host",
+        ],
+        0.0,
+    )
+    data = _reduce(**zero)
+    col = family.removesuffix("_min")
+    lo = {"sockets": 1, "dimms": 4, "ssds": 1}[col]
+    dep = solve(data).deployment
+    assert list(dep[col]) == pytest.approx(list(lo * dep["hosts"]))
+    assert (solve(data, drop=(family,)).deployment[col] == 0).all()
+
+
+def _reused_pool(**inventory: float) -> dict[str, Any]:
+    """Reduce + Reuse on host-r with a pool of reused DRAM/SSD and needs above the minimum
+    SKU (each 32 GB DIMM and 1 TB SSD bought carries embodied carbon; reused ones do not)."""
+    data = _reduce(dram_gb_per_host=300.0, ssd_tb_per_host=3.0)
+    data["pillars"]["reuse"] = True
+    data["inventory"] = {**inventory}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("family", "inventory", "column", "pool"),
+    [
+        ("reused_dram_pool", {"dram_gb": 4.0}, "reused_dram_gb", 4.0),
+        ("reused_ssd_pool", {"ssd_tb": 1.5}, "reused_ssd_tb", 1.5),
+    ],
+)
+def test_reused_pools(family: str, inventory: dict[str, float], column: str, pool: float) -> None:
+    """Reuse: ``reused_dram_pool``/``reused_ssd_pool`` cap the reused DRAM/SSD of a year
+    at the inventory's pool; without them the hosts take more than the pool holds.
+
+    DRAM: 2 hosts need 2 x 300 + 5 x 16 = 680 GB = 21 DIMMs + 8 GB; a reused GB draws more
+    power than a new DIMM's share, so reuse only tops up: with a 4 GB pool a 22nd DIMM is
+    bought (nothing reused), without the cap the 8 GB are reused. SSD: a reused TB costs
+    less than a new SSD, so without the cap all but the minimum SSDs are reused (5.25 TB).
+    """
+    data = _reused_pool(**inventory)
+    assert solve(data).deployment[column].sum() <= pool + 1e-9
+    assert solve(data, drop=(family,)).deployment[column].sum() > pool + 1e-6
+
+
+# --- host memory of the served models (formulation/staging.py) ---------------------------
+
+
+def _staged(**needs: float) -> dict[str, Any]:
+    """Reduce on host-r with each replica's 10 GB of weights staged in host DRAM and
+    checkpoint copies on SSD; the per-GPU rules set to 0 so only the models' needs count."""
+    return _reduce(
+        stage_weights=True,
+        dram_per_gpu_memory=0.0,
+        ssd_tb_per_gpu=0.0,
+        dram_gb_per_host=128.0,
+        ssd_tb_per_host=0.0,
+        **needs,
+    )
+
+
+def _model_need(res: eo.Results, per_replica: float, column: str, per_host: float) -> bool:
+    """Whether the deployed hosts' ``column`` covers their own need plus ``per_replica``
+    per replica (one GPU type: all hosts carry it)."""
+    have = res.deployment[column].sum()
+    need = per_host * res.deployment["hosts"].sum() + per_replica * res.replicas["replicas"].sum()
+    return bool(have >= need - 1e-6)
+
+
+@pytest.mark.parametrize("family", ["staged_copies", "host_dram_models"])
+def test_staged_weights_take_host_dram(family: str) -> None:
+    """``staged_copies`` (every replica's weights are staged on the hosts of its GPU type)
+    and ``host_dram_models`` (staged copies fit the hosts' spare DRAM): the hosts' DRAM
+    covers 128 GB each (4 DIMMs, the minimum SKU) plus 10 GB per replica; without either,
+    only the 128 GB."""
+    data = _staged()
+    assert _model_need(solve(data), 10.0, "dram_gb", 128.0)
+    dropped = solve(data, drop=(family,))
+    assert _model_need(dropped, 0.0, "dram_gb", 128.0)
+    assert not _model_need(dropped, 10.0, "dram_gb", 128.0)
+
+
+def test_host_ssd_models() -> None:
+    """``host_ssd_models``: 50 checkpoint copies of a 10 GB model = 0.5 TB per replica on
+    the hosts' SSDs; without it the hosts keep their minimum SSDs."""
+    data = _staged(checkpoint_copies=50)
+    assert _model_need(solve(data), 0.5, "ssd_tb", 0.0)
+    assert not _model_need(solve(data, drop=("host_ssd_models",)), 0.5, "ssd_tb", 0.0)
+
+
+# --- host-CPU offline serving (formulation/cpu_serving.py) -------------------------------
+
+CPU_CAP = 4 * 100 / (2.0 + 100 * 0.04)  # tinycpu socket: batch 4, O 100 -> 66.67 tok/s
+
+
+def _cpu(offline_tps: float, catalog: Path, **needs: float) -> dict[str, Any]:
+    """tiny + offline work with Reuse (host CPUs) on; the CPU socket's load power cut to
+    10 W so CPUs are the cheapest place for offline work (test_pillars' CPU case)."""
+    data = tiny()
+    shutil.copytree(Path(data["catalog"]), catalog)
+    cpu = pd.read_csv(catalog / "cpu_profiles.csv")
+    cpu["power_w"] = 50.0 + 10.0
+    cpu.to_csv(catalog / "cpu_profiles.csv", index=False)
+    data["catalog"] = str(catalog)
+    data["llms"]["tiny-llm"]["offline"] = {
+        "tokens_per_day": offline_tps * 86400,
+        "input_tokens": 100,
+        "output_tokens": 100,
+    }
+    data["pillars"]["reuse_host_cpus"] = True
+    data["host_needs"].update(needs)
+    return data
+
+
+def _spare_sockets(res: eo.Results, hn: dict[str, float]) -> float:
+    """(1 - reserved) x sockets - (cores for GPUs and hosts) / cores per socket (host-x)."""
+    dep = res.deployment
+    cores = hn["cores_per_gpu"] * dep["gpus"] + hn["cores_per_host"] * dep["hosts"]
+    return float(((1 - 0.25) * dep["sockets"] - cores / 32).sum())
+
+
+def _cpu_tokens(res: eo.Results) -> float:
+    off = res.offline
+    return float(off.loc[off["where"].str.startswith("cpu:"), "tokens_per_s"].sum())
+
+
+def test_cpu_capacity(tmp_path: Path) -> None:
+    """``cpu_capacity``: CPU offline serving uses only the sockets the GPUs and hosts do
+    not need (0.75 x sockets - (4 x GPUs + 4 x hosts)/32); 60 tok/s is more than that, so
+    part runs on a GPU. Without it all 60 tok/s run on the CPUs."""
+    data = _cpu(60.0, tmp_path / "catalog")
+    res = solve(data)
+    assert _cpu_tokens(res) / CPU_CAP <= _spare_sockets(res, data["host_needs"]) + 1e-6
+    assert res.metrics["offline_share_host_cpu"] < 1.0
+    dropped = solve(data, drop=("cpu_capacity",))
+    assert dropped.metrics["offline_share_host_cpu"] == pytest.approx(1.0)
+    assert _cpu_tokens(dropped) / CPU_CAP > _spare_sockets(dropped, data["host_needs"]) + 1e-6
+
+
+def test_cpu_memory(tmp_path: Path) -> None:
+    """``cpu_memory``: each busy socket holds the model's 10 GB of weights in the host's
+    spare DRAM (256 GB - 16 GB per GPU - the host's own); with 214.5 GB per host taken,
+    2 hosts with 5 gpu-a have 3 GB left, room for 0.3 busy sockets (20 tok/s) where their
+    free cores allow 0.625. Without it the CPUs take all 30 tok/s."""
+    data = _cpu(30.0, tmp_path / "catalog", dram_gb_per_host=214.5)
+    hn = data["host_needs"]
+
+    def dram_room(res: eo.Results) -> float:
+        dep = res.deployment
+        spare = dep["dram_gb"] - 16 * dep["gpus"] - hn["dram_gb_per_host"] * dep["hosts"]
+        return float(spare.sum())
+
+    res = solve(data)
+    assert 10.0 * _cpu_tokens(res) / CPU_CAP <= dram_room(res) + 1e-6
+    dropped = solve(data, drop=("cpu_memory",))
+    assert 10.0 * _cpu_tokens(dropped) / CPU_CAP > dram_room(dropped) + 1e-6
+
+
+# --- accounting (formulation/carbon.py) --------------------------------------------------
+
+
+def test_power_balance() -> None:
+    """Without ``power_balance`` the IT power P is free (0): only embodied carbon remains,
+    227.2 kg (5 x 20 + 2 x 63.6)."""
+    assert objective(solve(tiny(), drop=("power_balance",))) == pytest.approx(227.2, rel=1e-9)
+
+
+# --- completeness -------------------------------------------------------------------------
+
+#: Constraint components with a test above (objective caps are tested in tests/sweep).
+TESTED = {
+    "online_demand",
+    "replica_capacity",
+    "gpus_for_replicas",
+    "offline_demand",
+    "offline_flat",
+    "one_gpu_type",
+    "one_gpu_type_link",
+    "gpu_supply",
+    "gpu_slots",
+    "host_balance",
+    "host_cores",
+    "host_dram",
+    "host_ssd",
+    "sockets_min",
+    "sockets_max",
+    "dimms_min",
+    "dimms_max",
+    "ssds_min",
+    "ssds_max",
+    "reused_dram_pool",
+    "reused_ssd_pool",
+    "staged_copies",
+    "host_dram_models",
+    "host_ssd_models",
+    "cpu_capacity",
+    "cpu_memory",
+    "power_balance",
+}
+#: Families without their own test yet (say why).
+UNTESTED = {
+    # cpu_weight_copies >= busy sockets / >= staged copies of the same model (the sharing
+    # of staged weights by CPU serving): binds only when a host item's busy CPU sockets
+    # outnumber the replicas staged on it, which needs a case larger than the tiny fixture;
+    # covered indirectly by cpu_memory and the default scenario's regression totals.
+    "cpu_copies_busy",
+    "cpu_copies_staged",
+}
+
+
+def test_every_family_is_tested() -> None:
+    """Every constraint component of the default scenario (all pillars on) and of its
+    Rightsize-off, Shift-offline-off variant has a test here (caps ``cap_*`` excepted)."""
+    names: set[str] = set()
+    for override in ({}, {"pillars.rightsize": False, "pillars.shift_offline": False}):
+        loaded = load_scenario(scenarios_dir() / "default.yaml", overrides=override)
+        m = eo.build(loaded).model
+        names |= {c.local_name for c in m.component_objects(pyo.Constraint)}
+    names = {n for n in names if not n.startswith("cap_")}
+    assert names - TESTED - UNTESTED == set()
+    assert names >= TESTED | UNTESTED
