@@ -52,6 +52,9 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # plain click help: Typer's rich help imports rich.markdown (markdown-it, pygments),
+    # about a third of the CPU time of `ecoserve --help` (benchmarks/cli_startup.py)
+    rich_markup_mode=None,
     help="ecoserve-opt: carbon-aware LLM inference fleet design (EcoServe 4R as a MILP).",
 )
 
