@@ -434,6 +434,22 @@ def test_power_balance() -> None:
     assert objective(solve(tiny(), drop=("power_balance",))) == pytest.approx(227.2, rel=1e-9)
 
 
+def test_obsolescence_balance() -> None:
+    """Recycle with steady-state lifetime accounting (tests/formulation/
+    test_recycle_lifetime.py): ``obsolescence_balance`` ties the free obsolescence power
+    ``P_obs`` to the lifetimes chosen; at 40 g/kWh gpu-a keeps 6 years and host-x 8, 488.24
+    kg. Without it ``P_obs`` is an unbounded free variable in the objective: no optimum."""
+    data = tiny()
+    data["pillars"]["recycle"] = True
+    data["grid"]["intensity"] = "40 gCO2e/kWh"
+    data["recycle"] = {"gpu_efficiency_gain": 0.25, "host_efficiency_gain": 0.25}
+    res = solve(data)
+    assert res.optimal
+    assert objective(res) == pytest.approx(297.84 + 5 * 19.682539 + 2 * 45.993652, rel=1e-7)
+    dropped = solve(data, drop=("obsolescence_balance",))
+    assert dropped.status in (eo.Status.UNBOUNDED, eo.Status.INFEASIBLE)
+
+
 # --- completeness -------------------------------------------------------------------------
 
 #: Constraint components with a test above (objective caps are tested in tests/sweep).
@@ -465,6 +481,7 @@ TESTED = {
     "cpu_capacity",
     "cpu_memory",
     "power_balance",
+    "obsolescence_balance",
 }
 #: Families without their own test yet (say why).
 UNTESTED = {
