@@ -148,7 +148,7 @@ def _resolve_includes(path: Path, data: dict[str, Any], seen: tuple[Path, ...]) 
         raise ScenarioError(str(path), "include", "must be a list of file paths")
     merged: dict[str, Any] = {}
     for i, inc in enumerate(includes):
-        if not isinstance(inc, str):
+        if not isinstance(inc, str) or not inc.strip() or "\x00" in inc:
             raise ScenarioError(str(path), f"include.{i}", "must be a file path")
         inc_path = (path.parent / inc).resolve()
         if not inc_path.is_file():

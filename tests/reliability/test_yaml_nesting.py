@@ -83,3 +83,15 @@ def test_deep_nesting_in_included_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as exc:
         load_scenario(p)
     assert exc.value.file == str((tmp_path / "inc.yaml").resolve())
+
+
+@pytest.mark.parametrize("inc", ["'\\x00'", "'a\\x00b.yaml'", "''"])
+def test_include_of_a_null_byte_or_empty_path_is_a_clean_error(tmp_path: Path, inc: str) -> None:
+    # Found by the loader fuzz test: a NUL byte in an include path crashed with
+    # "ValueError: embedded null byte" from the file system call.
+    p = tmp_path / "s.yaml"
+    p.write_text(f'include: ["{inc[1:-1]}"]\nname: n\n')
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(p)
+    assert exc.value.path == "include.0"
+    assert "must be a file path" in str(exc.value)
