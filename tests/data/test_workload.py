@@ -51,6 +51,8 @@ def _direct(csv: Path) -> dict[str, float]:
         "input_tokens_per_s": df["ContextTokens"].sum() / dur,
         "output_tokens_per_s": df["GeneratedTokens"].sum() / dur,
         "minute_peak_to_mean": counts.max() / counts.mean(),
+        # population variance over the squared mean (the headroom rule's service cs^2)
+        "output_tokens_cv2": df["GeneratedTokens"].var(ddof=0) / df["GeneratedTokens"].mean() ** 2,
     }
 
 
@@ -77,6 +79,7 @@ def test_summary_from_bundled_copy(name: str) -> None:
     d = _direct(MODELS / "traces" / FILES[name])
     assert s.n_requests == d["n_requests"]
     assert s.output_tokens_per_s == pytest.approx(d["output_tokens_per_s"])
+    assert s.output_tokens_cv2 == pytest.approx(d["output_tokens_cv2"], rel=1e-12)
     assert s.minute_peak_to_mean >= 1.0
     assert "AzurePublicDataset" in s.source
 
