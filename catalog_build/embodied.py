@@ -181,7 +181,7 @@ class Boavizta:
         total = (
             self._g("casing") * val("mass_casing", "casing_weight")
             + self._g("heatsink") * val("mass_heatsink", "heatsink_weight")
-            + self._g("pwb") * float(r["pwb_surface"])
+            + self._g("pwb") * val("pwb_surface", "pwb_surface")
             + self._g("gpu") * float(r["die_surface"])
             + self._g("vram") * vram_area
             + self._g("upstream_transport") * mass

@@ -61,7 +61,7 @@ def _opt(c: Col) -> Col:
 COLUMNS: dict[str, dict[str, Col]] = {
     "gpus.csv": {
         "generation_year": YEAR,
-        "form_factor": Col("text", choices=("sxm", "pcie")),
+        "form_factor": Col("text", choices=("sxm", "pcie", "oam")),
         "memory_gb": POS,
         "mem_bw_gbs": _opt(POS),
         "fp16_tflops": _opt(POS),
@@ -89,7 +89,7 @@ COLUMNS: dict[str, dict[str, Col]] = {
         "min_ssds": NONNEG_INT,
         "max_ssds": NONNEG_INT,
         "gpu_slots": NONNEG_INT,
-        "gpu_form_factor": Col("text", choices=("sxm", "pcie", "none")),
+        "gpu_form_factor": Col("text", choices=("sxm", "pcie", "oam", "none")),
         "base_w": NONNEG,
         "lifetime_years": Col(gt=0, le=50),
         "capex_base_usd": NONNEG,

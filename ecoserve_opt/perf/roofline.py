@@ -127,7 +127,7 @@ INTERCONNECT_GBS: dict[str, tuple[float, str]] = {
     r["gpu"]: (float(r["link_gbs"]), r["source"]) for r in _read_spec("interconnect.csv")
 }
 #: Fallback by ``form_factor`` for GPUs missing from :data:`INTERCONNECT_GBS`.
-INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0}
+INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0, "oam": 896.0}
 
 
 # --- calibration -----------------------------------------------------------------------------

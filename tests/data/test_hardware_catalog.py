@@ -29,8 +29,23 @@ FILES = (
     "host_components.csv",
 )
 
-GPU_IDS = {"h100-80gb", "a100-80gb", "a100-40gb", "l40s", "l4", "a10g", "v100-32gb", "t4"}
+GPU_IDS = {
+    "h100-80gb",
+    "a100-80gb",
+    "a100-40gb",
+    "l40s",
+    "l4",
+    "a10g",
+    "v100-32gb",
+    "t4",
+    "h200-141gb",
+    "b200-180gb",
+    "mi300x-192gb",
+}
 GPU_FORM = {
+    "h200-141gb": "sxm",
+    "b200-180gb": "sxm",
+    "mi300x-192gb": "oam",
     "h100-80gb": "sxm",
     "a100-80gb": "sxm",
     "a100-40gb": "sxm",
@@ -49,6 +64,8 @@ HOST_CPU = {
     "skylake-4pcie": "skylake",
     "spr-8sxm": "sapphirerapids",
     "emr-4pcie": "emeraldrapids",
+    "turin-8sxm": "turin",
+    "turin-8oam": "turin",
 }
 SOURCES = ("act", "greensku", "boavizta")
 
@@ -105,6 +122,11 @@ def test_gpu_ids_and_form_factors() -> None:
     assert gpus.loc["h100-80gb", "mem_bw_gbs"] > gpus.loc["a100-80gb", "mem_bw_gbs"]
     assert gpus.loc["a100-80gb", "fp16_tflops"] > gpus.loc["v100-32gb", "fp16_tflops"]
     assert gpus.loc["a100-40gb", "memory_gb"] == 40
+    # newer generations (issue 14): H200 = H100 die with more, faster HBM; B200 faster still
+    assert gpus.loc["h200-141gb", "fp16_tflops"] == gpus.loc["h100-80gb", "fp16_tflops"]
+    assert gpus.loc["h200-141gb", "mem_bw_gbs"] > gpus.loc["h100-80gb", "mem_bw_gbs"]
+    assert gpus.loc["b200-180gb", "fp16_tflops"] > 2 * gpus.loc["h100-80gb", "fp16_tflops"]
+    assert (gpus.loc[["h200-141gb", "b200-180gb", "mi300x-192gb"], "generation_year"] >= 2024).all()
 
 
 def test_gpu_idle_from_splitwise(shared: Path) -> None:

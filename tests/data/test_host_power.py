@@ -36,6 +36,8 @@ RACK_UNITS = {
     "bergamo-cpu": 1,
     "spr-8sxm": 8,
     "emr-4pcie": 2,
+    "turin-8sxm": 10,
+    "turin-8oam": 8,
 }
 
 
