@@ -11,6 +11,9 @@
   performance-, energy- and cost-optimised, and EcoServe (carbon-optimised). Here each
   design is best on its own metric and EcoServe is best on carbon, within the MIP gap
   (:func:`check_invariants`).
+* (with ``pillars.split_phases``, the phase-split designs report the GPUs of their
+  prefill and decode pools in ``prefill_gpus`` / ``decode_gpus``; "EcoServe without
+  rightsize" also drops the split, which needs it)
 * ``leave-one-out`` -- EcoServe without one pillar (what that pillar adds on top of the
   others), and ``add-one`` -- the conventional carbon-optimised design plus one pillar
   (what the pillar does on its own). :func:`pillar_effects` turns them into savings, each
@@ -39,7 +42,15 @@ from ecoserve_opt.api import solve
 from ecoserve_opt.exceptions import InfeasibleError
 from ecoserve_opt.io.yaml_loader import LoadedScenario, validate_dict
 
-PILLARS = ("reduce", "reuse", "reuse_host_cpus", "rightsize", "recycle", "shift_offline")
+PILLARS = (
+    "reduce",
+    "reuse",
+    "reuse_host_cpus",
+    "rightsize",
+    "recycle",
+    "shift_offline",
+    "split_phases",
+)
 CONVENTIONAL_PILLARS = {p: p == "rightsize" for p in PILLARS}
 BASELINE_PILLARS = CONVENTIONAL_PILLARS  # the name before issue 12
 FAMILIES = ("conventional", "same-design-space", "leave-one-out", "add-one")
@@ -120,7 +131,7 @@ def design_points(loaded: LoadedScenario, pillar_effects: bool = True) -> list[D
             if enabled[p]:
                 pts.append(
                     DesignPoint(
-                        f"EcoServe without {p}", "carbon", {**enabled, p: False}, "leave-one-out"
+                        f"EcoServe without {p}", "carbon", _without(enabled, p), "leave-one-out"
                     )
                 )
         for p in PILLARS:
@@ -131,6 +142,25 @@ def design_points(loaded: LoadedScenario, pillar_effects: bool = True) -> list[D
                     )
                 )
     return pts
+
+
+def _without(pillars: dict[str, bool], p: str) -> dict[str, bool]:
+    """``pillars`` with ``p`` off (and phase splitting with Rightsize, which it needs)."""
+    out = {**pillars, p: False}
+    if p == "rightsize":
+        out["split_phases"] = False
+    return out
+
+
+def _phase_gpus(replicas: pd.DataFrame | None) -> dict[str, float]:
+    """GPUs of the first year in prefill and decode pools (``pillars.split_phases``)."""
+    out = {"prefill_gpus": 0.0, "decode_gpus": 0.0}
+    if replicas is None or replicas.empty or "phase" not in replicas.columns:
+        return out
+    first = replicas[replicas["year"] == replicas["year"].min()]
+    for ph in ("prefill", "decode"):
+        out[f"{ph}_gpus"] = float(first.loc[first["phase"] == ph, "gpus"].sum())
+    return out
 
 
 def _variant(
@@ -200,6 +230,8 @@ def compare(
             split = _offline_split(res.tables.get("offline"))
             row.update({k: v for k, v in split.items() if k != "offline_host_cpu"})
             row.setdefault("offline_share_host_cpu", split["offline_host_cpu"])
+            if dp.pillars.get("split_phases"):
+                row.update(_phase_gpus(res.tables.get("replicas")))
         else:
             row["note"] = f"no solution ({res.status.value})"
         if dp.objective == "performance":

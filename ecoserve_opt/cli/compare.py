@@ -77,6 +77,9 @@ def compare_table(table: Any, title: str = "Design points (over the horizon)") -
     offline = all(c in table.columns for c in _OFFLINE)
     if offline:
         t.add_column("offline on\nCPU/GPU/own", justify="right", no_wrap=True)
+    pools = "prefill_gpus" in table.columns  # pillars.split_phases: GPUs per phase pool
+    if pools:
+        t.add_column("GPUs in\nprefill/decode", justify="right", no_wrap=True)
     saves = "ecoserve_reduction" in table.columns
     if saves:
         t.add_column("EcoServe\nsaves", justify="right", no_wrap=True)
@@ -111,6 +114,13 @@ def compare_table(table: Any, title: str = "Design points (over the horizon)") -
             ]
         if offline:
             cells.append("/".join(pct(r[c]) for c in _OFFLINE) + "%")
+        if pools:
+            cells.append(
+                "/".join(num(r.get(c), 1.0) for c in ("prefill_gpus", "decode_gpus"))
+                if r.get("prefill_gpus") == r.get("prefill_gpus")
+                and r.get("prefill_gpus") is not None
+                else "-"
+            )
         if saves:
             cells.append(
                 pct(r["ecoserve_reduction"]) + "%" if pct(r["ecoserve_reduction"]) != "-" else "-"

@@ -12,6 +12,7 @@ section                   pillar                               sets / data
 ``add_owned_hosts``       Reuse                                ``OH``
 ``host_gpu_pairs``        (always)                             ``D``, ``HLY`` (with lifetimes)
 ``serving_section``       Rightsize                            ``K``, ``R``, pools
+``phase_section``         Rightsize (``split_phases``)         ``KP``, ``RP``
 ``demand_section``        Shift offline                        demands, window hours
 ``online_capacity_f...``  (online headroom)                    capacity factors ``f[k, y, s]``
 ``cpu_section``           Reuse (host CPUs)                    ``KC``
@@ -36,6 +37,7 @@ from ecoserve_opt.data.hardware import (
 )
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
+from ecoserve_opt.data.phases import phase_section
 from ecoserve_opt.data.profiles import cpu_section, serving_section
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
@@ -82,6 +84,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
 
     # Rightsize: operating points K, replicas R
     sv = serving_section(s, cat, gs.gpus, hs.hosts, host_gpu, file)
+    # Phase-level Rightsize: prefill and decode pool points KP (empty when off)
+    ph = phase_section(s, cat, gs.gpus, hs.hosts, host_gpu, file)
     # demand; Shift offline: window hours
     dm = demand_section(s, years, slots, slot_hours)
     # online headroom on capacity (queueing rule), per online point, year and slot
@@ -160,6 +164,12 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         gpu_dyn_factor=gpu_dyn_factor,
         obsolescence=obs,
         gpu_unit_kw=gpu_unit_kw,
+        phase_points=ph.points,
+        phase_cap=ph.cap,
+        phase_power_kw=ph.power_kw,
+        phase_ttft_s=ph.ttft_s,
+        phase_tpot_s=ph.tpot_s,
+        phase_transfer_s=ph.transfer_s,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

@@ -193,3 +193,52 @@ class CohortKind(NamedTuple):
     kind: str
     item: str
     life: int
+
+
+class PhasePoint(NamedTuple):
+    r"""A phase operating point (Phase-level Rightsize): online ``phase`` (``prefill`` or
+    ``decode``) of ``llm`` on ``tp`` x ``gpu`` at ``batch``; a prefill point sends its KV
+    cache over ``path`` (``nvlink``: to a decode pool of the same GPU type in the same host;
+    ``nic``: to any decode pool), a decode point has path ``none``
+    (:math:`\mathcal{K}^{ph}`, set ``KP``)."""
+
+    llm: str
+    gpu: str
+    tp: int
+    batch: int
+    phase: str
+    path: str
+
+    @property
+    def replica(self) -> PhaseReplica:
+        """The phase pool this point runs on."""
+        return PhaseReplica(self.llm, self.gpu, self.tp, self.phase)
+
+
+class PhaseReplica(NamedTuple):
+    r"""Replicas of a phase pool: ``llm``'s ``phase`` on ``tp`` GPUs of type ``gpu``
+    (:math:`\mathcal{R}^{ph}`, set ``RP``)."""
+
+    llm: str
+    gpu: str
+    tp: int
+    phase: str
+
+
+class PhaseServe(NamedTuple):
+    """Online requests (as output tokens/s) through a phase point in ``year`` and ``slot``
+    (set ``XP``)."""
+
+    llm: str
+    gpu: str
+    tp: int
+    batch: int
+    phase: str
+    path: str
+    year: int
+    slot: int
+
+    @property
+    def point(self) -> PhasePoint:
+        """The phase point served."""
+        return PhasePoint(self.llm, self.gpu, self.tp, self.batch, self.phase, self.path)

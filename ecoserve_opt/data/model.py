@@ -15,7 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ecoserve_opt.data.keys import CpuPoint, GpuCohort, HostCohort, HostGpu, Point, Replica
+from ecoserve_opt.data.keys import (
+    CpuPoint,
+    GpuCohort,
+    HostCohort,
+    HostGpu,
+    PhasePoint,
+    Point,
+    Replica,
+)
 from ecoserve_opt.schema.scenario import Scenario
 
 DAYS_PER_YEAR = 365.0
@@ -168,6 +176,13 @@ class ModelData:
         default_factory=dict
     )
     scenario_file: str = "<scenario>"  # for error messages (file: field path: reason)
+    # Phase-level Rightsize (pillars.split_phases; data/phases.py): prefill/decode points
+    phase_points: list[PhasePoint] = field(default_factory=list)
+    phase_cap: dict[PhasePoint, float] = field(default_factory=dict)  # output tokens/s
+    phase_power_kw: dict[PhasePoint, float] = field(default_factory=dict)  # per GPU
+    phase_ttft_s: dict[PhasePoint, float] = field(default_factory=dict)  # prefill + transfer
+    phase_tpot_s: dict[PhasePoint, float] = field(default_factory=dict)
+    phase_transfer_s: dict[PhasePoint, float] = field(default_factory=dict)
 
     @property
     def hours_per_year(self) -> float:

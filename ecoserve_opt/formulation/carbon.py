@@ -14,8 +14,10 @@ and :math:`\pi^{cpu,dyn}` (which includes the DIMMs' power for the CPU's memory 
             + \pi^{dimm}_h m + \pi^{ssd}_h q + \pi^{rd} r^{dram} + \pi^{rs} r^{ssd}\big)
           + \sum_{k=(l,g,t,b,c)} \delta_{ks}\, t\,(\pi_k - \pi^{gpu,idle}_g)\, x_{kys}/\kappa_k
           + \sum_{lhb} \delta_{ls}\, \pi^{cpu,dyn}_{lhb}\, x^{cpu}_{lhbys}/\kappa^{cpu}_{lhb}
+          + \sum_{q=(l,g,t,b,\phi,\pi)} t\,(\pi^{ph}_q - \pi^{gpu,idle}_g)\, x^{ph}_{qys}/\kappa_q
 
-with :math:`\delta` the duty factor: 1 for online work, the share of the slot's hours inside
+(the last sum: phase pools of ``split_phases``, at each phase's power), with
+:math:`\delta` the duty factor: 1 for online work, the share of the slot's hours inside
 the window for offline work (which runs only then).
 
 Operational carbon :math:`\sum_{ys} w\, \mathrm{PUE}\, \mathrm{CI}_{ys}\, \sigma\, P_{ys}`
@@ -49,7 +51,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
-from ecoserve_opt.data.keys import Deployment, GpuCohort
+from ecoserve_opt.data.keys import Deployment, GpuCohort, PhasePoint
 from ecoserve_opt.formulation._linear import Terms, lin
 from ecoserve_opt.formulation.serving import ServingIndex
 from ecoserve_opt.formulation.sets import Index
@@ -115,6 +117,12 @@ def add_power_balance(
         f = d.gpu_dyn_factor.get(xk.gpu, 1.0)
         dyn[(xk.year, xk.slot)].add(
             duty * f * xk.tp * (d.gpu_power_kw[p] - d.gpus[xk.gpu].idle_kw) / d.cap[p], m.x[xk]
+        )
+    for q in sx.xp:  # phase pools (split_phases): online, at the phase's power
+        pq = q.point
+        f = d.gpu_dyn_factor.get(q.gpu, 1.0)
+        dyn[(q.year, q.slot)].add(
+            f * q.tp * (d.phase_power_kw[pq] - d.gpus[q.gpu].idle_kw) / d.phase_cap[pq], m.xp[q]
         )
     for kc in sx.xc:
         duty = d.offline_duty(kc.llm, kc.slot)
@@ -276,18 +284,33 @@ def add_cost(m: pyo.ConcreteModel, capex: Terms) -> None:
 def add_latency(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -> None:
     r"""Mean per-output-token latency of online traffic (the performance metric).
 
-    .. math:: \text{latency} = \sum_{k\,\text{online}} w\, x_k
-        (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) \Big/ \big(\sigma \sum w D^{on}\big)
+    .. math:: \text{latency} = \Big(\sum_{k\,\text{online}} w\, x_k
+        (\mathrm{TTFT}_k/O + \mathrm{TPOT}_k) + \sum_{q\,\text{prefill}} w\, x^{ph}_q
+        (T^{pre}_q + \tau_q)/O + \sum_{q\,\text{decode}} w\, x^{ph}_q T^{dec}_q\Big)
+        \Big/ \big(\sigma \sum w D^{on}\big)
 
     Expression ``latency`` (s/token; 0 without online demand).
     """
     w = d.slot_weight()
     total_on = sum(d.online_demand.values()) * w
     if total_on > 0:
-        on = lin((w * d.latency_s[k.point], m.x[k]) for k in sx.xk if k.cls == "online")
+        on_t = Terms().extend(
+            (w * d.latency_s[k.point], m.x[k]) for k in sx.xk if k.cls == "online"
+        )
+        on_t.extend((w * phase_latency_s(d, q.point), m.xp[q]) for q in sx.xp)
+        on = on_t.expr()
         m.latency = pyo.Expression(expr=on / (total_on * m.demand_scale))
     else:
         m.latency = pyo.Expression(expr=0.0)
+
+
+def phase_latency_s(d: ModelData, q: PhasePoint) -> float:
+    """Per-output-token latency share of a phase point: (prefill + KV transfer) / O for a
+    prefill point, TPOT for a decode point (their sum is a split request's latency)."""
+    if q.phase == "prefill":
+        on = d.scenario.llms[q.llm].online
+        return d.phase_ttft_s[q] / (on.output_tokens if on is not None else 1)
+    return d.phase_tpot_s[q]
 
 
 def add_gpu_hours(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:

@@ -14,7 +14,8 @@ Variables
 Constraint families, one function each (its docstring has the math):
 :func:`add_replica_capacity`, :func:`add_one_gpu_type` (Rightsize off),
 :func:`add_gpus_for_replicas`, :func:`add_online_demand`, :func:`add_offline_demand`,
-:func:`add_offline_flat` (Shift offline off). The host needs of the served models are in
+:func:`add_offline_flat` (Shift offline off). Prefill and decode pools
+(``pillars.split_phases``) are in formulation/phases.py. The host needs of the served models are in
 formulation/staging.py and the host-CPU serving in formulation/cpu_serving.py.
 
 Offline rates are the rate *while running*, during the :math:`h^{win}_{ls}` hours of slot
@@ -24,25 +25,35 @@ overlap only). The online demand of a slot is the peak hour within it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import ModelData
-from ecoserve_opt.data.keys import CpuServe, OfflineDemandKey, PoolReplica, Serve
+from ecoserve_opt.data.keys import (
+    CpuServe,
+    OfflineDemandKey,
+    PhaseReplica,
+    PhaseServe,
+    PoolReplica,
+    Serve,
+)
 from ecoserve_opt.formulation._linear import Terms
 from ecoserve_opt.formulation.cpu_serving import add_cpu_serving
 from ecoserve_opt.formulation.fleet import Fleet
+from ecoserve_opt.formulation.phases import add_phases
 from ecoserve_opt.formulation.sets import Index
 from ecoserve_opt.formulation.staging import add_staging
 
 
 @dataclass(frozen=True)
 class ServingIndex:
-    """The served-rate index sets ``XK`` and ``XC`` as labelled keys (same order)."""
+    """The served-rate index sets ``XK``, ``XC`` and ``XP`` (phase pools) as labelled keys
+    (same order)."""
 
     xk: list[Serve]
     xc: list[CpuServe]
+    xp: list[PhaseServe] = field(default_factory=list)
 
 
 def add_serving(
@@ -58,9 +69,11 @@ def add_serving(
     add_replica_capacity(m, d, sx)
     if d.one_gpu_type:
         add_one_gpu_type(m, d, ix)
+    ph = add_phases(m, d, ix)
+    sx = ServingIndex(sx.xk, sx.xc, ph.xp)
     add_gpus_for_replicas(m, ix, fleet)
     add_unmet_variables(m, d, slack)
-    add_online_demand(m, d, sx, slack)
+    add_online_demand(m, d, sx, slack, ph.served)
     rate = add_offline_rate(m, d, sx)
     add_offline_demand(m, d, rate, slack)
     if not d.scenario.pillars.shift_offline:
@@ -179,19 +192,25 @@ def add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
 def add_gpus_for_replicas(m: pyo.ConcreteModel, ix: Index, fleet: Fleet) -> None:
     r"""Replicas run on mounted GPUs.
 
-    .. math:: \sum_{l,t,p} t\, n_{lgtpy} \le \sum_{hL} n^{on}_{hgLy}
+    .. math:: \sum_{l,t,p} t\, n_{lgtpy} + \sum_{l,t,\phi} t\, n^{ph}_{lgt\phi y}
+        \le \sum_{hL} n^{on}_{hgLy}
 
-    Component ``gpus_for_replicas`` over ``G x Y``.
+    (:math:`n^{ph}`: phase pools, formulation/phases.py). Component ``gpus_for_replicas``
+    over ``G x Y``.
     """
     reps_of_gpu: dict[str, list[PoolReplica]] = {}
     for r in ix.rep:
         reps_of_gpu.setdefault(r.gpu, []).append(r)
+    phase_of_gpu: dict[str, list[PhaseReplica]] = {}
+    for rp in ix.rp:
+        phase_of_gpu.setdefault(rp.gpu, []).append(rp)
 
     def gpus_used(_m: pyo.ConcreteModel, g: str, y: int) -> object:
-        reps = reps_of_gpu.get(g)
-        if not reps:
+        reps, phase = reps_of_gpu.get(g, []), phase_of_gpu.get(g, [])
+        if not (reps or phase):
             return pyo.Constraint.Skip
         used = Terms().extend((float(r.tp), m.n_rep[(*r, y)]) for r in reps)
+        used.extend((float(rp.tp), m.n_phase[(*rp, y)]) for rp in phase)
         mounted = fleet.mounted.get((g, y))
         if mounted is not None:
             used.add_terms(mounted, scale=-1.0)
@@ -209,10 +228,18 @@ def add_unmet_variables(m: pyo.ConcreteModel, d: ModelData, slack: bool) -> None
     )
 
 
-def add_online_demand(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex, slack: bool) -> None:
-    r"""Online demand of each slot's peak hour is served.
+def add_online_demand(
+    m: pyo.ConcreteModel,
+    d: ModelData,
+    sx: ServingIndex,
+    slack: bool,
+    split: dict[tuple[str, int, int], Terms] | None = None,
+) -> None:
+    r"""Online demand of each slot's peak hour is served, by co-located replicas and (with
+    ``split_phases``) the prefill pools (``split``: their rate per (llm, year, slot)).
 
-    .. math:: \sum_{g,t,b} x_{lgtb,on,ys} \ge \sigma D^{on}_{lys}
+    .. math:: \sum_{g,t,b} x_{lgtb,on,ys} + \sum_{g,t,b,\pi} x^{ph}_{lgtb,\text{prefill},
+        \pi ys} \ge \sigma D^{on}_{lys}
 
     Component ``online_demand`` over the (llm, year, slot) with online demand (infeasible,
     visibly, where no configuration can serve a positive demand).
@@ -224,6 +251,8 @@ def add_online_demand(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex, slac
 
     def online(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
         t_ = Terms().extend((1.0, m.x[k]) for k in on_keys.get((l_, y, s), []))
+        if split and (l_, y, s) in split:
+            t_.add_terms(split[(l_, y, s)])
         if slack:
             t_.add(1.0, m.unmet_online[l_, y, s])
         if not len(t_):

@@ -11,16 +11,19 @@ Only valid combinations become set members:
 * :math:`\mathcal{R} = \{(l, g, t, p)\}` replicas of LLM :math:`l` on :math:`t` GPUs of type
   :math:`g` in pool :math:`p`, only where the model fits;
 * :math:`\mathcal{K} = \{(l, g, t, b, c)\}` operating points (batch :math:`b`, class :math:`c`),
-  online points only where the SLOs hold.
+  online points only where the SLOs hold;
+* :math:`\mathcal{K}^{ph} = \{(l, g, t, b, \phi, \pi)\}` phase points (phase :math:`\phi`,
+  KV path :math:`\pi`) and :math:`\mathcal{R}^{ph} = \{(l, g, t, \phi)\}` phase pools,
+  only with ``pillars.split_phases`` (data/phases.py).
 
 :func:`add_sets` declares them on the model (``GC``, ``HC``, ``OG``, ``OH``, ``D``, ``HLY``,
-``R``, ``K``, ``KC``) and returns an :class:`Index`: the same members, in the same order, as
-labelled keys (:mod:`ecoserve_opt.data.keys`) for the blocks to iterate.
+``R``, ``K``, ``KC``, ``KP``, ``RP``) and returns an :class:`Index`: the same members, in
+the same order, as labelled keys (:mod:`ecoserve_opt.data.keys`) for the blocks to iterate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
@@ -33,6 +36,8 @@ from ecoserve_opt.data.keys import (
     HostLifeYear,
     OwnedGpuYear,
     OwnedHostYear,
+    PhasePoint,
+    PhaseReplica,
     Point,
     PoolReplica,
 )
@@ -51,6 +56,8 @@ class Index:
     rep: list[PoolReplica]
     k: list[Point]
     kc: list[CpuPoint]
+    kp: list[PhasePoint] = field(default_factory=list)  # phase points (split_phases)
+    rp: list[PhaseReplica] = field(default_factory=list)  # phase pools
 
 
 def index_of(d: ModelData) -> Index:
@@ -71,6 +78,8 @@ def index_of(d: ModelData) -> Index:
         rep=[PoolReplica(l_, g, t, p) for (l_, g, t) in d.replicas for p in d.pools],
         k=[Point(*p) for p in d.points],
         kc=[CpuPoint(*p) for p in d.cpu_points],
+        kp=[PhasePoint(*p) for p in d.phase_points],
+        rp=sorted({PhasePoint(*p).replica for p in d.phase_points}),
     )
 
 
@@ -91,4 +100,6 @@ def add_sets(m: pyo.ConcreteModel, d: ModelData) -> Index:
     m.R = pyo.Set(initialize=ix.rep, dimen=4, ordered=True)
     m.K = pyo.Set(initialize=ix.k, dimen=5, ordered=True)
     m.KC = pyo.Set(initialize=ix.kc, dimen=3, ordered=True)
+    m.KP = pyo.Set(initialize=ix.kp, dimen=6, ordered=True)
+    m.RP = pyo.Set(initialize=ix.rp, dimen=4, ordered=True)
     return ix

@@ -20,7 +20,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
-from ecoserve_opt.data.keys import Deployment, PoolReplica, Staged
+from ecoserve_opt.data.keys import Deployment, Staged
 from ecoserve_opt.formulation._linear import Terms
 from ecoserve_opt.formulation.fleet import component_term, reused
 from ecoserve_opt.formulation.sets import Index
@@ -59,7 +59,8 @@ def add_host_ssd_models(
     r"""SSD for the checkpoints of every replica fits the spare SSD of the hosts that carry
     its GPU type.
 
-    .. math:: \sum_{l,t,p} S_l\, n_{lgtpy} \le \sum_{hL} \big(\mathrm{ssd}_h q + r^{ssd}
+    .. math:: \sum_{l,t,p} S_l\, n_{lgtpy} + \sum_{l,t,\phi} S_l\, n^{ph}_{lgt\phi y}
+        \le \sum_{hL} \big(\mathrm{ssd}_h q + r^{ssd}
         - s^{gpu} n^{on} - s^{host} z\big)_{hgLy}
 
     Component ``host_ssd_models`` over ``G x Y``.
@@ -71,8 +72,9 @@ def add_host_ssd_models(
 
     def rule(_m: pyo.ConcreteModel, g: str, y: int) -> object:
         reps = [r for r in ix.rep if r.gpu == g and ssd_need[r.llm] > 0]
+        phase = [rp for rp in ix.rp if rp.gpu == g and ssd_need[rp.llm] > 0]
         deps = deps_by_gy.get((g, y), [])
-        if not reps or not deps:
+        if not (reps or phase) or not deps:
             return pyo.Constraint.Skip
         spare: Any = 0.0
         for k in deps:
@@ -83,7 +85,9 @@ def add_host_ssd_models(
                 - hn.ssd_tb_per_gpu * m.gpus_on[k]
                 - hn.ssd_tb_per_host * m.z[k]
             )
-        return sum(ssd_need[r.llm] * m.n_rep[(*r, y)] for r in reps) <= spare
+        need = sum(ssd_need[r.llm] * m.n_rep[(*r, y)] for r in reps)
+        need += sum(ssd_need[rp.llm] * m.n_phase[(*rp, y)] for rp in phase)
+        return need <= spare
 
     m.host_ssd_models = pyo.Constraint(m.G, m.Y, rule=rule)
 
@@ -118,7 +122,7 @@ def add_staged_copies(
 ) -> list[Staged]:
     r"""Every replica's copy of its model is staged on the hosts that carry its GPU type.
 
-    .. math:: \sum_h c_{lhgy} \ge \sum_{t,p} n_{lgtpy}
+    .. math:: \sum_h c_{lhgy} \ge \sum_{t,p} n_{lgtpy} + \sum_{t,\phi} n^{ph}_{lgt\phi y}
 
     Set ``STAGED``, variable ``staged`` :math:`c \ge 0`, component ``staged_copies`` over
     the (llm, gpu, year) with replicas that need host DRAM.
@@ -128,21 +132,28 @@ def add_staged_copies(
     for r in ix.rep:
         if dram_need[r.llm] > 0:
             llms_on_g.setdefault(r.gpu, set()).add(r.llm)
+    for rp in ix.rp:  # phase pools (split_phases) stage their weights too
+        if dram_need[rp.llm] > 0:
+            llms_on_g.setdefault(rp.gpu, set()).add(rp.llm)
     staged = [Staged(l_, h, g, y) for (h, g, y) in hgy for l_ in sorted(llms_on_g.get(g, ()))]
     m.STAGED = pyo.Set(initialize=staged, dimen=4, ordered=True)
     m.staged = pyo.Var(m.STAGED, domain=pyo.NonNegativeReals)
     by_lgy: dict[tuple[str, str, int], list[Staged]] = {}
     for c in staged:
         by_lgy.setdefault((c.llm, c.gpu, c.year), []).append(c)
-    reps_by_lgy: dict[tuple[str, str, int], list[tuple[PoolReplica, int]]] = {}
+    reps_by_lgy: dict[tuple[str, str, int], list[Any]] = {}
     for r in ix.rep:
         if dram_need[r.llm] > 0:
             for y in d.years:
-                reps_by_lgy.setdefault((r.llm, r.gpu, y), []).append((r, y))
+                reps_by_lgy.setdefault((r.llm, r.gpu, y), []).append(m.n_rep[(*r, y)])
+    for rp in ix.rp:
+        if dram_need[rp.llm] > 0:
+            for y in d.years:
+                reps_by_lgy.setdefault((rp.llm, rp.gpu, y), []).append(m.n_phase[(*rp, y)])
 
     def staged_copies(_m: pyo.ConcreteModel, l_: str, g: str, y: int) -> object:
         t_ = Terms().extend((1.0, m.staged[c]) for c in by_lgy.get((l_, g, y), []))
-        t_.extend((-1.0, m.n_rep[(*r, yr)]) for r, yr in reps_by_lgy[(l_, g, y)])
+        t_.extend((-1.0, v) for v in reps_by_lgy[(l_, g, y)])
         return t_.expr() >= 0.0
 
     m.staged_copies = pyo.Constraint(sorted(reps_by_lgy), rule=staged_copies)

@@ -270,7 +270,11 @@ def _tables_html(res: Results) -> str:
         parts.append(html_table(bd, total_row=total_row, formats={"share": "{:.1%}"}))
     sections = (
         ("fleet", "Fleet (units by type and source)", None),
-        ("replicas", "Model replicas (per LLM, GPU, tensor-parallel degree, pool and year)", None),
+        (
+            "replicas",
+            "Model replicas (per LLM, GPU, tensor-parallel degree, pool, phase and year)",
+            None,
+        ),
         (
             "deployment",
             "Hosts as deployed (per host type, GPU, lifetime and year)",

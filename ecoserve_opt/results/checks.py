@@ -8,7 +8,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import ModelData
-from ecoserve_opt.data.keys import CpuServe, Serve
+from ecoserve_opt.data.keys import CpuServe, PhaseServe, Serve
 
 
 def value(x: Any) -> float:
@@ -52,6 +52,10 @@ def demand_shortfall(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
             hours = d.offline_slot_hours.get((k.llm, k.slot), 0.0)
             ly = (k.llm, k.year)
             served_off[ly] = served_off.get(ly, 0.0) + value(m.x[k]) * hours
+    for q in map(PhaseServe._make, m.XP):
+        if q.phase == "prefill":  # a split request counts once, at its prefill pool
+            key = (q.llm, q.year, q.slot)
+            served_on[key] = served_on.get(key, 0.0) + value(m.xp[q])
     for kc in map(CpuServe._make, m.XC):
         hours = d.offline_slot_hours.get((kc.llm, kc.slot), 0.0)
         ly = (kc.llm, kc.year)

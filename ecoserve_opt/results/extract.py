@@ -12,8 +12,8 @@ table              function                                    model components 
 ``deployment``     :func:`deployment_table`                    ``z``, ``sockets``, ``dimms``,
                                                                ``ssds``, ``reused_*``,
                                                                ``gpus_on``
-``replicas``       :func:`replicas_table`                      ``n_rep``
-``utilisation``    :func:`utilisation_table`                   ``x``
+``replicas``       :func:`replicas_table`                      ``n_rep``, ``n_phase``
+``utilisation``    :func:`utilisation_table`                   ``x``, ``xp``
 ``offline``        :func:`offline_table`                       ``x`` (offline), ``xc``
 ``power``          :func:`power_table`                         ``pue``, ``ci``, ``ci_scale``
 ``breakdown``      :func:`breakdown_table`                     ``embodied_scale``
@@ -39,6 +39,8 @@ from ecoserve_opt.data.keys import (
     HostCohort,
     OwnedGpuYear,
     OwnedHostYear,
+    PhaseReplica,
+    PhaseServe,
     PoolReplica,
     Serve,
 )
@@ -49,7 +51,7 @@ from ecoserve_opt.results.host_cpu import host_cpu_shares, host_cpu_table
 from ecoserve_opt.solve import SolveOutcome, Status
 
 FLEET_COLUMNS = ["kind", "item", "source", "year_bought", "lifetime_years", "count", "year_used"]
-REPLICA_COLUMNS = ["llm", "gpu", "tp", "pool", "year", "replicas", "gpus"]
+REPLICA_COLUMNS = ["llm", "gpu", "tp", "pool", "phase", "year", "replicas", "gpus"]
 OFFLINE_COLUMNS = [
     "llm",
     "where",
@@ -313,7 +315,9 @@ def obsolescence(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> None:
 
 
 def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    """Replicas per (llm, GPU, TP, pool, year) and the GPUs they use."""
+    """Replicas per (llm, GPU, TP, pool, phase, year) and the GPUs they use; ``phase`` is
+    ``both`` for co-located replicas, ``prefill``/``decode`` for the pools of
+    ``pillars.split_phases``."""
     rows = []
     for r in map(PoolReplica._make, m.R):
         for y in d.years:
@@ -325,9 +329,26 @@ def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
                         "gpu": r.gpu,
                         "tp": r.tp,
                         "pool": r.pool,
+                        "phase": "both",
                         "year": y,
                         "replicas": n,
                         "gpus": n * r.tp,
+                    }
+                )
+    for rp in map(PhaseReplica._make, m.RP):
+        for y in d.years:
+            n = round(_v(m.n_phase[(*rp, y)]))
+            if n:
+                rows.append(
+                    {
+                        "llm": rp.llm,
+                        "gpu": rp.gpu,
+                        "tp": rp.tp,
+                        "pool": d.class_pool["online"],
+                        "phase": rp.phase,
+                        "year": y,
+                        "replicas": n,
+                        "gpus": n * rp.tp,
                     }
                 )
     return pd.DataFrame(rows, columns=REPLICA_COLUMNS)
@@ -366,6 +387,30 @@ def utilisation_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.D
                 "tokens_per_s": val,
                 # capacity reserved: load x online headroom factor / capacity
                 "replica_equiv": val * d.capacity_factor(p, k.year, k.slot) / d.cap[p],
+                "phase": "both",
+            }
+        )
+    for q in map(PhaseServe._make, m.XP):
+        val = _v(m.xp[q])
+        if val <= ZERO_RATE:
+            continue
+        pq = q.point
+        f = d.gpu_dyn_factor.get(q.gpu, 1.0)
+        acc.dynamic_kw[(q.year, q.slot, "GPU")] += (
+            f * q.tp * (d.phase_power_kw[pq] - d.gpus[q.gpu].idle_kw) * val / d.phase_cap[pq]
+        )
+        rows.append(
+            {
+                "llm": q.llm,
+                "gpu": q.gpu,
+                "tp": q.tp,
+                "batch": q.batch,
+                "class": "online",
+                "year": q.year,
+                "slot": q.slot,
+                "tokens_per_s": val,
+                "replica_equiv": val / d.phase_cap[pq],
+                "phase": q.phase if q.phase == "decode" else f"prefill:{q.path}",
             }
         )
     return pd.DataFrame(rows)

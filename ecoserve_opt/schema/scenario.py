@@ -231,6 +231,20 @@ class Pillars(_Strict):
     """Lifetime extension and decoupled host/GPU refresh (off: fixed, coupled lifetimes)."""
     shift_offline: bool = True
     """Offline work placed in low-carbon hours of its window (off: spread evenly)."""
+    split_phases: bool = False
+    """Phase-level Rightsize (needs ``rightsize``): online traffic of each LLM may also be
+    served by a prefill pool and a decode pool, each with its own GPU type, TP degree and
+    batch, the KV cache moved between them over NVLink (same host) or the NIC (between
+    hosts). Co-located replicas stay available, so turning it on never raises the optimum."""
+
+    @model_validator(mode="after")
+    def _split_needs_rightsize(self) -> Pillars:
+        if self.split_phases and not self.rightsize:
+            raise ValueError(
+                "pillars.split_phases: needs pillars.rightsize (a phase pool picks its own "
+                "GPU type, which Rightsize off forbids)"
+            )
+        return self
 
 
 class HostNeeds(_Strict):

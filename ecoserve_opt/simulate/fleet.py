@@ -94,6 +94,11 @@ def load_folder(path: str | Path) -> FleetFolder:
             f"{folder}: no fleet to replay (no replicas table; solve status "
             f"{meta.get('status', 'unknown')})"
         )
+    if "phase" in reps.columns and bool((reps["phase"].fillna("both") != "both").any()):
+        raise EcoserveError(
+            f"{folder}: the replay simulates co-located replicas only; this fleet has "
+            "prefill/decode pools (pillars.split_phases), which it cannot replay yet"
+        )
     spec = meta.get("scenario_spec")
     if spec is None:
         raise EcoserveError(

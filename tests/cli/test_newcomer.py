@@ -37,7 +37,10 @@ def test_scenarios_and_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert "exists (use --force to overwrite)" in r.output
     r = runner.invoke(app, ["init", "nope"])
     assert r.exit_code == 2
-    assert "no bundled scenario 'nope' (bundled: cpu_reuse, default, ecoserve_paper" in r.output
+    assert (
+        "no bundled scenario 'nope' (bundled: cpu_reuse, default, disaggregated, ecoserve_paper"
+        in r.output
+    )
     r = runner.invoke(app, ["validate", "default"])  # a bundled name works anywhere
     assert r.exit_code == 0, r.output
 

@@ -34,6 +34,6 @@ def test_unknown_name_lists_the_bundled_ones(
     with pytest.raises(
         ScenarioError,
         match=r"file not found \(bundled scenarios by name: "
-        r"cpu_reuse, default, ecoserve_paper",
+        r"cpu_reuse, default, disaggregated, ecoserve_paper",
     ):
         load_scenario("nope")
