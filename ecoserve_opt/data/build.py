@@ -37,7 +37,7 @@ from ecoserve_opt.data.hardware import (
 )
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
-from ecoserve_opt.data.phases import phase_section
+from ecoserve_opt.data.phases import phase_capacity_factors, phase_section
 from ecoserve_opt.data.profiles import cpu_section, serving_section
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
@@ -90,6 +90,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     dm = demand_section(s, years, slots, slot_hours)
     # online headroom on capacity (queueing rule), per online point, year and slot
     cap_factor = online_capacity_factors(s, sv.points, sv.info, dm.online, dm.headroom)
+    phase_factor = phase_capacity_factors(s, ph, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)
 
@@ -170,6 +171,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         phase_ttft_s=ph.ttft_s,
         phase_tpot_s=ph.tpot_s,
         phase_transfer_s=ph.transfer_s,
+        phase_capacity_factor=phase_factor,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

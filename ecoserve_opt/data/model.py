@@ -183,6 +183,10 @@ class ModelData:
     phase_ttft_s: dict[PhasePoint, float] = field(default_factory=dict)  # prefill + transfer
     phase_tpot_s: dict[PhasePoint, float] = field(default_factory=dict)
     phase_transfer_s: dict[PhasePoint, float] = field(default_factory=dict)
+    # online headroom on phase-pool capacity per (*phase point, year, slot); missing: 1
+    phase_capacity_factor: dict[tuple[str, str, int, int, str, str, int, int], float] = field(
+        default_factory=dict
+    )
 
     @property
     def hours_per_year(self) -> float:

@@ -206,3 +206,50 @@ def _add(
     sec.points.append(k)
     sec.cap[k], sec.power_kw[k] = cap, power_kw
     sec.ttft_s[k], sec.tpot_s[k], sec.transfer_s[k] = ttft, tpot, tau
+
+
+def phase_capacity_factors(
+    s: Scenario,
+    sec: PhaseSection,
+    online_demand: dict[tuple[str, int, int], float],
+    burst: dict[tuple[str, int, int], float],
+) -> dict[tuple[str, str, int, int, str, str, int, int], float]:
+    r"""Online headroom on the capacity of every phase point per (year, slot), the same
+    rule as co-located points (``online.headroom_rule``; ``data/demand.py``).
+
+    ``minute-peak``: the burst factor :math:`\beta`. ``queueing``: the pool's :math:`n b`
+    batch slots are an M/G/c queue (:mod:`ecoserve_opt.queueing`) at the busiest minute's
+    rate :math:`\beta\lambda_h`; a prefill slot is busy :math:`S = \max(T^{pre}_b, \tau_b)`
+    per request and a request may wait the TTFT slack
+    :math:`\mathrm{TTFT^{slo}} - T^{pre}_b - \tau_b`; a decode slot is busy
+    :math:`S = O\,T^{dec}_b` and a request may not wait (slack 0: the TTFT slack is spent
+    on the prefill side; conservative); the factor is :math:`\max(1, c^\ast/(\lambda_h S))`.
+    Keys ``(*phase point, year, slot)``; factors equal to 1 are left out.
+    """
+    from ecoserve_opt.queueing import slots_needed
+    from ecoserve_opt.workload import summarise
+
+    out: dict[tuple[str, str, int, int, str, str, int, int], float] = {}
+    for (llm, y, sl), dem in online_demand.items():
+        on = s.llms[llm].online
+        if on is None or on.headroom_rule == "none" or dem <= 0:
+            continue
+        beta = burst[(llm, y, sl)]
+        cv2 = summarise(on.workload).output_tokens_cv2 if on.workload is not None else 0.0
+        rate = dem / on.output_tokens  # requests/s of the peak hour
+        for k in sec.points:
+            if k.llm != llm:
+                continue
+            if on.headroom_rule == "minute-peak":
+                f = beta
+            else:
+                if k.phase == "prefill":
+                    svc = on.output_tokens * k.batch / sec.cap[k]  # max(T_pre, tau)
+                    slack, cs2 = max(on.ttft_slo - sec.ttft_s[k], 0.0), 0.0
+                else:
+                    svc, slack, cs2 = on.output_tokens * sec.tpot_s[k], 0.0, cv2
+                c = slots_needed(beta * rate * svc, slack / svc, 1.0 - on.attainment_target, cs2)
+                f = max(1.0, c / (rate * svc))
+            if f != 1.0:
+                out[(*k, y, sl)] = f
+    return out

@@ -9,7 +9,7 @@ Variables (empty when the switch is off)
   :math:`q = (l,g,t,b,\phi,\pi)` (:math:`\pi` the KV-cache path of a prefill point) in
   year :math:`y`, slot :math:`s` (``xp`` over ``XP``).
 
-Constraint families: :func:`add_phase_capacity`, :func:`add_phase_balance`,
+Constraint families: :func:`add_phase_capacity`, :func:`add_phase_bound`, :func:`add_phase_balance`,
 :func:`add_intra_host_path`. The prefill rates join the online demand
 (``serving.add_online_demand``), the phase pools' GPUs ``gpus_for_replicas``, their weights
 the staged copies and checkpoints (``staging``), their power ``power_balance`` and their
@@ -44,6 +44,7 @@ def add_phases(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> PhaseServing:
     m.xp = pyo.Var(m.XP, domain=pyo.NonNegativeReals)
     m.n_phase = pyo.Var(m.RP, m.Y, domain=pyo.NonNegativeIntegers)
     add_phase_capacity(m, d, xp)
+    add_phase_bound(m, d, ix)
     served = add_phase_balance(m, xp)
     add_intra_host_path(m, xp)
     return PhaseServing(xp, served)
@@ -53,8 +54,11 @@ def add_phase_capacity(m: pyo.ConcreteModel, d: ModelData, xp: list[PhaseServe])
     r"""Time-sharing of a phase replica over its points (:math:`\kappa_q` output tokens/s
     of one replica at point :math:`q`).
 
-    .. math:: \sum_{b,\pi} x^{ph}_{lgtb\phi\pi ys} / \kappa_{lgtb\phi\pi}
-        \le n^{ph}_{lgt\phi y}
+    .. math:: \sum_{b,\pi} f_{qys}\, x^{ph}_{qys} / \kappa_q \le n^{ph}_{lgt\phi y},
+        \quad q = (l,g,t,b,\phi,\pi)
+
+    with :math:`f \ge 1` the online headroom factor of the phase point
+    (``data/phases.phase_capacity_factors``, the co-located points' rule).
 
     Component ``phase_capacity`` over ``RP x Y x S``.
     """
@@ -66,10 +70,41 @@ def add_phase_capacity(m: pyo.ConcreteModel, d: ModelData, xp: list[PhaseServe])
         keys = by_rep.get((l_, g, t, ph, y, s))
         if not keys:
             return pyo.Constraint.Skip
-        t_ = Terms().extend((1.0 / d.phase_cap[k.point], m.xp[k]) for k in keys)
+        t_ = Terms().extend(
+            (d.phase_capacity_factor.get(k, 1.0) / d.phase_cap[k.point], m.xp[k]) for k in keys
+        )
         return t_.expr((-1.0, m.n_phase[l_, g, t, ph, y])) <= 0.0
 
     m.phase_capacity = pyo.Constraint(m.RP, m.Y, m.S, rule=cap)
+
+
+def add_phase_bound(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
+    r"""No more replicas in a phase pool than serve the LLM's whole peak online demand at
+    the pool's lowest effective capacity (more never help, so the bound cuts no optimum;
+    it helps HiGHS' heuristics):
+
+    .. math:: n^{ph}_{lgt\phi y} \le \bar n_{lgt\phi y}\, \sigma + 1, \qquad
+        \bar n = \max_s D^{on}_{lys} \,/\, \min_{b,\pi,s} (\kappa_q / f_{qys})
+
+    Component ``phase_bound`` over ``RP x Y``.
+    """
+    worst: dict[tuple[str, str, int, str, int], float] = {}
+    for q in ix.kp:
+        for y in d.years:
+            for s in d.slots:
+                key = (q.llm, q.gpu, q.tp, q.phase, y)
+                per = d.phase_capacity_factor.get((*q, y, s), 1.0) / d.phase_cap[q]
+                worst[key] = max(worst.get(key, 0.0), per)
+    peak = {
+        (l_, y): max(v for (l2, y2, _s), v in d.online_demand.items() if (l2, y2) == (l_, y))
+        for (l_, y, _s) in d.online_demand
+    }
+
+    def bound(_m: pyo.ConcreteModel, l_: str, g: str, t: int, ph: str, y: int) -> object:
+        n = peak.get((l_, y), 0.0) * worst.get((l_, g, t, ph, y), 0.0)
+        return m.n_phase[l_, g, t, ph, y] <= n * m.demand_scale + 1.0
+
+    m.phase_bound = pyo.Constraint(m.RP, m.Y, rule=bound)
 
 
 def add_phase_balance(

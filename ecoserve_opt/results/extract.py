@@ -409,7 +409,7 @@ def utilisation_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.D
                 "year": q.year,
                 "slot": q.slot,
                 "tokens_per_s": val,
-                "replica_equiv": val / d.phase_cap[pq],
+                "replica_equiv": val * d.phase_capacity_factor.get(q, 1.0) / d.phase_cap[pq],
                 "phase": q.phase if q.phase == "decode" else f"prefill:{q.path}",
             }
         )

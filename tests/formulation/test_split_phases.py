@@ -166,7 +166,8 @@ def test_disaggregated_scenario_splits_and_never_loses(tmp_path: Path) -> None:
     path = Path(__file__).parents[2] / "scenarios" / "disaggregated.yaml"
     on = eo.solve(load_scenario(path))
     off = eo.solve(load_scenario(path, overrides={"pillars.split_phases": False}))
-    assert on.optimal and off.optimal
+    assert on.optimal
+    assert off.optimal
     assert {"prefill", "decode"} <= set(on.tables["replicas"]["phase"])
     assert set(off.tables["replicas"]["phase"]) == {"both"}
     assert on.carbon <= off.carbon * (1 + 1e-9)
