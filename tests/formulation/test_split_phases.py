@@ -171,3 +171,29 @@ def test_disaggregated_scenario_splits_and_never_loses(tmp_path: Path) -> None:
     assert {"prefill", "decode"} <= set(on.tables["replicas"]["phase"])
     assert set(off.tables["replicas"]["phase"]) == {"both"}
     assert on.carbon <= off.carbon * (1 + 1e-9)
+
+
+def test_phase_pools_get_the_online_headroom(tmp_path: Path) -> None:
+    """Phase pools are sized with the co-located points' headroom rule: ``minute-peak``
+    with a burst factor of 2 halves every capacity (prefill a 1000, decode a 50, b 400,
+    co-located a 47.6). Prefill: 1 a (exactly full). Decode 1000: 3 b (180 kg, 0.3 kW) or
+    2 b + 4 a (200 kg, 0.4 kW, and 5 a need a second a-host). With 3 b: embodied
+    20 + 180 + 2*63.6 = 327.2, P = 0.05 + 0.3 + 2*0.05 = 0.45 kW -> 1971 kg; total 2298.2.
+    Served tokens stay at the demand (headroom is on capacity only)."""
+    from ecoserve_opt.data import build_data
+
+    with_catalog(tmp_path, profiles=_phase_profiles, llms=_kv(0.0))
+    raw = tiny()
+    raw["catalog"] = str(tmp_path / "catalog")
+    raw["pillars"]["split_phases"] = True
+    raw["llms"]["tiny-llm"]["online"].update(headroom_rule="minute-peak", burst_headroom=2)
+    loaded = validate_dict(raw)
+    d = build_data(loaded)
+    assert len(d.phase_capacity_factor) == len(d.phase_points) > 0
+    assert set(d.phase_capacity_factor.values()) == {2.0}
+    res = eo.solve(loaded)
+    assert res.carbon == pytest.approx(2298.2, rel=1e-9)
+    assert _pools(res) == [["decode", "gpu-b", 3], ["prefill", "gpu-a", 1]]
+    util = res.tables["utilisation"]
+    assert util.loc[util["phase"] == "prefill:nic", "tokens_per_s"].sum() == pytest.approx(1000.0)
+    assert util.loc[util["phase"] == "decode", "tokens_per_s"].sum() == pytest.approx(1000.0)
