@@ -72,8 +72,11 @@ def main() -> None:
             row = measure(ROOT / s, split)
             print(row, flush=True)
             rows.append(row)
-    df = pd.DataFrame(rows)
-    out = Path(a.out)
+    write(pd.DataFrame(rows), Path(a.out))
+
+
+def write(df: pd.DataFrame, out: Path) -> None:
+    """``split_phases.csv`` and ``split_phases.md`` (a markdown table) in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "split_phases.csv", index=False)
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
