@@ -47,7 +47,10 @@ def check_servable(d: ModelData) -> list[Finding]:
         ]
         if spec.online is not None:
             pts = [p for p in d.points if p[0] == llm and p[4] == "online"]
-            if not pts:
+            # split_phases: a prefill pool and a decode pool may serve what no co-located
+            # replica can (one GPU type meets the TTFT SLO, another the TPOT SLO)
+            phases = {q.phase for q in d.phase_points if q.llm == llm}
+            if not pts and phases != {"prefill", "decode"}:
                 if not fits:
                     why = (
                         f"the model ({weights:.0f} GB of weights) fits no candidate GPU's "

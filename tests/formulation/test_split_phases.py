@@ -33,7 +33,7 @@ import pandas as pd
 import pytest
 
 import ecoserve_opt as eo
-from ecoserve_opt.exceptions import ScenarioError
+from ecoserve_opt.exceptions import InfeasibleError, ScenarioError
 from ecoserve_opt.io.yaml_loader import validate_dict
 from tests.helpers import tiny, with_catalog
 
@@ -197,3 +197,26 @@ def test_phase_pools_get_the_online_headroom(tmp_path: Path) -> None:
     util = res.tables["utilisation"]
     assert util.loc[util["phase"] == "prefill:nic", "tokens_per_s"].sum() == pytest.approx(1000.0)
     assert util.loc[util["phase"] == "decode", "tokens_per_s"].sum() == pytest.approx(1000.0)
+
+
+def test_split_serves_what_no_colocated_replica_can(tmp_path: Path) -> None:
+    """gpu-a misses the TPOT SLO (60 ms > 50 ms), gpu-b the TTFT SLO (6 s > 5 s): no
+    co-located replica can serve the demand (the pre-solve check says so with the switch
+    off), a prefill pool on a and a decode pool on b can: 1 a (2000 tokens/s) + 2 b
+    (2 x 800): embodied 20 + 120 + 2*63.6 = 267.2, P = 0.05 + 0.2 + 0.1 = 0.35 kW ->
+    1533 kg; total 1800.2."""
+
+    def prof(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[df["gpu"] == "gpu-a", ["ttft_ms", "tpot_ms", "power_w"]] = [200, 60, 50]
+        df.loc[df["gpu"] == "gpu-b", ["ttft_ms", "tpot_ms", "power_w"]] = [6000, 5, 100]
+        return df
+
+    with_catalog(tmp_path, profiles=prof)
+    raw = tiny()
+    raw["catalog"] = str(tmp_path / "catalog")
+    with pytest.raises(InfeasibleError, match=r"llms\.tiny-llm\.online: no GPU configuration"):
+        eo.solve(validate_dict(raw))
+    raw["pillars"]["split_phases"] = True
+    res = eo.solve(validate_dict(raw))
+    assert res.carbon == pytest.approx(1800.2, rel=1e-9)
+    assert _pools(res) == [["decode", "gpu-b", 2], ["prefill", "gpu-a", 1]]
