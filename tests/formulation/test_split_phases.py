@@ -220,3 +220,65 @@ def test_split_serves_what_no_colocated_replica_can(tmp_path: Path) -> None:
     res = eo.solve(validate_dict(raw))
     assert res.carbon == pytest.approx(1800.2, rel=1e-9)
     assert _pools(res) == [["decode", "gpu-b", 2], ["prefill", "gpu-a", 1]]
+
+
+# --- one behavioural test per constraint family of formulation/phases.py (listed in
+# tests/formulation/test_families.py's TESTED) --------------------------------------------
+
+
+def _built(tmp_path: Path, drop: tuple[str, ...] = (), **kw: Any) -> Any:
+    import pyomo.environ as pyo
+
+    built = eo.build(_scenario(tmp_path, split=True, **kw))
+    for name in drop:
+        comp = getattr(built.model, name)
+        assert isinstance(comp, pyo.Constraint), name
+        assert len(comp) > 0, f"{name} has no rows in this case"
+        comp.deactivate()
+    return built
+
+
+def test_family_phase_capacity(tmp_path: Path) -> None:
+    """Without ``phase_capacity`` the split rates need no replicas: no GPU is bought and,
+    at idle power (the fixture's profile power), nothing is charged at all."""
+    res = _built(tmp_path, drop=("phase_capacity",)).solve()
+    assert float(res.metrics["objective"]) == pytest.approx(0.0, abs=1e-6)
+    assert res.tables["fleet"].empty
+
+
+def test_family_phase_balance(tmp_path: Path) -> None:
+    """Without ``phase_balance`` a prefill pool serves the demand with no decode pool: one
+    gpu-a (2000 tokens/s) on one host: embodied 20 + 63.6, P = 0.1 kW -> 438 kg; 521.6."""
+    res = _built(tmp_path, drop=("phase_balance",)).solve()
+    assert res.carbon == pytest.approx(521.6, rel=1e-9)
+    assert _pools(res) == [["prefill", "gpu-a", 1]]
+
+
+def test_family_phase_nvlink(tmp_path: Path) -> None:
+    """With a 5 MB/token KV cache and a 0.5 s TTFT SLO only NVLink prefill (0.2625 s) is
+    fast enough, and ``phase_nvlink`` sends it only to decode pools of its own type: 11 a
+    (3476.8, test_ttft_slo_counts_the_transfer). Without it the NVLink prefill on a feeds
+    decode on b: 1 a prefill + 1 b + 2 a decode, 1780.2 as in the hand-worked optimum."""
+    res = _built(tmp_path, kv=5e6, ttft_slo="0.5 s").solve()
+    assert res.carbon == pytest.approx(3476.8, rel=1e-9)
+    res = _built(tmp_path, drop=("phase_nvlink",), kv=5e6, ttft_slo="0.5 s").solve()
+    assert res.carbon == pytest.approx(1780.2, rel=1e-9)
+    assert _pools(res) == [["decode", "gpu-a", 2], ["decode", "gpu-b", 1], ["prefill", "gpu-a", 1]]
+
+
+def test_family_phase_bound(tmp_path: Path) -> None:
+    """``phase_bound`` cuts no optimum (the same 1780.2 with and without it) but caps each
+    pool at the replicas the peak demand can use: at demand scale 1e-4 (peak 0.1 tokens/s)
+    a pool may hold one replica (bound 1000 x 1/100 x 1e-4 + 1 for decode on a, the
+    pool's lowest capacity), so forcing two is infeasible with the bound and feasible
+    without."""
+    assert _built(tmp_path).solve().carbon == pytest.approx(1780.2, rel=1e-9)
+    assert _built(tmp_path, drop=("phase_bound",)).solve().carbon == pytest.approx(1780.2, rel=1e-9)
+    for drop in ((), ("phase_bound",)):
+        built = _built(tmp_path, drop=drop)
+        m = built.model
+        m.demand_scale.set_value(1e-4)
+        key = next(k for k in m.n_phase if k[3] == "decode")
+        m.n_phase[key].fix(2)
+        res = built.solve()
+        assert res.status.has_solution is (drop != ())
