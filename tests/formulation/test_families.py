@@ -484,6 +484,10 @@ TESTED = {
     "obsolescence_balance",
 }
 #: Families without their own test yet (say why).
+# formulation/phases.py (pillars.split_phases): tested in test_split_phases.py
+# (test_family_<name>), on the hand-worked split case
+TESTED |= {"phase_capacity", "phase_balance", "phase_nvlink", "phase_bound"}
+
 UNTESTED = {
     # cpu_weight_copies >= busy sockets / >= staged copies of the same model (the sharing
     # of staged weights by CPU serving): binds only when a host item's busy CPU sockets
