@@ -40,6 +40,7 @@ energy. Without roofline specs both phases get :math:`P_b`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ecoserve_opt.catalog import Catalog, select_engine
@@ -70,15 +71,27 @@ class PhaseSection:
     transfer_s: dict[PhasePoint, float] = field(default_factory=dict)  # KV of the batch
 
 
+@lru_cache(maxsize=1)
+def nic_gbs() -> dict[str, float]:
+    """gpu -> scale-out NIC GB/s per GPU and direction (``perf/interconnect.csv``
+    ``nic_gbs``, sourced): the path of a KV cache between hosts."""
+    from ecoserve_opt.perf.roofline import _read_spec
+
+    rows = _read_spec("interconnect.csv")
+    return {r["gpu"]: float(r["nic_gbs"]) for r in rows if (r.get("nic_gbs") or "").strip()}
+
+
 def path_gbs(gpu: GpuType, path: str) -> float:
     """Bandwidth (GB/s per GPU and direction) of a KV-cache path from GPUs of type ``gpu``."""
-    from ecoserve_opt.perf.roofline import INTERCONNECT_GBS, NIC_GBS
+    from ecoserve_opt.perf.roofline import INTERCONNECT_GBS
 
     if path == "nvlink":
         if gpu.gpu in INTERCONNECT_GBS:
             return INTERCONNECT_GBS[gpu.gpu][0] / 2.0  # datasheet figures are bidirectional
         return LINK_BY_FORM.get(gpu.form_factor, LINK_BY_FORM["pcie"])
-    return NIC_GBS.get(gpu.gpu, NIC_BY_FORM.get(gpu.form_factor, NIC_BY_FORM["pcie"]))
+    if gpu.gpu in nic_gbs():
+        return nic_gbs()[gpu.gpu]
+    return NIC_BY_FORM.get(gpu.form_factor, NIC_BY_FORM["pcie"])
 
 
 def phase_utilisation(

@@ -282,3 +282,18 @@ def test_family_phase_bound(tmp_path: Path) -> None:
         m.n_phase[key].fix(2)
         res = built.solve()
         assert res.status.has_solution is (drop != ())
+
+
+def test_kv_path_bandwidths_come_from_the_sourced_table() -> None:
+    """NVLink: half the bidirectional datasheet figure; NIC: the per-GPU scale-out NIC of
+    perf/interconnect.csv (DGX H100: one 400 Gb/s ConnectX-7 per GPU = 50 GB/s); a GPU
+    missing from the table falls back to its form factor's figures."""
+    from ecoserve_opt.data.model import GpuType
+    from ecoserve_opt.data.phases import path_gbs
+
+    h100 = GpuType("h100-80gb", 80, "sxm", 0.1, 0.7, 0, 5, 0)
+    assert path_gbs(h100, "nvlink") == pytest.approx(450.0)
+    assert path_gbs(h100, "nic") == pytest.approx(50.0)
+    other = GpuType("gpu-x", 16, "pcie", 0.05, 0.2, 0, 5, 0)
+    assert path_gbs(other, "nvlink") == pytest.approx(32.0)
+    assert path_gbs(other, "nic") == pytest.approx(3.125)
