@@ -55,8 +55,8 @@ PATHS = ("nvlink", "nic")
 NO_PATH = "none"
 #: Fallbacks by form factor (GB/s per GPU and direction) for GPUs missing from
 #: ``perf/interconnect.csv``: half its NVLink/PCIe figures; the NIC of its SXM/PCIe rows.
-LINK_BY_FORM = {"sxm": 300.0, "pcie": 32.0}
-NIC_BY_FORM = {"sxm": 25.0, "pcie": 3.125}
+LINK_BY_FORM = {"sxm": 300.0, "pcie": 32.0, "oam": 448.0}
+NIC_BY_FORM = {"sxm": 25.0, "pcie": 3.125, "oam": 50.0}
 
 
 @dataclass
