@@ -77,6 +77,7 @@ COLUMNS = [
     "carbon_kg",
     "operational_kg",
     "embodied_kg",
+    "obsolescence_kg",
     "energy_kwh",
     "cost_usd",
     "latency_s_per_token",
@@ -220,7 +221,7 @@ def compare(
             continue
         m = res.metrics
         row["status"] = res.status.value
-        for col in COLUMNS[5:17]:
+        for col in COLUMNS[COLUMNS.index("carbon_kg") : COLUMNS.index("gap") + 1]:
             if col in m.index:
                 row[col] = m.get(col)
         for col in HOST_CPU_COLUMNS:

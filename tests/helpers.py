@@ -97,6 +97,7 @@ COMPARE_REQUIRED_COLUMNS = [
     "carbon_kg",
     "operational_kg",
     "embodied_kg",
+    "obsolescence_kg",
     "energy_kwh",
     "cost_usd",
     "latency_s_per_token",

@@ -27,6 +27,7 @@ COLUMNS = {
     "status": "status",
     "operational_kg": "operational",
     "embodied_kg": "embodied",
+    "obsolescence_kg": "obsolescence",
     "carbon_kg": "total",
     "cost_usd": "cost",
     "energy_kwh": "energy",
@@ -41,6 +42,8 @@ COLUMNS = {
 _SCALED = (
     ("operational_kg", "operational", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
     ("embodied_kg", "embodied", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
+    # Recycle's steady-state obsolescence charge (part of the total): shown when non-zero.
+    ("obsolescence_kg", "obsol.", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
     ("carbon_kg", "total", ((1.0, "kgCO2e"), (1e3, "tCO2e"), (1e6, "ktCO2e"))),
     ("cost_usd", "cost", ((1.0, "USD"), (1e3, "k USD"), (1e6, "M USD"))),
     ("energy_kwh", "energy", ((1.0, "kWh"), (1e3, "MWh"), (1e6, "GWh"))),
@@ -68,6 +71,8 @@ def compare_table(table: Any, title: str = "Design points (over the horizon)") -
             continue
         vals = [abs(float(v)) for v in table[col] if v == v]
         biggest = max(vals, default=0.0)
+        if col == "obsolescence_kg" and biggest == 0.0:
+            continue
         factor, unit = ladder[0]
         for f, u in ladder:
             if biggest >= 10 * f:

@@ -30,6 +30,10 @@ def _check(csv: Path) -> pd.DataFrame:
     assert set(REQUIRED) <= set(table.columns)
     assert (table["status"] == "optimal").all(), table[["design", "status"]]
     assert check_invariants(table) == []
+    # The total is its three parts: operational, amortised embodied and Recycle's
+    # obsolescence charge (steady-state lifetime accounting), on every row.
+    parts = table["operational_kg"] + table["embodied_kg"] + table["obsolescence_kg"]
+    assert (abs(parts - table["carbon_kg"]) <= 1e-6 * table["carbon_kg"]).all(), table
     same = table[table["family"] == "same-design-space"].set_index("design")
     for design, metric in (
         ("cost-optimised", "cost_usd"),
