@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 import pytest
 
 import ecoserve_opt as eo
+from ecoserve_opt.data.keys import CpuServe
 from ecoserve_opt.io.yaml_loader import load_scenario, validate_dict
 from ecoserve_opt.paths import scenarios_dir
 from tests.helpers import tiny
@@ -487,15 +488,62 @@ TESTED = {
 # formulation/phases.py (pillars.split_phases): tested in test_split_phases.py
 # (test_family_<name>), on the hand-worked split case
 TESTED |= {"phase_capacity", "phase_balance", "phase_nvlink", "phase_bound"}
+TESTED |= {"cpu_copies_busy", "cpu_copies_staged"}
 
-UNTESTED = {
-    # cpu_weight_copies >= busy sockets / >= staged copies of the same model (the sharing
-    # of staged weights by CPU serving): binds only when a host item's busy CPU sockets
-    # outnumber the replicas staged on it, which needs a case larger than the tiny fixture;
-    # covered indirectly by cpu_memory and the default scenario's regression totals.
-    "cpu_copies_busy",
-    "cpu_copies_staged",
-}
+UNTESTED: set[str] = set()
+
+
+def _linear(con: Any) -> tuple[dict[str, float], float]:
+    """Coefficients by variable name and the upper bound of a ``body <= ub`` constraint."""
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(con.body)
+    coefs = {v.name: float(c) for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)}
+    return coefs, float(con.upper) - float(repn.constant)
+
+
+def test_family_cpu_copies() -> None:
+    """``cpu_copies_busy`` / ``cpu_copies_staged``: the weight copies a host's CPU serving
+    holds in DRAM (u) are at least its busy CPU sockets (sum x/kappa) and at least the
+    replicas of the same model staged on it (their copy is shared). Checked by hand on the
+    built default scenario (all pillars on): with 2 busy sockets u = 1 violates the first
+    and u = 2 meets it; with 3 staged replicas u = 2 violates the second and u = 3 meets it.
+    (These rows bind only when a host's busy sockets outnumber its staged replicas, which
+    no small solvable case reaches, so the algebra is checked on the model itself.)"""
+    loaded = load_scenario(scenarios_dir() / "default.yaml")
+    built = eo.build(loaded)
+    m, d = built.model, built.data
+    assert len(m.cpu_copies_busy) > 0
+    assert len(m.cpu_copies_staged) > 0
+    key = next(iter(m.cpu_copies_busy))
+    u = m.cpu_weight_copies[key].name
+    for family, used, need in (
+        ("cpu_copies_busy", 2.0, "xc"),
+        ("cpu_copies_staged", 3.0, "staged"),
+    ):
+        coefs, ub = _linear(getattr(m, family)[key])
+        assert ub == 0.0, family
+        assert coefs.pop(u) == -1.0, family
+        terms = {n: c for n, c in coefs.items() if n.startswith(need + "[")}
+        assert terms, family
+        assert terms == coefs, family  # only x (or staged) and u appear
+        # a socket busy per kappa tokens/s of the point; one copy per staged replica
+        want = (
+            {
+                m.xc[k].name: 1.0 / d.cpu_cap[CpuServe(*k).point]
+                for k in m.xc
+                if m.xc[k].name in terms
+            }
+            if need == "xc"
+            else dict.fromkeys(terms, 1.0)
+        )
+        assert terms == pytest.approx(want), family
+        name, c = next(iter(terms.items()))
+        # one term carries the whole load: busy sockets (or staged replicas) = ``used``
+        lhs = {n: (used / c if n == name else 0.0) for n in terms}
+        for u_val, ok in ((used - 1.0, False), (used, True)):
+            body = sum(coefs[n] * v for n, v in lhs.items()) - u_val
+            assert (body <= ub + 1e-9) is ok, (family, u_val)
 
 
 def test_every_family_is_tested() -> None:
