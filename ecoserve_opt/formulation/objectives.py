@@ -86,19 +86,23 @@ def coefficient_scale(expr: object) -> float:
 
 
 def metric_scales(m: pyo.ConcreteModel) -> dict[str, float]:
-    """Scale factor of every metric (see module docstring), computed once per model."""
-    scales: dict[str, float] | None = getattr(m, "metric_scale", None)
-    if scales is None:
-        scales = {metric: coefficient_scale(getattr(m, metric).expr) for metric in METRICS}
-        m.metric_scale = scales
-    return scales
+    """Scale factor of every metric (see module docstring): the ``scale_<metric>`` Params
+    :func:`add_objectives` declares, computed from the expressions when not yet declared."""
+    out: dict[str, float] = {}
+    for metric in METRICS:
+        p = getattr(m, f"scale_{metric}", None)
+        out[metric] = (
+            float(pyo.value(p)) if p is not None else coefficient_scale(getattr(m, metric).expr)
+        )
+    return out
 
 
 def objective_scale(m: pyo.ConcreteModel) -> float:
-    """Scale of the active objective (1 when none or unscaled)."""
-    scales: dict[str, float] = getattr(m, "objective_scales", {})
+    """Scale of the active objective (1 when none, unscaled or not one of ``obj_<name>``)."""
     for obj in m.component_objects(pyo.Objective, active=True):
-        return scales.get(obj.local_name, 1.0)
+        metric = OBJECTIVES.get(obj.local_name.removeprefix("obj_"))
+        p = getattr(m, f"scale_{metric}", None) if metric else None
+        return float(pyo.value(p)) if p is not None else 1.0
     return 1.0
 
 
@@ -114,13 +118,13 @@ def add_objectives(m: pyo.ConcreteModel, objective: str, slack: bool = False) ->
     unmet = 0.0
     if slack:
         unmet = SLACK_PENALTY * (sum(m.unmet_online.values()) + sum(m.unmet_offline.values()))
-    m.objective_scales = {}
+    for metric in METRICS:  # each metric's scale, a named (immutable) Param of the model
+        setattr(m, f"scale_{metric}", pyo.Param(initialize=scales[metric]))
     for name, metric in OBJECTIVES.items():
         lam = scales[metric]
         # the slack penalty is per objective unit after scaling (it only has to dominate)
         obj = pyo.Objective(expr=lam * getattr(m, metric) + unmet, sense=pyo.minimize)
         setattr(m, f"obj_{name}", obj)
-        m.objective_scales[f"obj_{name}"] = lam
         if name != objective:
             obj.deactivate()
     for metric in METRICS:
