@@ -30,8 +30,10 @@ every online token, a design nobody builds.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,34 @@ COLUMNS = [
 SOLVED = ("optimal", "feasible")
 #: Host CPU cores by use (shares of all host cores over the horizon), after COLUMNS.
 HOST_CPU_COLUMNS = ["host_cpu_gpu_serving", "host_cpu_offline", "host_cpu_idle"]
+
+
+class _OncePerMessage(logging.Filter):
+    """Lets each distinct log message through once (the same pre-solve warning holds for
+    every design point built from one scenario)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if msg in self.seen:
+            return False
+        self.seen.add(msg)
+        return True
+
+
+@contextlib.contextmanager
+def _warn_once(logger_name: str = "ecoserve_opt.api") -> Iterator[None]:
+    """Within the block, a repeated warning of ``logger_name`` is logged only once."""
+    logger = logging.getLogger(logger_name)
+    once = _OncePerMessage()
+    logger.addFilter(once)
+    try:
+        yield
+    finally:
+        logger.removeFilter(once)
 
 
 @dataclass(frozen=True)
@@ -204,41 +234,42 @@ def compare(
     """
     rows: list[dict[str, Any]] = []
     pts = design_points(loaded, pillar_effects=ablation)
-    for i, dp in enumerate(pts):
-        if progress is not None:
-            progress(i, len(pts), dp.name)
-        sc = _variant(loaded, dp.pillars, latency_tolerance)
-        row: dict[str, Any] = {
-            "design": dp.name,
-            "family": dp.family,
-            "objective": dp.objective,
-            "pillars": ",".join(p for p in PILLARS if dp.pillars[p]) or "-",
-        }
-        try:
-            res = solve(sc, objective=dp.objective, **solver_options)
-        except InfeasibleError as exc:
-            rows.append({**row, "status": "infeasible", "note": str(exc)})
-            continue
-        m = res.metrics
-        row["status"] = res.status.value
-        for col in COLUMNS[COLUMNS.index("carbon_kg") : COLUMNS.index("gap") + 1]:
-            if col in m.index:
-                row[col] = m.get(col)
-        for col in HOST_CPU_COLUMNS:
-            if col in m.index:
-                row[col] = m.get(col)
-        if res.status.has_solution:
-            split = _offline_split(res.tables.get("offline"))
-            row.update({k: v for k, v in split.items() if k != "offline_host_cpu"})
-            row.setdefault("offline_share_host_cpu", split["offline_host_cpu"])
-            if dp.pillars.get("split_phases"):
-                row.update(_phase_gpus(res.tables.get("replicas")))
-        else:
-            row["note"] = f"no solution ({res.status.value})"
-        if dp.objective == "performance":
-            row["latency_min_s_per_token"] = res.meta.get("latency_min_s_per_token")
-            row["latency_tolerance"] = sc.scenario.latency_tolerance
-        rows.append(row)
+    with _warn_once():  # a pre-solve warning of the scenario is shown once, not per design
+        for i, dp in enumerate(pts):
+            if progress is not None:
+                progress(i, len(pts), dp.name)
+            sc = _variant(loaded, dp.pillars, latency_tolerance)
+            row: dict[str, Any] = {
+                "design": dp.name,
+                "family": dp.family,
+                "objective": dp.objective,
+                "pillars": ",".join(p for p in PILLARS if dp.pillars[p]) or "-",
+            }
+            try:
+                res = solve(sc, objective=dp.objective, **solver_options)
+            except InfeasibleError as exc:
+                rows.append({**row, "status": "infeasible", "note": str(exc)})
+                continue
+            m = res.metrics
+            row["status"] = res.status.value
+            for col in COLUMNS[COLUMNS.index("carbon_kg") : COLUMNS.index("gap") + 1]:
+                if col in m.index:
+                    row[col] = m.get(col)
+            for col in HOST_CPU_COLUMNS:
+                if col in m.index:
+                    row[col] = m.get(col)
+            if res.status.has_solution:
+                split = _offline_split(res.tables.get("offline"))
+                row.update({k: v for k, v in split.items() if k != "offline_host_cpu"})
+                row.setdefault("offline_share_host_cpu", split["offline_host_cpu"])
+                if dp.pillars.get("split_phases"):
+                    row.update(_phase_gpus(res.tables.get("replicas")))
+            else:
+                row["note"] = f"no solution ({res.status.value})"
+            if dp.objective == "performance":
+                row["latency_min_s_per_token"] = res.meta.get("latency_min_s_per_token")
+                row["latency_tolerance"] = sc.scenario.latency_tolerance
+            rows.append(row)
     df = pd.DataFrame(rows)
     df = df.reindex(columns=[*COLUMNS, *[c for c in df.columns if c not in COLUMNS]])
     eco = df.loc[(df["design"] == ECOSERVE) & df["status"].isin(SOLVED), "carbon_kg"]

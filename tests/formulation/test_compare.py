@@ -156,3 +156,34 @@ def test_write_compare(tiny_dict: dict[str, Any], tmp_path: Path) -> None:
     assert set(required) <= set(back.columns)
     assert len(back) == 8
     assert (tmp_path / "out" / "pillar_effects.csv").exists()
+
+
+def test_a_repeated_presolve_warning_is_logged_once(
+    tiny_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same pre-solve finding (e.g. owned GPUs no candidate host takes, with Reuse off)
+    holds for every design point of a scenario: compare shows it once, not once per
+    design; a different message still gets through, and the filter is gone afterwards."""
+    import logging
+
+    from ecoserve_opt import compare as compare_mod
+    from ecoserve_opt.exceptions import InfeasibleError
+
+    api_log = logging.getLogger("ecoserve_opt.api")
+    calls: list[str] = []
+
+    def fake_solve(sc: Any, objective: str, **_: Any) -> Any:
+        calls.append(objective)
+        api_log.warning("%s", "owned gpu can never be used")
+        api_log.warning("%s", f"design {len(calls)}")
+        raise InfeasibleError("no fleet")
+
+    monkeypatch.setattr(compare_mod, "solve", fake_solve)
+    with caplog.at_level(logging.WARNING, logger="ecoserve_opt.api"):
+        table = compare(validate_dict(tiny_dict), ablation=False)
+        api_log.warning("%s", "owned gpu can never be used")  # after compare: not filtered
+    msgs = [r.getMessage() for r in caplog.records if r.name == "ecoserve_opt.api"]
+    assert len(calls) == len(table) == 8
+    assert msgs.count("owned gpu can never be used") == 2  # once in compare, once after
+    assert [m for m in msgs if m.startswith("design ")] == [f"design {i}" for i in range(1, 9)]
+    assert (table["status"] == "infeasible").all()
