@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,24 @@ def burst_headroom(on: OnlineDemand, requests_per_s: float) -> float:
     return poisson_minute_headroom(requests_per_s)
 
 
+def headroom_demands(
+    s: Scenario,
+    online_demand: dict[tuple[str, int, int], float],
+    burst: dict[tuple[str, int, int], float],
+) -> Iterator[tuple[str, int, int, OnlineDemand, float, float, float]]:
+    """The online demands the headroom rule applies to, for co-located and phase points:
+    ``(llm, year, slot, online spec, peak-hour tokens/s, burst factor, output-length cv^2)``
+    for every positive demand whose ``headroom_rule`` is not ``none``."""
+    from ecoserve_opt.workload import summarise
+
+    for (llm, y, sl), dem in online_demand.items():
+        on = s.llms[llm].online
+        if on is None or on.headroom_rule == "none" or dem <= 0:
+            continue
+        cv2 = summarise(on.workload).output_tokens_cv2 if on.workload is not None else 0.0
+        yield llm, y, sl, on, dem, burst[(llm, y, sl)], cv2
+
+
 def online_capacity_factors(
     s: Scenario,
     points: list[Point],
@@ -70,7 +89,6 @@ def online_capacity_factors(
     Keys are ``(*point, year, slot)``; factors equal to 1 are left out.
     """
     from ecoserve_opt.queueing import capacity_factor
-    from ecoserve_opt.workload import summarise
 
     ttft_one: dict[tuple[str, str, int], float] = {}
     for k in points:
@@ -78,12 +96,7 @@ def online_capacity_factors(
             key = (k.llm, k.gpu, k.tp)
             ttft_one[key] = min(info[k]["ttft"], ttft_one.get(key, math.inf))
     out: dict[tuple[str, str, int, int, str, int, int], float] = {}
-    for (llm, y, sl), dem in online_demand.items():
-        on = s.llms[llm].online
-        if on is None or on.headroom_rule == "none" or dem <= 0:
-            continue
-        beta = burst[(llm, y, sl)]
-        cv2 = summarise(on.workload).output_tokens_cv2 if on.workload is not None else 0.0
+    for llm, y, sl, on, dem, beta, cv2 in headroom_demands(s, online_demand, burst):
         for k in points:
             if k.llm != llm or k.cls != "online":
                 continue

@@ -44,6 +44,7 @@ from functools import lru_cache
 from typing import Any
 
 from ecoserve_opt.catalog import Catalog, select_engine
+from ecoserve_opt.data.demand import headroom_demands
 from ecoserve_opt.data.keys import HostGpu, PhasePoint
 from ecoserve_opt.data.model import KV_MEMORY_FRACTION, NO_GPU, GpuType, HostItem
 from ecoserve_opt.data.profiles import _gpu_reference, _profile_point, _roofline_specs
@@ -240,15 +241,9 @@ def phase_capacity_factors(
     Keys ``(*phase point, year, slot)``; factors equal to 1 are left out.
     """
     from ecoserve_opt.queueing import slots_needed
-    from ecoserve_opt.workload import summarise
 
     out: dict[tuple[str, str, int, int, str, str, int, int], float] = {}
-    for (llm, y, sl), dem in online_demand.items():
-        on = s.llms[llm].online
-        if on is None or on.headroom_rule == "none" or dem <= 0:
-            continue
-        beta = burst[(llm, y, sl)]
-        cv2 = summarise(on.workload).output_tokens_cv2 if on.workload is not None else 0.0
+    for llm, y, sl, on, dem, beta, cv2 in headroom_demands(s, online_demand, burst):
         rate = dem / on.output_tokens  # requests/s of the peak hour
         for k in sec.points:
             if k.llm != llm:
