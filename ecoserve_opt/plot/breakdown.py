@@ -30,7 +30,7 @@ from ecoserve_opt.plot.palette import (
     EMBODIED_HATCH,
     NEUTRAL,
     OPERATIONAL_ALPHA,
-    TIME_LIMITED,
+    mark_time_limited,
 )
 from ecoserve_opt.studies.store import SweepResults
 from ecoserve_opt.vocabulary import param_label
@@ -144,16 +144,7 @@ def plot_breakdown(
             bottom = bottom + v
     limited = (df["status"] == "feasible").to_numpy()
     if limited.any():  # stopped by a limit: not proven optimal
-        ax.scatter(
-            x[limited],
-            visible[limited] / scale * 1.04,
-            marker="x",
-            s=46,
-            color=TIME_LIMITED,
-            linewidth=1.6,
-            zorder=5,
-            label=f"time-limited, not proven optimal ({int(limited.sum())})",
-        )
+        mark_time_limited(ax, x[limited], visible[limited] / scale * 1.04, int(limited.sum()))
     step = max(1, n // 25)
     tilt = n > 8 or max((len(lb) for lb in labels), default=0) * n > 60
     ax.set_xticks(

@@ -19,6 +19,7 @@ meanings and that the figures draw with them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 COMPONENTS = ("GPU", "CPU", "DRAM", "SSD", "other")
 
@@ -104,3 +105,18 @@ def type_colours(names: Iterable[str]) -> dict[str, str]:
 def component_colour(component: str) -> str:
     """The colour of a carbon component (unknown names count as ``other``)."""
     return COMPONENT_COLOURS.get(component, COMPONENT_COLOURS["other"])
+
+
+def mark_time_limited(ax: Any, x: Any, y: Any, count: int, zorder: float = 5) -> None:
+    """Draw points stopped by a limit (not proven optimal) as the one marker every figure
+    uses: orange crosses, with their count in the legend label."""
+    ax.scatter(
+        x,
+        y,
+        marker="x",
+        s=46,
+        color=TIME_LIMITED,
+        linewidth=1.6,
+        zorder=zorder,
+        label=f"time-limited, not proven optimal ({count})",
+    )

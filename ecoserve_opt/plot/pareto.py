@@ -21,7 +21,7 @@ from ecoserve_opt.plot.palette import (
     OBJECTIVE_COLOURS,
     OBJECTIVE_LABELS,
     OBJECTIVE_MARKERS,
-    TIME_LIMITED,
+    mark_time_limited,
 )
 from ecoserve_opt.studies.store import SweepResults
 from ecoserve_opt.vocabulary import metric_column, metric_label, metric_name
@@ -100,14 +100,11 @@ def plot_pareto(
         zorder=2,
     )
     if limited.any():
-        ax.scatter(
+        mark_time_limited(
+            ax,
             evaluated.loc[limited, xc],
             evaluated.loc[limited, yc],
-            s=46,
-            marker="x",
-            color=TIME_LIMITED,
-            linewidth=1.6,
-            label=f"time-limited, not proven optimal ({int(limited.sum())})",
+            int(limited.sum()),
             zorder=4.5,
         )
     if len(front):

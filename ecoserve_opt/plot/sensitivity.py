@@ -34,7 +34,7 @@ from ecoserve_opt.plot.palette import (
     EMBODIED_HATCH,
     NEUTRAL,
     OPERATIONAL_ALPHA,
-    TIME_LIMITED,
+    mark_time_limited,
     type_colours,
 )
 from ecoserve_opt.studies.store import SweepResults
@@ -236,16 +236,7 @@ def plot_sensitivity(
     )
     limited = (df["status"] == "feasible").to_numpy()
     if limited.any():  # stopped by a limit: not proven optimal
-        ax_c.scatter(
-            xs[limited],
-            total[limited] / scale,
-            marker="x",
-            s=46,
-            color=TIME_LIMITED,
-            linewidth=1.6,
-            zorder=5,
-            label=f"time-limited, not proven optimal ({int(limited.sum())})",
-        )
+        mark_time_limited(ax_c, xs[limited], total[limited] / scale, int(limited.sum()))
     _style(ax_c, f"carbon over the horizon ({unit})")
 
     # ---- embodied share ----------------------------------------------------------------
