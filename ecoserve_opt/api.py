@@ -51,6 +51,7 @@ def solve_options(loaded: LoadedScenario, **override: Any) -> SolveOptions:
         "time_limit": s.time_limit_s,
         "threads": s.threads,
         "seed": s.seed,
+        "highs_options": dict(s.highs_options),
     }
     base.update({k: v for k, v in override.items() if v is not None})
     return SolveOptions(**base)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -126,6 +127,8 @@ class SolveOptions:
     seed: int = 0
     tee: bool = False
     save_lp: Path | None = None
+    highs_options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Further HiGHS options by name (``presolve``, ``mip_heuristic_effort`` ...)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,32 @@ class Solver:
         if h is not None:
             h.setOptionValue("output_flag", not quiet)
 
+    def _checked_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` as HiGHS takes them; unknown names and wrong types raise SolverError.
+
+        A bool for a string option (YAML reads ``presolve: off`` as false) becomes
+        ``"on"``/``"off"``; an integer for a double option becomes a float.
+        """
+        import highspy
+
+        h = getattr(self._highs, "_solver_model", None)
+        out: dict[str, Any] = {}
+        for name, value in options.items():
+            if h is None:
+                out[name] = value
+                continue
+            status, kind = h.getOptionType(name)
+            if status == highspy.HighsStatus.kError:
+                raise SolverError(f"solver.highs_options.{name}: not a HiGHS option")
+            if kind == highspy.HighsOptionType.kString and isinstance(value, bool):
+                value = "on" if value else "off"
+            elif kind == highspy.HighsOptionType.kDouble and isinstance(value, int):
+                value = float(value)
+            if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
+                raise SolverError(f"solver.highs_options.{name}: HiGHS rejects the value {value!r}")
+            out[name] = value
+        return out
+
     def _warm_start(self, model: pyo.ConcreteModel) -> bool:
         """Hand the model's current variable values to HiGHS as a starting solution."""
         import highspy
@@ -259,6 +288,10 @@ class Solver:
                     self.warm_started = True
             except Exception as exc:  # a failed warm start must never fail the solve
                 log.debug("warm start skipped: %s", exc)
+        if opts.highs_options:
+            solver_options = cfg["solver_options"]
+            assert isinstance(solver_options, dict)
+            solver_options.update(self._checked_options(opts.highs_options))
         if opts.save_lp is not None:
             Path(opts.save_lp).parent.mkdir(parents=True, exist_ok=True)
             model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})

@@ -332,6 +332,10 @@ class Solver(_Strict):
     """Wall-clock limit; bare numbers are seconds here, strings like "2 min" are accepted."""
     threads: int = Field(default=1, ge=1, le=1024)
     seed: int = Field(default=0, ge=0, le=2_147_483_647)
+    highs_options: dict[str, bool | int | float | str] = {}
+    """Further HiGHS options by name, passed as given (e.g. ``mip_heuristic_effort: 0.1``,
+    ``presolve: "off"``; https://ergo-code.github.io/HiGHS/stable/options/definitions/).
+    An unknown name or a value of the wrong type stops the solve with an error naming it."""
 
     @field_validator("time_limit", mode="before")
     @classmethod
