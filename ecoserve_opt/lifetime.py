@@ -18,11 +18,22 @@ lifetime :math:`L` per year of service at its levelised cost: embodied
 the catalog lifetime :math:`L^{cat}` (zero when every item keeps its catalog lifetime, as
 with Recycle off). See docs/formulation.md (Recycle) for the derivation and a hand-worked
 example.
+
+**Ageing** (``recycle.ageing``). A unit of age :math:`a` fails with the annual failure rate
+:math:`\mathrm{AFR}(a)`; a failed part is replaced unless it fails in place (rate
+:math:`f`), so a cohort kept :math:`L` years carries, per year, the replacement embodied
+carbon :math:`\rho_L E` with :math:`\rho_L = (1-f)\,\frac1L\sum_{a<L}\mathrm{AFR}(a)`.
+Relative to the catalog lifetime (as the obsolescence charge) this is the factor
+:math:`\omega_L = 1 + L(\rho_L - \rho_{L^{cat}})` on :math:`E/L`: 1 when the AFR does not
+change with age, above 1 for a longer life when it rises. An optional power degradation
+:math:`\delta` per year of age (the unit draws :math:`(1+\delta)^a` of its new power for
+the same work) adds to the obsolescence share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -36,28 +47,100 @@ GPU_EFFICIENCY_GAIN = 0.26
 HOST_EFFICIENCY_GAIN = 0.305
 
 
-def obsolescence_share(life: int, gain: float) -> float:
-    r"""Mean excess energy share :math:`\varepsilon_L(r)` of a unit kept ``life`` years.
+@dataclass(frozen=True)
+class FailureRates:
+    """Annual failure rates of a component by age and its fail-in-place rate.
+
+    ``afr_by_age[a]`` is the share of units of age ``a`` (years, 0 = first year) that fail
+    in that year; the last value holds for older ages. ``fail_in_place`` is the share of
+    failures left in place (the part is switched off, not replaced).
+    """
+
+    afr_by_age: tuple[float, ...]
+    fail_in_place: float
+    source: str
+
+    def afr(self, age: int) -> float:
+        """AFR at ``age`` (the last value beyond the table)."""
+        return self.afr_by_age[min(age, len(self.afr_by_age) - 1)]
+
+
+_LYU = (
+    "Lyu et al., Hyrax: fail-in-place server operation in cloud platforms, OSDI 2023 "
+    "(GreenSKU's afr_data.yaml); constant with age in the source"
+)
+#: Sourced failure rates. Hosts: Lyu et al. (OSDI 2023, the AFR data of GreenSKU, ISCA
+#: 2024): the server's parts other than DRAM and SSDs 2.4 %/year, never failed in place;
+#: DRAM 0.1 % and SSDs 0.2 %/year, 75 % failed in place; reused parts as new; constant with
+#: age. GPUs: Meta's Llama 3 training run (Dubey et al., The Llama 3 Herd of Models, 2024,
+#: section 3.3.4): 268 unexpected interruptions attributed to GPUs and their memory in 54
+#: days on 16,384 H100s, 11 % a year (an upper bound: not every interruption replaced a
+#: GPU), no age dependence reported. The only public age-resolved GPU data found (Titan's
+#: K20X, Ostrouchov et al., SC20) rose after ~4 years from one board defect (resistor
+#: corrosion), not a trend of current GPUs, so no sourced AFR rises with age: with constant
+#: rates the replacement charge does not depend on the lifetime (factor 1).
+SOURCED_FAILURES: dict[str, FailureRates] = {
+    "gpu": FailureRates((0.11,), 0.0, "Dubey et al. 2024 (Llama 3), constant"),
+    "host": FailureRates((0.024,), 0.0, _LYU),
+    "dram": FailureRates((0.001,), 0.75, _LYU),
+    "ssd": FailureRates((0.002,), 0.75, _LYU),
+}
+
+
+def obsolescence_share(life: int, gain: float, degradation: float = 0.0) -> float:
+    r"""Mean excess energy share :math:`\varepsilon_L(r, \delta)` of a unit kept ``life``
+    years: :math:`\frac1L\sum_{a<L}\big((1+\delta)^a - (1+r)^{-a}\big)`.
 
     >>> round(obsolescence_share(5, 0.25), 5)
     0.32768
     >>> obsolescence_share(3, 0.0)
     0.0
+    >>> round(obsolescence_share(2, 0.0, 0.1), 6)
+    0.05
     """
     if life <= 0:
         raise ValueError("life must be a positive number of years")
-    q = 1.0 + gain
-    return sum(1.0 - q ** (-a) for a in range(life)) / life
+    q, g = 1.0 + gain, 1.0 + degradation
+    return sum(g**a - q ** (-a) for a in range(life)) / life
 
 
-def relative_obsolescence(life: int, catalog_life: int, gain: float) -> float:
+def relative_obsolescence(
+    life: int, catalog_life: int, gain: float, degradation: float = 0.0
+) -> float:
     r""":math:`\varepsilon_L - \varepsilon_{L^{cat}}`: the obsolescence charge share of a
     lifetime relative to the catalog lifetime (negative for a shorter life)."""
-    return obsolescence_share(life, gain) - obsolescence_share(catalog_life, gain)
+    if life == catalog_life:
+        return 0.0
+    return obsolescence_share(life, gain, degradation) - obsolescence_share(
+        catalog_life, gain, degradation
+    )
+
+
+def replacement_share(life: int, rates: FailureRates) -> float:
+    r""":math:`\rho_L = (1-f)\frac1L\sum_{a<L}\mathrm{AFR}(a)`: embodied carbon replaced
+    per year, as a share of the unit's, for a unit kept ``life`` years.
+
+    >>> replacement_share(3, FailureRates((0.01, 0.02, 0.06), 0.5, "example"))
+    0.015
+    """
+    if life <= 0:
+        raise ValueError("life must be a positive number of years")
+    return (1.0 - rates.fail_in_place) * sum(rates.afr(a) for a in range(life)) / life
+
+
+def ageing_factor(life: int, catalog_life: int, rates: FailureRates) -> float:
+    r"""Replacement factor :math:`\omega_L = 1 + L(\rho_L - \rho_{L^{cat}})` on the yearly
+    embodied charge :math:`E/L`, relative to the catalog lifetime (exactly 1 when the AFR
+    is the same at every age the two lifetimes cover)."""
+    ages = range(max(life, catalog_life))
+    if life == catalog_life or len({rates.afr(a) for a in ages}) == 1:
+        return 1.0
+    return 1.0 + life * (replacement_share(life, rates) - replacement_share(catalog_life, rates))
 
 
 def spares_factor(life: int, catalog_life: int, per_extra_year: float) -> float:
-    r"""Spares overhead :math:`\omega_L = 1 + \gamma\,(L - L^{cat})^+` on embodied carbon."""
+    r"""Flat spares overhead :math:`\omega_L = 1 + \gamma\,(L - L^{cat})^+` on embodied
+    carbon (``recycle.ageing: flat``, unsourced)."""
     return 1.0 + per_extra_year * max(0, life - catalog_life)
 
 

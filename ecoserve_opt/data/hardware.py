@@ -22,7 +22,14 @@ from ecoserve_opt.catalog import Catalog
 from ecoserve_opt.data.keys import CohortKind, GpuCohort, HostCohort, HostGpu
 from ecoserve_opt.data.model import NO_GPU, GpuType, HostItem, gpu_fits_host
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
-from ecoserve_opt.lifetime import lower_envelope, relative_obsolescence
+from ecoserve_opt.lifetime import (
+    SOURCED_FAILURES,
+    FailureRates,
+    ageing_factor,
+    lower_envelope,
+    relative_obsolescence,
+    spares_factor,
+)
 from ecoserve_opt.schema.scenario import Scenario
 
 C = TypeVar("C", GpuCohort, HostCohort)
@@ -196,9 +203,13 @@ def obsolescence_shares(
     for key in overhead:
         kind, item, life = key
         if kind == "gpu":
-            share = relative_obsolescence(life, gpus[item].lifetime, rec.gpu_efficiency_gain)
+            share = relative_obsolescence(
+                life, gpus[item].lifetime, rec.gpu_efficiency_gain, rec.gpu_power_degradation
+            )
         else:
-            share = relative_obsolescence(life, hosts[item].lifetime, rec.host_efficiency_gain)
+            share = relative_obsolescence(
+                life, hosts[item].lifetime, rec.host_efficiency_gain, rec.host_power_degradation
+            )
         if share != 0.0:
             out[key] = share
     return out
@@ -219,9 +230,27 @@ def _bought_in(s: Scenario, cat: Catalog, kind: str, item: str, years: list[int]
     return [y for y in years if first <= s.start_year + y - 1]
 
 
-def _overhead(s: Scenario, life: int, catalog_life: int) -> float:
-    """Spares factor of a lifetime option: 1 + overhead per year beyond the catalog's."""
-    return 1.0 + s.recycle.overhead_per_extra_year * max(0, life - catalog_life)
+def failure_rates(s: Scenario, kind: str) -> FailureRates:
+    """Failure rates of a new GPU (``kind`` gpu) or host for ``recycle.ageing: sourced``:
+    the scenario's ``gpu_afr_by_age``/``host_afr_by_age`` if given, else the sourced ones
+    (:data:`ecoserve_opt.lifetime.SOURCED_FAILURES`)."""
+    custom = s.recycle.gpu_afr_by_age if kind == "gpu" else s.recycle.host_afr_by_age
+    base = SOURCED_FAILURES[kind]
+    if custom is None:
+        return base
+    return FailureRates(tuple(custom), base.fail_in_place, f"scenario recycle.{kind}_afr_by_age")
+
+
+def _overhead(s: Scenario, kind: str, life: int, catalog_life: int) -> float:
+    """Replacement (spares) factor of a lifetime option on its embodied carbon, by
+    ``recycle.ageing``: sourced failure rates by age, the flat overhead per year beyond the
+    catalog's, or none."""
+    mode = s.recycle.ageing
+    if mode == "none" or not s.pillars.recycle:
+        return 1.0
+    if mode == "flat":
+        return spares_factor(life, catalog_life, s.recycle.overhead_per_extra_year)
+    return ageing_factor(life, catalog_life, failure_rates(s, kind))
 
 
 @dataclass
@@ -259,7 +288,7 @@ def gpu_section(s: Scenario, cat: Catalog, file: str, years: list[int]) -> GpuSe
             sorted({g.lifetime + e for e in rec.gpu_extra_years}) if pil.recycle else [g.lifetime]
         )
         for L in lifes:
-            overhead[CohortKind("gpu", gid, L)] = _overhead(s, L, g.lifetime)
+            overhead[CohortKind("gpu", gid, L)] = _overhead(s, "gpu", L, g.lifetime)
         for y in _bought_in(s, cat, "gpu", gid, years):
             cohorts.extend(GpuCohort(gid, y, L) for L in lifes)
     owned: dict[str, dict[str, float]] = {}
@@ -311,7 +340,7 @@ def host_section(
             lifes = [h.lifetime]
         lifetimes[hid] = lifes
         for L in lifes:
-            overhead[CohortKind("host", hid, L)] = _overhead(s, L, h.lifetime)
+            overhead[CohortKind("host", hid, L)] = _overhead(s, "host", L, h.lifetime)
         for y in _bought_in(s, cat, "host", hid, years):
             cohorts.extend(HostCohort(hid, y, L) for L in lifes)
     return HostSection(hosts, lifetimes, cohorts, {}, {})

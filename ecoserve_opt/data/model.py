@@ -128,7 +128,7 @@ class ModelData:
     # new-purchase cohorts: (gpu, year bought, lifetime) and (host item, year, lifetime)
     gpu_cohorts: list[GpuCohort]
     host_cohorts: list[HostCohort]
-    cohort_overhead: dict[tuple[str, str, int], float]  # CohortKind -> spares factor >= 1
+    cohort_overhead: dict[tuple[str, str, int], float]  # CohortKind -> replacement factor
     owned_gpus: dict[str, dict[str, float]]  # pool id -> {gpu, count, years_available}
     owned_gpu_years: dict[str, list[int]]
     owned_host_years: dict[str, list[int]]

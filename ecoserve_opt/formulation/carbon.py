@@ -24,8 +24,9 @@ Operational carbon :math:`\sum_{ys} w\, \mathrm{PUE}\, \mathrm{CI}_{ys}\, \sigma
 with :math:`w` = hours per year a slot stands for and :math:`\sigma` a mutable scale (sweeps).
 
 Embodied carbon, amortised linearly over the chosen lifetime and charged for each year in
-service within the horizon; cohorts whose lifetime exceeds the catalog's carry a spares
-overhead factor :math:`\omega_L = 1 + \gamma (L - L^{cat})^+`:
+service within the horizon; a cohort's lifetime carries the replacement (spares) factor
+:math:`\omega_L` of failures with age, relative to the catalog lifetime (``recycle.ageing``,
+:func:`ecoserve_opt.lifetime.ageing_factor`; 1 at the catalog lifetime):
 
 .. math::
 

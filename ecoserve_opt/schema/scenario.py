@@ -280,8 +280,29 @@ class Recycle(_Strict):
     """Lifetime extensions (years beyond the catalog lifetime) that new GPUs may get."""
     host_extra_years: list[ExtraYears] = Field(default=[0, 1, 2, 3], min_length=1)
     """Lifetime extensions that new hosts may get."""
+    ageing: Literal["sourced", "flat", "none"] = "sourced"
+    """How failures with age are charged (docs/formulation.md, Recycle: ageing).
+    ``sourced`` (default): replacement embodied carbon from annual failure rates by age and
+    fail-in-place rates (hosts: Lyu et al., OSDI 2023, GreenSKU's data; GPUs: Meta's Llama 3
+    run), relative to the catalog lifetime: ``omega_L = 1 + L (rho_L - rho_cat)`` with
+    ``rho_L = (1 - fip) x mean AFR over ages < L``; the sourced rates are constant with
+    age, so a lifetime changes nothing unless ``gpu_afr_by_age``/``host_afr_by_age`` give
+    rates that rise. ``flat``: the old unsourced ``1 + overhead_per_extra_year x years
+    beyond the catalog``. ``none``: no charge."""
     overhead_per_extra_year: Fraction = Field(default=0.03, ge=0, le=1)
-    """Spares/failure overhead per year of extension: embodied is charged x(1+overhead)."""
+    """``ageing: flat`` only: spares overhead per year of extension (embodied x(1+overhead))."""
+    gpu_afr_by_age: list[Fraction] | None = Field(default=None, min_length=1)
+    """``ageing: sourced``: annual failure rates of new GPUs at ages 0, 1, 2, ... years (the
+    last value holds for older ages; no GPU is failed in place), in place of the sourced
+    constant rate, e.g. a wear-out curve."""
+    host_afr_by_age: list[Fraction] | None = Field(default=None, min_length=1)
+    """``ageing: sourced``: annual failure rates of new hosts by age (as ``gpu_afr_by_age``),
+    applied to the whole host's embodied carbon, in place of the sourced constant rates."""
+    gpu_power_degradation: float = Field(default=0.0, ge=0, le=1)
+    """Optional: extra energy per year of age a GPU draws for the same work (0 = none; no
+    public fleet measurement was found). Adds ``(1+d)^a - 1`` to the obsolescence share."""
+    host_power_degradation: float = Field(default=0.0, ge=0, le=1)
+    """Optional: as ``gpu_power_degradation``, for a host's static power."""
     owned_extra_years: ExtraYears = 2
     """Years an owned item may serve beyond its catalog lifetime."""
     lifetime_accounting: Literal["steady_state", "horizon"] = "steady_state"

@@ -443,7 +443,11 @@ def test_obsolescence_balance() -> None:
     data = tiny()
     data["pillars"]["recycle"] = True
     data["grid"]["intensity"] = "40 gCO2e/kWh"
-    data["recycle"] = {"gpu_efficiency_gain": 0.25, "host_efficiency_gain": 0.25}
+    data["recycle"] = {
+        "gpu_efficiency_gain": 0.25,
+        "host_efficiency_gain": 0.25,
+        "ageing": "flat",
+    }
     res = solve(data)
     assert res.optimal
     assert objective(res) == pytest.approx(297.84 + 5 * 19.682539 + 2 * 45.993652, rel=1e-7)

@@ -41,7 +41,11 @@ EPS = {L: sum(1 - Q**-a for a in range(L)) / L for L in (5, 6, 7, 8)}
 def _recycle(tiny_dict: dict[str, Any], ci_g: float) -> dict[str, Any]:
     tiny_dict["pillars"]["recycle"] = True
     tiny_dict["grid"]["intensity"] = f"{ci_g} gCO2e/kWh"
-    tiny_dict["recycle"] = {"gpu_efficiency_gain": 0.25, "host_efficiency_gain": 0.25}
+    tiny_dict["recycle"] = {
+        "gpu_efficiency_gain": 0.25,
+        "host_efficiency_gain": 0.25,
+        "ageing": "flat",
+    }
     return tiny_dict
 
 

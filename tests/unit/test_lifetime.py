@@ -9,11 +9,15 @@ import pandas as pd
 import pytest
 
 from ecoserve_opt.lifetime import (
+    SOURCED_FAILURES,
+    FailureRates,
+    ageing_factor,
     best_lifetime,
     lower_envelope,
     obsolescence_share,
     refresh_plan,
     relative_obsolescence,
+    replacement_share,
 )
 
 
@@ -26,6 +30,31 @@ def test_obsolescence_share_by_hand() -> None:
     assert relative_obsolescence(4, 5, 0.3) < 0 < relative_obsolescence(6, 5, 0.3)
     with pytest.raises(ValueError, match="positive"):
         obsolescence_share(0, 0.2)
+
+
+def test_replacement_share_and_ageing_factor_by_hand() -> None:
+    wear = FailureRates((0.02, 0.02, 0.02, 0.02, 0.02, 0.10, 0.20), 0.0, "example")
+    # rho_5 = 0.02, rho_6 = 0.2/6, rho_7 = 0.4/7; omega_L = 1 + L (rho_L - rho_5)
+    assert replacement_share(5, wear) == pytest.approx(0.02, abs=1e-15)
+    assert ageing_factor(6, 5, wear) == pytest.approx(1.08, abs=1e-12)
+    assert ageing_factor(7, 5, wear) == pytest.approx(1.26, abs=1e-12)
+    assert ageing_factor(5, 5, wear) == 1.0
+    # rho_9 = (5 x 0.02 + 0.10 + 3 x 0.20)/9 = 0.8/9
+    assert ageing_factor(9, 5, wear) == pytest.approx(1 + 9 * (0.8 / 9 - 0.02), abs=1e-12)
+    # fail-in-place parts are not replaced: DRAM 0.1 %/y, 75 % in place -> 0.025 %/y
+    assert replacement_share(4, SOURCED_FAILURES["dram"]) == pytest.approx(0.00025, abs=1e-15)
+    # the sourced rates are constant with age: the lifetime changes nothing (exactly 1)
+    for rates in SOURCED_FAILURES.values():
+        assert {ageing_factor(L, 5, rates) for L in range(1, 12)} == {1.0}
+    with pytest.raises(ValueError, match="positive"):
+        replacement_share(0, wear)
+
+
+def test_power_degradation_adds_to_the_obsolescence_share() -> None:
+    # delta = 0.1, r = 0: (1.1^a - 1) = 0, 0.1, 0.21 -> eps_3 = 0.31/3
+    assert obsolescence_share(3, 0.0, 0.1) == pytest.approx(0.31 / 3, abs=1e-12)
+    assert relative_obsolescence(6, 5, 0.26, 0.0) < relative_obsolescence(6, 5, 0.26, 0.02)
+    assert relative_obsolescence(5, 5, 0.26, 0.05) == 0.0
 
 
 def test_share_grows_with_life_and_trend() -> None:
