@@ -2,11 +2,13 @@
 
 Solves ``scenarios/ecoserve_paper.yaml`` at a clean and a dirty grid
 (``grid.region=null``, ``grid.intensity=20`` and ``800 gCO2e/kWh``) with the old
-``horizon`` accounting and the ``steady_state`` accounting, ``--repeats`` times each
-(alternating, so machine load hits both alike), and writes
+``horizon`` accounting (the model before the Recycle work, embodied only), the
+``steady_state`` accounting with the old flat spares overhead (``recycle.ageing: flat``)
+and with the sourced failure rates (``ageing: sourced``, the default), ``--repeats`` times
+each (alternating, so machine load hits all alike), and writes
 ``benchmarks/results/recycle.csv`` and ``.md``: the count-weighted mean lifetime of the new
-GPUs and hosts, carbon, gap and the HiGHS solve time of each run. About 8 solves of
-20-60 s each on 2 cores.
+GPUs and hosts, carbon, gap and the HiGHS solve time of each run. About 12 solves of
+20-120 s each on 2 cores.
 
 Usage::
 
@@ -27,6 +29,10 @@ from pathlib import Path
 import pandas as pd
 
 import ecoserve_opt as eo
+
+#: (lifetime accounting, ageing): the model before the Recycle work, the steady-state
+#: accounting with the old flat spares overhead, and with the sourced failure rates
+CONFIGS = (("horizon", "sourced"), ("steady_state", "flat"), ("steady_state", "sourced"))
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -55,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for rep in range(args.repeats):
         for src in args.embodied.split(","):
             for g in [float(v) for v in args.intensities.split(",")]:
-                for acc in ("horizon", "steady_state"):
+                for acc, ageing in CONFIGS:
                     loaded = eo.load_scenario(
                         args.scenario,
                         overrides={
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                             "grid.intensity": f"{g} gCO2e/kWh",
                             "embodied_source": src,
                             "recycle.lifetime_accounting": acc,
+                            "recycle.ageing": ageing,
                         },
                     )
                     res = eo.solve(loaded)
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                             "embodied_source": src,
                             "grid_g_per_kwh": g,
                             "accounting": acc,
+                            "ageing": ageing,
                             "status": res.status.value,
                             "gap": res.metrics.get("gap"),
                             "gpu_life": mean_life(res, "gpu"),
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     r = rows[-1]
                     print(
-                        f"{src:9s} {g:6.0f} g {acc:12s} gpu {r['gpu_life']:.2f} y "
+                        f"{src:9s} {g:6.0f} g {acc:12s} {ageing:7s} gpu {r['gpu_life']:.2f} y "
                         f"host {r['host_life']:.2f} y  {r['carbon_t']:.1f} t  "
                         f"solve {r['solve_s']:.1f} s ({r['status']})",
                         flush=True,
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     df = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out / "recycle.csv", index=False)
-    keys = ["embodied_source", "grid_g_per_kwh", "accounting"]
+    keys = ["embodied_source", "grid_g_per_kwh", "accounting", "ageing"]
     lines = [
         "# Recycle lifetime accounting on the paper scenario",
         "",
@@ -103,15 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - t0:.0f} s in all. Lifetimes: count-weighted mean of the new "
         "cohorts (years); solve: HiGHS solve time, median (min-max) over the repeats.",
         "",
-        "| embodied | grid (g/kWh) | accounting | GPU life | host life | carbon (t) "
+        "| embodied | grid (g/kWh) | accounting | ageing | GPU life | host life | carbon (t) "
         "| solve s median (min-max) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, grp in df.groupby(keys, sort=False):
         s = grp["solve_s"].astype(float)
         first = grp.iloc[0]
         lines.append(
-            f"| {key[0]} | {key[1]:g} | {key[2]} | {first['gpu_life']:.2f} | "
+            f"| {key[0]} | {key[1]:g} | {key[2]} | {key[3]} | {first['gpu_life']:.2f} | "
             f"{first['host_life']:.2f} | {first['carbon_t']:.1f} | "
             f"{statistics.median(s):.1f} ({s.min():.1f}-{s.max():.1f}) |"
         )

@@ -231,14 +231,15 @@ def test_rightsize_off_is_one_gpu_type_chosen_by_the_objective(
 
 
 def test_recycle_extends_lifetimes(tiny_dict: dict[str, Any]) -> None:
-    """Horizon accounting (embodied only): per year E*(1+0.03e)/(L0+e). GPU (E=100, L0=5,
-    e<=2): e=2 -> 15.142857; host-x (E=318, L0=5, e<=3; 5 = coupled life is also allowed):
-    e=3 -> 43.3275. (Steady-state accounting: tests/formulation/test_recycle_lifetime.py.)"""
+    """Horizon accounting (embodied only), sourced ageing (constant failure rates: no spares
+    factor): per year E/(L0+e). GPU (E=100, L0=5, e<=2): e=2 -> 14.285714; host-x (E=318,
+    L0=5, e<=3; 5 = coupled life is also allowed): e=3 -> 39.75. (Steady-state accounting:
+    tests/formulation/test_recycle_lifetime.py; ageing: test_recycle_ageing.py.)"""
     tiny_dict["pillars"]["recycle"] = True
     tiny_dict["recycle"] = {"lifetime_accounting": "horizon"}
     res = solve_dict(tiny_dict)
-    gpu = 100 * 1.06 / 7
-    host = 318 * 1.09 / 8
+    gpu = 100 / 7
+    host = 318 / 8
     assert res.carbon == pytest.approx(3723 + 5 * gpu + 2 * host, rel=1e-9)
     fleet = res.tables["fleet"].set_index("kind")
     assert fleet.loc["gpu", "lifetime_years"] == 7
