@@ -138,3 +138,52 @@ def capacity_factor(
     slack = max(ttft_slo_s - ttft_batch_s, 0.0)
     c = slots_needed(burst * rate_hour * s, slack / s, 1.0 - target, cs2)
     return max(1.0, c / (rate_hour * s_static))
+
+
+def slots_needed_many(
+    a: np.ndarray, slack_over_s: float, eps: float, cs2: float = 1.0
+) -> np.ndarray:
+    """:func:`slots_needed` for many offered loads ``a`` sharing the slack and ``cs2`` (one
+    operating point over its years and slots), with array work over many loads at once.
+
+    The same numbers, element by element, as the scalar function: ``log B(c, a)`` at a
+    given ``c`` does not depend on how far the table goes, and the answer is the first
+    ``c > floor(a)`` that meets the bound, whatever the search window. The loads are taken
+    in ascending groups of :data:`_GROUP`, each with one table up to its largest first
+    window; a row whose answer lies beyond it (rare) is left to :func:`slots_needed`.
+    """
+    a = np.asarray(a, dtype=float)
+    out = np.zeros(len(a), dtype=int)
+    live = np.nonzero(a > 0)[0]
+    if len(live) and not 0 < eps < 1:
+        raise ValueError(f"eps must be in (0, 1), got {eps}")
+    live = live[np.argsort(a[live], kind="stable")]
+    for start in range(0, len(live), _GROUP):
+        rows = live[start : start + _GROUP]
+        out[rows] = _slots_group([float(v) for v in a[rows]], slack_over_s, eps, cs2)
+    return out
+
+
+#: loads per table in :func:`slots_needed_many` (sorted, so a group's loads are close)
+_GROUP = 16
+
+
+def _slots_group(loads: list[float], slack_over_s: float, eps: float, cs2: float) -> list[int]:
+    lows = np.array([math.floor(v) + 1 for v in loads])
+    c_max = max(math.floor(v) + 1 + int(10 * math.sqrt(v)) + 50 for v in loads)
+    k = np.arange(c_max + 1, dtype=float)
+    log_fact = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
+    log_a = np.array([math.log(v) for v in loads])[:, None]
+    av = np.array(loads)[:, None]
+    decay = 2.0 * max(slack_over_s, 0.0) / (1.0 + cs2)
+    with np.errstate(all="ignore"):  # the columns c <= a are masked out below
+        log_p = k * log_a - av - log_fact
+        b = np.exp(log_p - np.logaddexp.accumulate(log_p, axis=1))
+        prob = k * b / (k - av * (1.0 - b)) * np.exp(-decay * (k - av))
+    ok = (prob <= eps) & (k >= lows[:, None])
+    first = np.argmax(ok, axis=1).tolist()
+    found = ok.any(axis=1).tolist()
+    return [
+        first[i] if found[i] else slots_needed(v, slack_over_s, eps, cs2)
+        for i, v in enumerate(loads)
+    ]

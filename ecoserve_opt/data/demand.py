@@ -88,33 +88,41 @@ def online_capacity_factors(
     ``TTFT_1`` the TTFT at the smallest batch of the same (llm, gpu, tp); ``none``: none.
     Keys are ``(*point, year, slot)``; factors equal to 1 are left out.
     """
-    from ecoserve_opt.queueing import capacity_factor
+    from ecoserve_opt.queueing import slots_needed_many
 
     ttft_one: dict[tuple[str, str, int], float] = {}
+    by_llm: dict[str, list[Point]] = {}
     for k in points:
         if k.cls == "online":
             key = (k.llm, k.gpu, k.tp)
             ttft_one[key] = min(info[k]["ttft"], ttft_one.get(key, math.inf))
+            by_llm.setdefault(k.llm, []).append(k)
+    rows = list(headroom_demands(s, online_demand, burst))
+    # per point, all its LLM's demands at once (queueing.slots_needed_many); the numbers
+    # are those of queueing.capacity_factor called per (point, year, slot)
+    factor: dict[tuple[Point, int, int], float] = {}
+    for llm, pts in by_llm.items():
+        mine = [r for r in rows if r[0] == llm]
+        if not mine or mine[0][3].headroom_rule != "queueing":
+            continue
+        on, cv2 = mine[0][3], mine[0][6]
+        rate = np.array([r[4] for r in mine]) / on.output_tokens
+        beta = np.array([r[5] for r in mine])
+        for k in pts:
+            ttft_b, tpot = info[k]["ttft"], info[k]["tpot"]
+            s_static = ttft_b + on.output_tokens * tpot
+            svc = max(on.output_tokens - 1.0, 0.0) * tpot + k.batch * ttft_one[k[:3]]
+            svc = max(svc, 1e-12)
+            cs2 = cv2 * (on.output_tokens * tpot / svc) ** 2
+            slack = max(on.ttft_slo - ttft_b, 0.0)
+            c = slots_needed_many(beta * rate * svc, slack / svc, 1.0 - on.attainment_target, cs2)
+            f = np.maximum(1.0, c / (rate * s_static)).tolist()
+            for r, fk in zip(mine, f, strict=True):
+                factor[(k, r[1], r[2])] = fk
     out: dict[tuple[str, str, int, int, str, int, int], float] = {}
-    for llm, y, sl, on, dem, beta, cv2 in headroom_demands(s, online_demand, burst):
-        for k in points:
-            if k.llm != llm or k.cls != "online":
-                continue
-            if on.headroom_rule == "minute-peak":
-                f = beta
-            else:
-                f = capacity_factor(
-                    rate_hour=dem / on.output_tokens,
-                    burst=beta,
-                    batch=k.batch,
-                    output_tokens=on.output_tokens,
-                    ttft_batch_s=info[k]["ttft"],
-                    ttft_one_s=ttft_one[(k.llm, k.gpu, k.tp)],
-                    tpot_s=info[k]["tpot"],
-                    ttft_slo_s=on.ttft_slo,
-                    target=on.attainment_target,
-                    output_cv2=cv2,
-                )
+    for llm, y, sl, on, _dem, beta_ys, _cv2 in rows:
+        for k in by_llm.get(llm, []):
+            f = beta_ys if on.headroom_rule == "minute-peak" else factor[(k, y, sl)]
             if f != 1.0:
                 out[(*k, y, sl)] = f
     return out

@@ -43,37 +43,36 @@ def _operating_points(
     if s.hardware.batches is not None:
         prof = prof[prof["batch"].isin(s.hardware.batches)]
     llm_spec, gpu_spec = _roofline_specs(cat)
+    groups = _profile_groups(prof)
     out: dict[Point, dict[str, float]] = {}
     for llm, spec in s.llms.items():
         llm_row = cat.row("llms", llm)
         weights = float(llm_row["weights_gb"])
         kvb = float(llm_row.get("kv_bytes_per_token", 0.0))
-        rows = prof[prof["llm"] == llm]
+        mine = groups.get(llm, [])
         for cls in CLASSES:
             dem = getattr(spec, cls)
             if dem is None:
                 continue
             n_in, n_out = dem.input_tokens, dem.output_tokens
             floor: dict[tuple[str, int], tuple[float, float]] = {}  # running max over batch
-            for key, grp in rows.groupby(["gpu", "tp", "batch"]):  # batches ascending
-                gpu, tp, batch = key  # type: ignore[misc]
-                g = gpus[str(gpu)]
-                tp_i, b_i = int(tp), int(batch)  # type: ignore[call-overload]
+            for gpu, tp_i, b_i, cols in mine:  # batches ascending per (gpu, tp)
+                g = gpus[gpu]
                 mem_need = weights / tp_i + b_i * (n_in + n_out) * kvb / tp_i / 1e9
                 if mem_need > KV_MEMORY_FRACTION * g.memory_gb:
                     continue
-                ref = _gpu_reference(llm_spec.get(llm), gpu_spec.get(str(gpu)), tp_i, b_i)
-                point = _profile_point(grp, n_in, n_out, b_i, ref, g.tdp_kw)
+                ref = _gpu_reference(llm_spec.get(llm), gpu_spec.get(gpu), tp_i, b_i)
+                point = _point_from_arrays(*cols, n_in, n_out, b_i, ref, g.tdp_kw)
                 if point is None:
                     continue
                 ttft, tpot, power_kw, _cap = point
-                lo_ttft, lo_tpot = floor.get((str(gpu), tp_i), (0.0, 0.0))
+                lo_ttft, lo_tpot = floor.get((gpu, tp_i), (0.0, 0.0))
                 ttft, tpot = max(ttft, lo_ttft), max(tpot, lo_tpot)
-                floor[(str(gpu), tp_i)] = (ttft, tpot)
+                floor[(gpu, tp_i)] = (ttft, tpot)
                 cap = b_i * n_out / (ttft + n_out * tpot)
                 if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
                     continue
-                out[Point(llm, str(gpu), tp_i, b_i, cls)] = {
+                out[Point(llm, gpu, tp_i, b_i, cls)] = {
                     "cap": cap,
                     "power_kw": max(power_kw, g.idle_kw),
                     "latency": ttft / n_out + tpot,
@@ -81,6 +80,40 @@ def _operating_points(
                     "tpot": tpot,
                 }
     return sorted(out), out
+
+
+#: (prompt_tokens, ttft_ms, tpot_ms, power_w) of the rows of one profile group
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _profile_groups(prof: pd.DataFrame) -> dict[str, list[tuple[str, int, int, Columns]]]:
+    """The profile rows per LLM as ``(gpu, tp, batch, columns)`` groups, sorted by
+    ``(gpu, tp, batch)`` with each group's rows in their order in the frame: what
+    ``prof[prof.llm == llm].groupby(["gpu", "tp", "batch"])`` yields, taken apart once as
+    numpy arrays instead of per group and class (the per-group pandas indexing was most
+    of the time of :func:`_operating_points`)."""
+    if prof.empty:
+        return {}
+    llm = prof["llm"].astype(str).to_numpy(object)
+    gpu = prof["gpu"].astype(str).to_numpy(object)
+    tp = prof["tp"].to_numpy()
+    batch = prof["batch"].to_numpy()
+    cols = [prof[c].to_numpy(float) for c in ("prompt_tokens", "ttft_ms", "tpot_ms", "power_w")]
+    keys = list(zip(llm.tolist(), gpu.tolist(), tp.tolist(), batch.tolist(), strict=True))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: rows keep their order
+    out: dict[str, list[tuple[str, int, int, Columns]]] = {}
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and keys[order[stop]] == keys[order[start]]:
+            stop += 1
+        rows = np.array(order[start:stop])
+        m, g, t, b = keys[order[start]]
+        out.setdefault(str(m), []).append(
+            (str(g), int(t), int(b), (cols[0][rows], cols[1][rows], cols[2][rows], cols[3][rows]))
+        )
+        start = stop
+    return out
 
 
 #: (ttft_ms, tpot_ms, power_w) of an operating point at a prompt length, from a model.
@@ -147,13 +180,37 @@ def _profile_point(
     Capacity = batch x O / (TTFT + O x TPOT): a batch of requests is prefilled, then decodes
     its O tokens.
     """
-    x = grp["prompt_tokens"].to_numpy(float)
-    order = np.argsort(x, kind="stable")
-    x = x[order]
+    return _point_from_arrays(
+        grp["prompt_tokens"].to_numpy(float),
+        grp["ttft_ms"].to_numpy(float),
+        grp["tpot_ms"].to_numpy(float),
+        grp["power_w"].to_numpy(float),
+        n_in,
+        n_out,
+        batch,
+        ref,
+        max_kw,
+    )
+
+
+def _point_from_arrays(
+    prompt: np.ndarray,
+    ttft_col: np.ndarray,
+    tpot_col: np.ndarray,
+    power_col: np.ndarray,
+    n_in: int,
+    n_out: int,
+    batch: int,
+    ref: Reference | None = None,
+    max_kw: float | None = None,
+) -> tuple[float, float, float, float] | None:
+    """:func:`_profile_point` on a group's columns (prompt tokens, TTFT ms, TPOT ms, W)."""
+    order = np.argsort(prompt, kind="stable")
+    x = prompt[order]
     ys = (
-        np.maximum.accumulate(grp["ttft_ms"].to_numpy(float)[order]),
-        np.maximum.accumulate(grp["tpot_ms"].to_numpy(float)[order]),
-        grp["power_w"].to_numpy(float)[order],
+        np.maximum.accumulate(ttft_col[order]),
+        np.maximum.accumulate(tpot_col[order]),
+        power_col[order],
     )
     if len(x) > 1 and x[0] <= n_in <= x[-1]:
         ttft_ms, tpot_ms, power_w = (float(np.interp(n_in, x, y)) for y in ys)
