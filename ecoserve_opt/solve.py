@@ -288,6 +288,12 @@ class Solver:
                     self.warm_started = True
             except Exception as exc:  # a failed warm start must never fail the solve
                 log.debug("warm start skipped: %s", exc)
+        elif self.solves > 0:
+            # a cold re-solve: no incumbent or basis of the previous solve is kept, so the
+            # result is what an independent solve of this model gives (sweep --cold)
+            h = getattr(self._highs, "_solver_model", None)
+            if h is not None:
+                h.clearSolver()
         if opts.highs_options:
             solver_options = cfg["solver_options"]
             assert isinstance(solver_options, dict)

@@ -117,6 +117,15 @@ def sweep_cmd(
             "the operation at each point.",
         ),
     ] = False,
+    cold: Annotated[
+        bool,
+        typer.Option(
+            "--cold",
+            help="Solve every point from scratch instead of warm-starting it from the "
+            "previous point (slower; avoids design drift: a warm start keeps the previous "
+            "fleet while it is within the gap).",
+        ),
+    ] = False,
     workers: WorkersOpt = 0,
     scheduler: SchedulerOpt = None,
     chunk_size: Annotated[
@@ -169,6 +178,7 @@ def sweep_cmd(
         retry_failed=retry_failed,
         progress=not no_progress,
         console=console,
+        warm_start=not cold,
         mip_rel_gap=gap,
         time_limit=time_limit,
         threads=threads,

@@ -73,6 +73,7 @@ class SweepSpec:
     solver_options: dict[str, Any] = field(default_factory=dict)
     fix_fleet: bool = False
     objective: str = "carbon"  # of the fixed-fleet base design
+    warm_start: bool = True  # False: every point a cold solve (no design drift)
 
     @property
     def key(self) -> str:
@@ -84,6 +85,7 @@ class SweepSpec:
                 self.fix_fleet,
                 self.objective,
                 str(self.loaded.path),
+                self.warm_start,
             ],
             sort_keys=True,
             default=str,
@@ -96,6 +98,7 @@ def make_spec(
     fix_fleet: bool = False,
     solver_options: Mapping[str, Any] | None = None,
     objective: str | None = None,
+    warm_start: bool = True,
 ) -> SweepSpec:
     """The shared part of a study (absolute scenario path, hash, solver options)."""
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
@@ -104,7 +107,7 @@ def make_spec(
     opts = {k: v for k, v in (solver_options or {}).items() if v is not None}
     obj = objective or loaded.scenario.objective
     canonical_objective(obj)  # unknown objectives fail before any solve
-    return SweepSpec(loaded, scenario_hash(loaded), opts, fix_fleet, obj)
+    return SweepSpec(loaded, scenario_hash(loaded), opts, fix_fleet, obj, warm_start)
 
 
 def make_point(
@@ -176,10 +179,13 @@ def grid_points(
     ]
 
 
-def solve_point(built: Built, objective: str, secondary: str | None = None) -> Results:
-    """Minimise ``objective`` on ``built`` (then ``secondary`` with it at its optimum)."""
+def solve_point(
+    built: Built, objective: str, secondary: str | None = None, warm_start: bool = True
+) -> Results:
+    """Minimise ``objective`` on ``built`` (then ``secondary`` with it at its optimum);
+    ``warm_start=False`` solves the point from scratch (see :func:`~ecoserve_opt.sweep`)."""
     built.set_objective(objective)
-    return built.solve(warm_start=True, secondary=secondary)
+    return built.solve(warm_start=warm_start, secondary=secondary)
 
 
 class PointSolver:
@@ -260,9 +266,11 @@ class PointSolver:
             )
         else:
             built.set_parameters(fast)
-            res = solve_point(built, p.objective, p.secondary)
+            res = solve_point(built, p.objective, p.secondary, self.spec.warm_start)
         wall = time.perf_counter() - t0
         mode = "rebuild" if fresh else "param update (warm start)"
+        if not fresh and not self.spec.warm_start:
+            mode = "param update (cold)"
         extra = {
             "kind": p.kind,
             "objective": p.objective,

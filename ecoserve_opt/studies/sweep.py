@@ -38,6 +38,18 @@ between chunks, sweeps its chunk through its own persistent solver and returns t
 the client writes them to the store as chunks finish. On a remote cluster the workers need
 ecoserve-opt installed and the scenario's catalog folder at the same path.
 
+Design drift and ``warm_start``
+--------------------------------
+A warm-started point begins from the previous point's optimum. HiGHS stops as soon as its
+incumbent is within the relative gap (``solver.mip_rel_gap``) of the bound, so where the
+previous fleet is still within the gap at the new parameter value it is kept: along a sweep
+the design tends to stay put until it is off by more than the gap, and the fleet changes
+later (and in larger steps) than independent solves of each point would show. Every point is
+still within the gap of its own optimum. ``warm_start=False`` (``ecoserve sweep --cold``)
+solves each point from scratch on the same persistent model (no starting solution, the
+solver state cleared), which is what an independent solve of that point gives, at the price
+of the warm start's speed-up; a smaller gap narrows the drift instead.
+
 With ``fix_fleet`` the integer fleet variables (GPUs and hosts bought or reused, hosts
 deployed, sockets, DIMMs, SSDs) are fixed at the optimum of the scenario's own parameter
 values, and only the operation (load split, GPUs powered, replicas) is re-optimised.
@@ -74,6 +86,7 @@ def sweep(
     progress: bool = False,
     console: Any | None = None,
     on_point: Callable[[Record], None] | None = None,
+    warm_start: bool = True,
     **solver_options: Any,
 ) -> SweepResults:
     """Solve ``scenario`` at every point of the grid ``params``, storing each as it finishes.
@@ -85,8 +98,9 @@ def sweep(
 
     ``workers=0`` and no ``scheduler`` solve serially in this process (one model, persistent
     solver); otherwise on dask. ``on_point(record)`` is called after each point is written.
+    ``warm_start=False`` solves every point cold (no design drift, see the module docstring).
     """
-    spec = make_spec(scenario, fix_fleet, solver_options, objective)
+    spec = make_spec(scenario, fix_fleet, solver_options, objective, warm_start)
     obj = spec.objective
     if not params:
         raise EcoserveError("a sweep needs at least one parameter")
@@ -104,6 +118,7 @@ def sweep(
             "values": {canonical_param(n): parse_values(n, v) for n, v in params.items()},
             "objective": obj,
             "fix_fleet": fix_fleet,
+            "warm_start": warm_start,
         },
     )
     with open_client(scheduler, workers) as client:
