@@ -19,6 +19,7 @@ from typing import Any
 
 STAGES = ("set_instance", "update", "_solve", "_load_vars")
 _TIMES: dict[str, float] = {}
+_CPU: dict[str, float] = {}  # CPU seconds of this process (user + system) per stage
 _INSTALLED = False
 
 
@@ -35,11 +36,12 @@ def install_timers() -> None:
         def timed(
             self: Any, *a: Any, _orig: Callable[..., Any] = orig, _n: str = name, **k: Any
         ) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return _orig(self, *a, **k)
             finally:
                 _TIMES[_n] = _TIMES.get(_n, 0.0) + time.perf_counter() - t0
+                _CPU[_n] = _CPU.get(_n, 0.0) + time.process_time() - c0
 
         setattr(Highs, name, timed)
     _INSTALLED = True
@@ -48,11 +50,28 @@ def install_timers() -> None:
 def reset_timers() -> None:
     """Zero the stage timers."""
     _TIMES.clear()
+    _CPU.clear()
 
 
 def stage(name: str) -> float:
     """Seconds accumulated in a stage since the last reset."""
     return _TIMES.get(name, 0.0)
+
+
+def stage_cpu(name: str) -> float:
+    """CPU seconds (user + system, this process) spent in a stage since the last reset.
+
+    On a shared machine wall time stretches with other jobs' load; CPU time of a
+    single-threaded stage barely does, so it is the number to compare between machines.
+    """
+    return _CPU.get(name, 0.0)
+
+
+def load_average() -> float:
+    """The 1-minute load average (nan where the OS has none)."""
+    import os
+
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def peak_rss_mb() -> float:

@@ -18,7 +18,11 @@ Columns (seconds unless noted):
 * ``other_s``: the rest of ``Built.solve``: the persistent ``update`` scan that Pyomo runs
   before every solve, loading the solution into Pyomo and extracting :class:`Results`;
 * ``total_s`` = data + build + solve; ``overhead_pct`` = share of ``total_s`` that is not HiGHS;
-* ``peak_build_mb``/``peak_mb``: peak RSS after the hand-off / at the end (MB).
+* ``peak_build_mb``/``peak_mb``: peak RSS after the hand-off / at the end (MB);
+* ``cpu_data_s``/``cpu_build_s``/``cpu_handoff_s``/``cpu_build_handoff_s``: the same stages
+  in CPU seconds of the process (user + system), which other jobs on a shared machine
+  stretch much less than wall time; ``load`` is the 1-minute load average when the size
+  started (wall times at a load above the core count are upper ends).
 
 Usage::
 
@@ -66,6 +70,11 @@ COLUMNS = [
     "objective",
     "peak_build_mb",
     "peak_mb",
+    "cpu_data_s",
+    "cpu_build_s",
+    "cpu_handoff_s",
+    "cpu_build_handoff_s",
+    "load",
 ]
 TABLE_COLUMNS = [
     "size",
@@ -82,6 +91,8 @@ TABLE_COLUMNS = [
     "status",
     "gap",
     "peak_mb",
+    "cpu_build_handoff_s",
+    "load",
 ]
 
 
@@ -101,12 +112,16 @@ def measure_one(
     size = gen.SIZES[size_name]
     path = gen.write_scenario(size, workdir)
     t: dict[str, float] = {}
-    t0 = time.perf_counter()
+    load = ms.load_average()
+    cpu_model = _cpu_timed_build_model()
+    t0, c0 = time.perf_counter(), time.process_time()
     loaded = eo.load_scenario(path)
     # build + hand-off only: the package's own solver path, HiGHS stopped at once
     limit = time_limit if solve else 1e-3
     built = eo.build(loaded, mip_rel_gap=gap, time_limit=limit, threads=threads)
     t["data_s"] = time.perf_counter() - t0 - built.timings["build_s"]
+    t["cpu_build_s"] = cpu_model["build_model"]
+    t["cpu_data_s"] = time.process_time() - c0 - t["cpu_build_s"]
     t["build_s"] = built.timings["build_s"]
     row: dict[str, Any] = {
         "size": size_name,
@@ -129,6 +144,8 @@ def measure_one(
     t["highs_s"] = ms.stage("_solve")
     t["other_s"] = t["solve_s"] - t["handoff_s"] - t["highs_s"]
     t["build_handoff_s"] = t["build_s"] + t["handoff_s"]
+    t["cpu_handoff_s"] = ms.stage_cpu("set_instance")
+    t["cpu_build_handoff_s"] = t["cpu_build_s"] + t["cpu_handoff_s"]
     t["total_s"] = t["data_s"] + t["build_s"] + t["solve_s"]
     row.update({k: round(v, 3) for k, v in t.items()})
     row["overhead_pct"] = round(100.0 * (t["total_s"] - t["highs_s"]) / t["total_s"], 1)
@@ -140,8 +157,27 @@ def measure_one(
         peak_mb=round(ms.peak_rss_mb(), 1),
         update_s=round(ms.stage("update"), 3),
         load_vars_s=round(ms.stage("_load_vars"), 3),
+        load=round(load, 1),
     )
     return row
+
+
+def _cpu_timed_build_model() -> dict[str, float]:
+    """Wrap ``ecoserve_opt.api.build_model`` with a CPU timer (this process only)."""
+    import ecoserve_opt.api as api
+
+    out = {"build_model": 0.0}
+    orig = api.build_model
+
+    def timed(*a: Any, **k: Any) -> Any:
+        c0 = time.process_time()
+        try:
+            return orig(*a, **k)
+        finally:
+            out["build_model"] += time.process_time() - c0
+
+    api.build_model = timed  # type: ignore[assignment]
+    return out
 
 
 _peak_before_solve: float | None = None
