@@ -20,6 +20,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
+from ecoserve_opt.data.bounds import replica_host_needs
 from ecoserve_opt.data.keys import Deployment, Staged
 from ecoserve_opt.formulation._linear import Terms
 from ecoserve_opt.formulation.fleet import component_term, reused
@@ -36,13 +37,7 @@ class Staging:
 
 def add_staging(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> Staging:
     """Add the model-derived host needs (see module docstring) to ``m``."""
-    hn = d.scenario.host_needs
-    dram_need = {
-        l_: (d.llm_weights_gb[l_] if hn.stage_weights else 0.0)
-        + hn.kv_offload_tokens * d.llm_kv_bytes[l_] / 1e9
-        for l_ in d.llms
-    }
-    ssd_need = {l_: hn.checkpoint_copies * d.llm_weights_gb[l_] / 1e3 for l_ in d.llms}
+    dram_need, ssd_need = replica_host_needs(d)
     add_host_ssd_models(m, d, ix, ssd_need)
     spare = spare_dram(m, d, ix)
     staged = add_staged_copies(m, d, ix, spare, dram_need)
