@@ -8,7 +8,6 @@ set as the variable's upper bound, an expression of the mutable ``demand_scale``
 .. math::
 
    n_{lgtpy} &\le \sigma a_{lgtpy} + 1 \\
-   B^{gpu}_{g y_0 L} &\le \max_{y \in \mathrm{life}} G_{gy}(\sigma) \\
    z_{hgLy} &\le Z_{hgy}(\sigma) \quad (g \ne \text{none}),\qquad
    z_{hgLy} \le \bar N_h \quad (h \text{ owned}) \\
    B^{host}_{h y_0 L} &\le \max_{y \in \mathrm{life}} \Big(\sum_{g \ne \text{none}} Z_{hgy}
@@ -16,8 +15,11 @@ set as the variable's upper bound, an expression of the mutable ``demand_scale``
    z_{h,\text{none},Ly} &\le \sum_{(h, y_0, L) \ni y} \overline{B}^{host}_{h y_0 L},
    \qquad k, m, q \le \overline{k}_h \bar z, \ldots
 
-No constraint rows are added (bounds only), so the LP relaxation can only rise where a
-bound cuts a fractional point; the optimum is unchanged.
+GPU cohorts :math:`B^{gpu}` are not bounded: they cost nothing under the energy objective
+unless mounted, and with a finite bound HiGHS returned idle purchases at that bound (a tie
+the unbounded model resolves at zero). No constraint rows are added (bounds only), so the
+LP relaxation can only rise where a bound cuts a fractional point; the optimum is
+unchanged.
 """
 
 from __future__ import annotations
@@ -56,16 +58,13 @@ def _sum(parts: list[Any]) -> Any:
 def add_integer_bounds(
     m: pyo.ConcreteModel, d: ModelData, ix: Index, b: IntegerBounds | None = None
 ) -> IntegerBounds:
-    """Set the exact upper bounds (module docstring) on ``n_rep``, ``buy_gpu``, ``z``,
+    """Set the exact upper bounds (module docstring) on ``n_rep``, ``z``,
     ``buy_host`` and the component counts of ``m``; returns the bounds used."""
     b = integer_bounds(d) if b is None else b
     for key, a in b.replicas.items():
         m.n_rep[key].setub(_affine(m, a))
-    for gc in ix.gc:
-        years = [y for y in d.years if gc.year <= y < gc.year + gc.life]
-        terms = [b.gpus[(gc.gpu, y)] for y in years if (gc.gpu, y) in b.gpus]
-        if terms and len(terms) == len(years):
-            m.buy_gpu[gc].setub(_max(m, terms))
+    # GPU cohorts stay unbounded: under the energy objective an unmounted GPU costs nothing,
+    # and HiGHS then parked such free columns at their bound (idle purchases in the report)
     host_ub: dict[Any, Any] = {}
     for hc in ix.hc:
         years = [y for y in d.years if hc.year <= y < hc.year + hc.life]

@@ -68,21 +68,22 @@ def _built(data: dict[str, Any], tighten: bool) -> eo.Built:
 def test_bounds_by_hand(tiny_dict: dict[str, Any]) -> None:
     """Tiny: 1000 tok/s; a gpu-a replica serves 4 x 100 / (1 s + 100 x 10 ms) = 200 tok/s,
     a gpu-b replica 400; host-x has 4 slots and no staged weights or checkpoints, no CPU
-    serving. So n_rep <= 1000/200 + 1 = 6 (gpu-a) and 1000/400 + 1 = 3.5 (gpu-b); GPU
-    cohorts the same; hosts of a GPU group <= GPUs/4 + 1 = 2.5 and 1.875; a host cohort
+    serving. So n_rep <= 1000/200 + 1 = 6 (gpu-a) and 1000/400 + 1 = 3.5 (gpu-b); hosts of
+    a GPU group <= GPUs/4 + 1 = 2.5 and 1.875; a host cohort
     <= 2.5 + 1.875 = 4.375 (``none`` group: no CPU serving, no spare host). At demand scale
-    2 every bound follows: 11, 6, 11/4 + 1 = 3.75, 6/4 + 1 = 2.5, 6.25."""
+    2 every bound follows: 11, 6, 11/4 + 1 = 3.75, 6/4 + 1 = 2.5, 6.25. GPU cohorts stay
+    unbounded (free under the energy objective unless mounted)."""
     m = _built(tiny_dict, tighten=True).model
     n_a, n_b = (
         m.n_rep["tiny-llm", "gpu-a", 1, "shared", 1],
         m.n_rep["tiny-llm", "gpu-b", 1, "shared", 1],
     )
-    buy_a = m.buy_gpu["gpu-a", 1, 5]
     z_a, z_b = m.z["host-x", "gpu-a", 5, 1], m.z["host-x", "gpu-b", 5, 1]
     host = m.buy_host["host-x", 1, 5]
-    assert [pyo.value(v.ub) for v in (n_a, n_b, buy_a, z_a, z_b, host)] == pytest.approx(
-        [6.0, 3.5, 6.0, 2.5, 1.875, 4.375]
+    assert [pyo.value(v.ub) for v in (n_a, n_b, z_a, z_b, host)] == pytest.approx(
+        [6.0, 3.5, 2.5, 1.875, 4.375]
     )
+    assert m.buy_gpu["gpu-a", 1, 5].ub is None
     assert pyo.value(m.z["host-x", "none", 5, 1].ub) == pytest.approx(4.375)
     m.demand_scale.set_value(2.0)
     assert [pyo.value(v.ub) for v in (n_a, n_b, z_a, z_b, host)] == pytest.approx(
@@ -155,6 +156,18 @@ def test_bounded_and_plain_equal_the_enumeration(
         res = _built(tiny_dict, tighten).solve()
         assert res.optimal
         assert res.carbon == pytest.approx(best, rel=1e-7)
+
+
+def test_energy_optimum_buys_no_idle_gpus(tiny_dict: dict[str, Any]) -> None:
+    """Energy objective (purchases cost no energy): the bounded model still buys only the
+    GPUs it mounts, 5 gpu-a on 2 hosts (regression: a bound on GPU cohorts made HiGHS
+    return 6 gpu-a and 3 unused gpu-b, 200 kgCO2e more)."""
+    built = eo.build(validate_dict(tiny_dict), objective="energy")
+    res = built.solve()
+    assert res.optimal
+    assert res.carbon == pytest.approx(3950.2)
+    bought = {k: pyo.value(v) for k, v in built.model.buy_gpu.items() if pyo.value(v) > 0.5}
+    assert bought == {("gpu-a", 1, 5): pytest.approx(5.0)}
 
 
 def test_build_model_switch_overrides_the_scenario(tiny_dict: dict[str, Any]) -> None:
