@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "tighten.csv", index=False)
-    (out / "tighten.md").write_text(df.to_markdown(index=False) + "\n")
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    (out / "tighten.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
