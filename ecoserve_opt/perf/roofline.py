@@ -89,45 +89,29 @@ is linear to within 0.1 x TDP per 10 % step (slopes 0.7-0.9 x TDP per unit load)
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
+
+from ecoserve_opt.perf.power import gpu_power_w
+from ecoserve_opt.perf.tp_comm import INTERCONNECT_BY_FORM as INTERCONNECT_BY_FORM
+from ecoserve_opt.perf.tp_comm import INTERCONNECT_GBS as INTERCONNECT_GBS
+from ecoserve_opt.perf.tp_comm import allreduce_bandwidth_ms, read_spec
+from ecoserve_opt.perf.tp_comm import allreduce_latency_ms as allreduce_latency_ms
 
 GB = 1e9
 #: Share of GPU memory usable for weights + KV cache (same rule as ecoserve_opt.data).
 KV_MEMORY_FRACTION = 0.9
 #: Output tokens per request assumed for catalog rows (Splitwise's default token_size).
 PROFILE_OUTPUT_TOKENS = 128
-#: Bytes per activation element (FP16/BF16) in the all-reduce volume.
-ACT_BYTES = 2
 
 
-# --- GPU interconnect (datasheet figures, bidirectional) -------------------------------------
-SPEC_DIR = Path(__file__).resolve().parent
-
-
-def _read_spec(name: str) -> list[dict[str, str]]:
-    """Rows of a sourced spec table next to this module (every row needs a ``source``)."""
-    with (SPEC_DIR / name).open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    for i, r in enumerate(rows, start=2):
-        if not (r.get("source") or "").strip():
-            raise ValueError(f"{name}: row {i}.source: every row needs a source")
-    return rows
-
-
-#: gpu -> (bidirectional NVLink / PCIe GB/s, source), from ``interconnect.csv``.
-INTERCONNECT_GBS: dict[str, tuple[float, str]] = {
-    r["gpu"]: (float(r["link_gbs"]), r["source"]) for r in _read_spec("interconnect.csv")
-}
-#: Fallback by ``form_factor`` for GPUs missing from :data:`INTERCONNECT_GBS`.
-INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0, "oam": 896.0}
+# --- GPU interconnect (datasheet figures, bidirectional): ecoserve_opt.perf.tp_comm ---------
+_read_spec = read_spec
 
 
 # --- calibration -----------------------------------------------------------------------------
@@ -147,6 +131,8 @@ class Calibration:
     # latency of one ring all-reduce step (ms): 2 all-reduces per layer of 2 (tp - 1) steps
     # each, in prefill and decode (0 in the Splitwise fit, which uses decode_tp_layer_ms)
     allreduce_step_ms: float = 0.0
+    # latency of one all-reduce independent of tp (ms), 2 per layer (ecoserve_opt.perf.tp_comm)
+    allreduce_fixed_ms: float = 0.0
 
 
 # Fit result of catalog_build.fit_roofline.fit_calibration() on the Splitwise table
@@ -421,15 +407,7 @@ def gpu_mem_gb(llm: LLMSpec, tp: int, batch: int, context_tokens: float) -> floa
 
 def _allreduce_ms(llm: LLMSpec, gpu: GPUSpec, tp: int, tokens: float) -> float:
     """Ring all-reduce time of 2 activation all-reduces per layer at datasheet bandwidth."""
-    if tp <= 1:
-        return 0.0
-    vol = 2.0 * llm.n_layers * tokens * llm.d_model * ACT_BYTES * 2.0 * (tp - 1) / tp
-    return vol / (gpu.link_gbs * GB) * 1e3
-
-
-def allreduce_latency_ms(llm: LLMSpec, tp: int, cal: Calibration) -> float:
-    """Step latency of the 2 ring all-reduces per layer: ``2 L 2 (tp - 1) allreduce_step_ms``."""
-    return 4.0 * llm.n_layers * (tp - 1) * cal.allreduce_step_ms if tp > 1 else 0.0
+    return allreduce_bandwidth_ms(llm.n_layers, llm.d_model, tp, tokens, gpu.link_gbs)
 
 
 def _div(x: float, eff: float) -> float:
@@ -470,7 +448,7 @@ def gpu_prefill_ms(
     t_flop, t_read, t_ar = _prefill_units(llm, gpu, tp, batch, prompt)
     core = max(_div(t_flop, cal.mfu_prefill), _div(t_read, cal.mbu_decode))
     total = core + cal.comm_slowdown * t_ar + llm.n_layers * cal.prefill_layer_overhead_ms
-    return total + allreduce_latency_ms(llm, tp, cal), core
+    return total + allreduce_latency_ms(llm.n_layers, tp, cal), core
 
 
 def gpu_decode_ms(
@@ -489,25 +467,9 @@ def gpu_decode_ms(
         + cal.comm_slowdown * t_ar
         + llm.n_layers * math.log2(tp) * cal.decode_tp_layer_ms
         + llm.n_layers * cal.decode_layer_overhead_ms
-        + allreduce_latency_ms(llm, tp, cal)
+        + allreduce_latency_ms(llm.n_layers, tp, cal)
     )
     return total, busy
-
-
-def _power_w(
-    idle_w: float,
-    tdp_w: float,
-    pre: tuple[float, float],
-    dec: tuple[float, float],
-    output_tokens: float,
-    cal: Calibration,
-) -> float:
-    (ttft, busy_p), (tpot, busy_d) = pre, dec
-    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
-    u_d = min(1.0, cal.power_decode * busy_d / tpot)
-    t_dec = output_tokens * tpot
-    u = (ttft * u_p + t_dec * u_d) / (ttft + t_dec)
-    return idle_w + (tdp_w - idle_w) * u
 
 
 def estimate_gpu(
@@ -526,7 +488,7 @@ def estimate_gpu(
     return Estimate(
         ttft_ms=pre[0],
         tpot_ms=dec[0],
-        power_w=_power_w(gpu.idle_w, gpu.tdp_w, pre, dec, output_tokens, cal),
+        power_w=gpu_power_w(gpu.idle_w, gpu.tdp_w, pre, dec, output_tokens, cal),
         mem_gb=mem,
         fits=mem <= KV_MEMORY_FRACTION * gpu.memory_gb,
         batch=batch,

@@ -1,0 +1,40 @@
+"""GPU power at an operating point: idle plus the busy share of the request times (TDP - idle).
+
+Per GPU, averaged over the request (prefill then ``output_tokens`` decode steps)::
+
+    u_p = min(1, power_prefill * busy_p / ttft),   u_d = min(1, power_decode * busy_d / tpot)
+    u   = (ttft u_p + o tpot u_d) / (ttft + o tpot)
+    P   = idle_w + (tdp_w - idle_w) u                  (so idle_w <= P <= tdp_w)
+
+``busy_*`` is the bandwidth + FLOP part of each phase (the rest is fixed overhead and
+communication time, when the GPU mostly waits). The two fractions are fitted on measured
+power (``docs/profiles.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class PowerCalibration(Protocol):
+    """The power constants of a roofline calibration."""
+
+    power_prefill: float
+    power_decode: float
+
+
+def gpu_power_w(
+    idle_w: float,
+    tdp_w: float,
+    pre: tuple[float, float],
+    dec: tuple[float, float],
+    output_tokens: float,
+    cal: PowerCalibration,
+) -> float:
+    """Request-average power per GPU from (ttft, busy) and (tpot, busy) in ms."""
+    (ttft, busy_p), (tpot, busy_d) = pre, dec
+    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
+    u_d = min(1.0, cal.power_decode * busy_d / tpot)
+    t_dec = output_tokens * tpot
+    u = (ttft * u_p + t_dec * u_d) / (ttft + t_dec)
+    return idle_w + (tdp_w - idle_w) * u
