@@ -19,8 +19,10 @@ from typing import Protocol
 class PowerCalibration(Protocol):
     """The power constants of a roofline calibration."""
 
-    power_prefill: float
-    power_decode: float
+    @property
+    def power_prefill(self) -> float: ...
+    @property
+    def power_decode(self) -> float: ...
 
 
 def gpu_power_w(

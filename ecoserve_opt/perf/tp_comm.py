@@ -51,9 +51,12 @@ INTERCONNECT_BY_FORM = {"sxm": 600.0, "pcie": 64.0, "oam": 896.0}
 class CommCalibration(Protocol):
     """The communication constants of a roofline calibration."""
 
-    comm_slowdown: float
-    allreduce_step_ms: float
-    allreduce_fixed_ms: float
+    @property
+    def comm_slowdown(self) -> float: ...
+    @property
+    def allreduce_step_ms(self) -> float: ...
+    @property
+    def allreduce_fixed_ms(self) -> float: ...
 
 
 def allreduce_bandwidth_ms(
