@@ -29,9 +29,14 @@ import numpy as np
 import pandas as pd
 
 from catalog_build import profile_validation as pv
-from catalog_build.fit_roofline import sig
+from catalog_build.fit_roofline import _nnls, sig
 from ecoserve_opt.perf import roofline as rf
-from ecoserve_opt.perf.engines import FIRST_PRINCIPLES_COMM_SLOWDOWN
+from ecoserve_opt.perf.engines import (
+    ALLREDUCE_BUS_EFFICIENCY,
+    ALLREDUCE_FIXED_MS,
+    FIRST_PRINCIPLES_COMM_SLOWDOWN,
+)
+from ecoserve_opt.perf.tp_comm import INTERCONNECT_GBS
 
 FITTED = (
     "mfu_prefill",
@@ -39,30 +44,65 @@ FITTED = (
     "mfu_decode",
     "prefill_layer_overhead_ms",
     "decode_layer_overhead_ms",
-    "allreduce_step_ms",
 )
-X0 = (0.6, 0.85, 0.3, 0.1, 0.05, 0.01)
-LOWER = (0.05, 0.05, 0.01, 0.0, 0.0, 0.0)
-UPPER = (1.0, 1.0, 5.0, 5.0, 5.0, 5.0)
-#: The engine column value of each engine's calibration points.
-ENGINE_POINTS = {"tensorrt-llm": "tensorrt-llm"}
+X0 = (0.6, 0.85, 0.3, 0.1, 0.05)
+LOWER = (0.05, 0.05, 0.01, 0.0, 0.0)
+UPPER = (1.0, 1.0, 5.0, 5.0, 5.0)
+#: The engine column values of each engine's calibration points (current-generation engines:
+#: TensorRT-LLM's tables, LMDeploy TurboMind's static-batch tables).
+ENGINE_POINTS = {"tensorrt-llm": ("tensorrt-llm", "lmdeploy-turbomind")}
+ALLREDUCE_FILE = Path("profile_measurements") / "allreduce.csv"
 
 
 def calibration_points(points: pd.DataFrame, engine: str) -> pd.DataFrame:
     """Calibration-set latency/throughput points measured with ``engine``."""
     sel = (
         (points["set"] == "calibration")
-        & (points["engine"] == ENGINE_POINTS[engine])
+        & (points["engine"].isin(ENGINE_POINTS[engine]))
         & (points["metric"].isin(["ttft_ms", "tpot_ms", "throughput_tok_s_per_gpu"]))
     )
     return points[sel].reset_index(drop=True)
 
 
+def load_allreduce(catalog: str | Path | None = None) -> pd.DataFrame:
+    """The measured all-reduce times of ``<catalog>/profile_measurements/allreduce.csv``."""
+    return pd.read_csv(pv._catalog(catalog) / ALLREDUCE_FILE, keep_default_na=False)
+
+
+def fit_allreduce(
+    catalog: str | Path | None = None, round_digits: int | None = 4
+) -> tuple[float, float]:
+    """(fixed latency per all-reduce in ms, bus-bandwidth efficiency) of the NCCL all-reduce.
+
+    Least squares on the log ratio model / measured over every row of ``allreduce.csv``:
+    ``t = fixed + 2 (tp - 1) / tp x bytes / (efficiency x N / 2)`` with ``N`` the GPU's
+    bidirectional datasheet link bandwidth (:data:`~ecoserve_opt.perf.tp_comm.INTERCONNECT_GBS`).
+    """
+    from scipy.optimize import least_squares
+
+    meas = load_allreduce(catalog)
+    one_way = np.array([INTERCONNECT_GBS[g][0] * 1e9 / 2.0 for g in meas["gpu"]])
+    tp = meas["tp"].to_numpy(float)
+    ring = 2.0 * (tp - 1.0) / tp * meas["message_bytes"].to_numpy(float) / one_way * 1e3
+    t = meas["time_ms"].to_numpy(float)
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        return np.log((x[0] + ring / x[1]) / t)
+
+    res = least_squares(residual, np.array([0.03, 0.7]), bounds=([0.0, 0.05], [1.0, 1.0]))
+    fixed, eff = float(res.x[0]), float(res.x[1])
+    if round_digits:
+        fixed, eff = sig(fixed, round_digits), sig(eff, round_digits)
+    return fixed, eff
+
+
 def _calibration(x: np.ndarray, base: rf.Calibration) -> rf.Calibration:
     return replace(
         base,
-        comm_slowdown=FIRST_PRINCIPLES_COMM_SLOWDOWN,
+        comm_slowdown=FIRST_PRINCIPLES_COMM_SLOWDOWN / ALLREDUCE_BUS_EFFICIENCY,
         decode_tp_layer_ms=0.0,
+        allreduce_step_ms=0.0,
+        allreduce_fixed_ms=ALLREDUCE_FIXED_MS,
         **{k: float(v) for k, v in zip(FITTED, x, strict=True)},
     )
 
@@ -94,7 +134,42 @@ def fit_engine(
     cal = _calibration(res.x, base)
     if round_digits:
         cal = rf.Calibration(**{k: sig(v, round_digits) for k, v in asdict(cal).items()})
+    pi_p, pi_d = fit_power(pts, cal, llms, gpus)
+    cal = replace(cal, power_prefill=pi_p, power_decode=pi_d)
+    if round_digits:
+        cal = replace(
+            cal, power_prefill=sig(pi_p, round_digits), power_decode=sig(pi_d, round_digits)
+        )
     return cal
+
+
+def fit_power(
+    points: pd.DataFrame,
+    cal: rf.Calibration,
+    llms: dict[str, rf.LLMSpec],
+    gpus: dict[str, rf.GPUSpec],
+) -> tuple[float, float]:
+    """(power_prefill, power_decode) for ``cal``'s latency model on the measured power points.
+
+    The calibration points with ``metric == "power_frac_tdp"`` (Splitwise's A100 readings,
+    the only public power measurements with stated batch, TP and lengths) are fitted as in
+    :func:`catalog_build.fit_roofline.fit_calibration`: the dynamic share
+    ``(P - idle) / (TDP - idle)`` is ``(pi_p busy_p + pi_d o busy_d) / (ttft + o tpot)``,
+    non-negative least squares on the relative error.
+    """
+    pw = points[(points["set"] == "calibration") & (points["metric"] == "power_frac_tdp")]
+    feats, target = [], []
+    for r in rf.rows_of(pw):
+        llm, gpu = llms[r.llm], gpus[r.gpu]
+        o = float(r.output_tokens)
+        t_p, busy_p = rf.gpu_prefill_ms(llm, gpu, r.tp, r.batch, r.input_tokens, cal)
+        t_d, busy_d = rf.gpu_decode_ms(llm, gpu, r.tp, r.batch, r.input_tokens + o / 2.0, cal)
+        total = t_p + o * t_d
+        feats.append([busy_p / total, o * busy_d / total])
+        target.append((r.value * gpu.tdp_w - gpu.idle_w) / (gpu.tdp_w - gpu.idle_w))
+    fa, ty = np.array(feats), np.array(target)
+    pi_p, pi_d = _nnls(fa / ty[:, None], np.ones(len(ty)))
+    return float(pi_p), float(pi_d)
 
 
 def main(argv: list[str] | None = None) -> int:

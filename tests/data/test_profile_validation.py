@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from catalog_build import default_shared_dir
 from catalog_build import profile_validation as pv
 from ecoserve_opt.perf import roofline as rf
-from ecoserve_opt.perf.engines import ENGINES
+from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
 from ecoserve_opt.perf.precision import PRECISIONS, PrecisionError, apply_precision
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,8 +56,17 @@ def test_no_point_is_in_both_sets(points: pd.DataFrame) -> None:
     val = points[points["set"] == "validation"]
     both = cal.merge(val, on=[*KEY, "engine_version"])
     assert both.empty
-    # validation engine versions never appear in the calibration set
-    assert not set(val["engine_version"]) & set(cal["engine_version"])
+    # a model measured with an engine version is either calibration or validation, never
+    # both (TensorRT-LLM: split by version; LMDeploy 0.1.0a1: split by model)
+    pairs = {"llm", "engine_version"}
+    cal_pairs = set(cal[list(pairs)].itertuples(index=False, name=None))
+    val_pairs = set(val[list(pairs)].itertuples(index=False, name=None))
+    assert not cal_pairs & val_pairs
+    # every held-out TP degree > 1 of LMDeploy is absent from its calibration rows
+    lmd = points[points["engine"] == "lmdeploy-turbomind"]
+    lmd_tp = {s: set(g["tp"]) for s, g in lmd.groupby("set")}
+    assert lmd_tp["validation"] - {1}
+    assert not (lmd_tp["validation"] - {1}) & lmd_tp["calibration"]
 
 
 def test_splitwise_points_are_the_catalog_keys(points: pd.DataFrame) -> None:
@@ -92,6 +102,41 @@ def test_validation_error_not_worse_than_documented(
         assert now.loc[key, "n"] == d["n"], key
         # the docs round to 0.1 %: allow half a rounding step, nothing more
         assert now.loc[key, "median_ape"] <= d["median_ape"] + 0.0005, key
+
+
+#: Issue 21's targets for the default engine on the held-out validation set (median absolute
+#: error, at TP 1 and at TP > 1 separately).
+TARGETS = {"tpot_ms": 0.15, "throughput_tok_s_per_gpu": 0.15, "ttft_ms": 0.25}
+
+
+def test_default_engine_meets_the_validation_targets(points: pd.DataFrame) -> None:
+    ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
+    val = pv.summary(ev[ev["set"] == "validation"], ["metric", "tp_class"])
+    for metric, target in TARGETS.items():
+        for tp_class in ("tp=1", "tp>1"):
+            row = val[(val["metric"] == metric) & (val["tp_class"] == tp_class)]
+            assert len(row) == 1, (metric, tp_class)
+            assert int(row["n"].iloc[0]) >= 10, (metric, tp_class)
+            assert float(row["median_ape"].iloc[0]) <= target, (metric, tp_class)
+
+
+@pytest.mark.parametrize(
+    ("field", "factor"),
+    [("decode_layer_overhead_ms", 3.0), ("allreduce_fixed_ms", 4.0), ("mfu_prefill", 0.7)],
+)
+def test_guard_fails_on_a_worsened_calibration(
+    points: pd.DataFrame, field: str, factor: float
+) -> None:
+    """The guard is not vacuous: a calibration made worse in decode, TP communication or
+    prefill raises some documented validation median above its documented figure."""
+    cal = ENGINES[DEFAULT_ENGINE].calibration
+    worse = replace(cal, **{field: getattr(cal, field) * factor})
+    ev = pv.evaluate(points, worse, catalog=MODELS)
+    doc = pv.documented_summary(DOC, DEFAULT_ENGINE).set_index(["set", "metric", "tp_class"])
+    now = pv.summary(ev, ["set", "metric", "tp_class"]).set_index(["set", "metric", "tp_class"])
+    val = [k for k in doc.index if k[0] == "validation"]
+    worse_keys = [k for k in val if now.loc[k, "median_ape"] > doc.loc[k, "median_ape"] + 0.0005]
+    assert worse_keys, field
 
 
 def test_documented_table_is_current(evaluated: tuple[str, pd.DataFrame]) -> None:
