@@ -33,7 +33,9 @@ def test_break_even_matches_lp_solves(variant: str | None) -> None:
     lo, hi = be["break_even_g_per_kwh"].min(), be["break_even_g_per_kwh"].max()
     assert 0 < lo <= hi < 100
     below = built.set(grid_intensity=f"{0.9 * lo} gCO2e/kWh").solve()
-    assert below.metrics["offline_share_host_cpu"] > 0.005
+    # CPUs take a visible share (a DGX H100 host's sockets decode at ~0.3% of its GPUs' rate,
+    # so the share is small but three orders of magnitude above the solver noise of `above`)
+    assert below.metrics["offline_share_host_cpu"] > 1e-3
     above = built.set(grid_intensity=f"{1.1 * hi} gCO2e/kWh").solve()
     assert above.metrics["offline_share_host_cpu"] == pytest.approx(0.0, abs=1e-7)
 
@@ -133,7 +135,7 @@ def test_compare_reports_break_even(tmp_path: Path) -> None:
     table.attrs["breakeven"] = be
     lines = breakeven_lines(be)
     assert len(lines) == 2
-    assert "llama3.2-1b: 12.8 gCO2e/kWh" in lines[0]
+    assert "llama3.2-1b: 10.1 gCO2e/kWh" in lines[0]
     assert "it pays at the scenario's 5 gCO2e/kWh" in lines[0]
     write_compare(table, tmp_path)
     back = pd.read_csv(tmp_path / "breakeven.csv")
