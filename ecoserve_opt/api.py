@@ -52,6 +52,7 @@ def solve_options(loaded: LoadedScenario, **override: Any) -> SolveOptions:
         "threads": s.threads,
         "seed": s.seed,
         "highs_options": dict(s.highs_options),
+        "mip_start": s.mip_start,
     }
     base.update({k: v for k, v in override.items() if v is not None})
     return SolveOptions(**base)
@@ -274,6 +275,11 @@ class Built:
             "n_constraints": self.model.nconstraints(),
             "resolved_scenario": self.loaded.scenario.model_dump(mode="json"),
         }
+        if outcome.start_time_s is not None:  # solver.mip_start: heuristic
+            meta["mip_start"] = {
+                "objective": outcome.start_objective,
+                "seconds": round(outcome.start_time_s, 3),
+            }
         if self.updates:
             meta["updates"] = dict(self.updates)
         if self.objective == "performance":

@@ -26,6 +26,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from ecoserve_opt.exceptions import SolverError
 from ecoserve_opt.formulation.objectives import objective_scale
+from ecoserve_opt.heuristics import BUDGET_SHARE, DEFAULT_BUDGET_S, LpArrays, MipStart, build_start
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class SolveOptions:
     save_lp: Path | None = None
     highs_options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     """Further HiGHS options by name (``presolve``, ``mip_heuristic_effort`` ...)."""
+    #: ``heuristic``: hand HiGHS a constructive start on a fresh model (ecoserve_opt.heuristics)
+    mip_start: str = "none"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,9 @@ class SolveOutcome:
     solver_time_s: float | None
     solver: str
     log: str = field(default="", repr=False)
+    #: the heuristic MIP start's objective (metric units) and seconds; None without one
+    start_objective: float | None = None
+    start_time_s: float | None = None
 
 
 def _gap(obj: float | None, bound: float | None) -> float | None:
@@ -203,6 +209,95 @@ class _PersistentHighs(Highs):  # type: ignore[misc]
         super()._add_constraints(cons)
 
 
+class _HighsRelaxation:
+    """:class:`ecoserve_opt.heuristics.Relaxation` on copies of the model HiGHS holds."""
+
+    def __init__(self, h: Any, threads: int, seed: int) -> None:
+        import numpy as np
+
+        self._h, self._threads, self._seed = h, threads, seed
+        self._lp_solver: Any = None
+        self._applied: dict[int, float] = {}
+        lp = h.getLp()
+        mat = lp.a_matrix_
+        start = np.asarray(mat.start_)
+        counts = np.diff(start)
+        major = np.repeat(np.arange(len(counts)), counts)
+        minor = np.asarray(mat.index_)
+        colwise = mat.format_ != type(mat.format_).kRowwise
+        n = lp.num_col_
+        integ = np.asarray([int(t) for t in lp.integrality_] or [0] * n) > 0
+        self._arrays = LpArrays(
+            col_lower=np.asarray(lp.col_lower_, dtype=float),
+            col_upper=np.asarray(lp.col_upper_, dtype=float),
+            row_lower=np.asarray(lp.row_lower_, dtype=float),
+            row_upper=np.asarray(lp.row_upper_, dtype=float),
+            rows=minor if colwise else major,
+            cols=major if colwise else minor,
+            value=np.asarray(mat.value_, dtype=float),
+            cost=np.asarray(lp.col_cost_, dtype=float),
+            offset=float(lp.offset_),
+            integer=integ,
+        )
+
+    def arrays(self) -> LpArrays:
+        return self._arrays
+
+    def _copy(self, integral: bool, time_limit: float) -> Any:
+        import highspy
+
+        h = highspy.Highs()
+        for k, v in (("output_flag", False), ("threads", self._threads)):
+            h.setOptionValue(k, v)
+        h.setOptionValue("random_seed", self._seed)
+        lp = self._h.getLp()
+        if not integral:
+            lp.integrality_ = []
+        h.passModel(lp)
+        h.setOptionValue("time_limit", max(time_limit, 0.1))
+        return h
+
+    @staticmethod
+    def _fix(h: Any, fixed: dict[int, float], cols: list[int]) -> None:
+        import numpy as np
+
+        if cols:
+            v = np.asarray([fixed[c] for c in cols], dtype=float)
+            h.changeColsBounds(len(cols), np.asarray(cols, dtype=np.int32), v, v)
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> Any:
+        import highspy
+        import numpy as np
+
+        if self._lp_solver is None:
+            self._lp_solver = self._copy(False, time_limit)
+        h = self._lp_solver
+        # HiGHS's run clock adds up over the runs of one instance: the limit is on the total
+        h.setOptionValue("time_limit", h.getRunTime() + max(time_limit, 0.1))
+        freed = [c for c in self._applied if c not in fixed]
+        if freed:  # back to the model's own bounds
+            a = self._arrays
+            idx = np.asarray(freed, dtype=np.int32)
+            h.changeColsBounds(len(freed), idx, a.col_lower[idx], a.col_upper[idx])
+        self._fix(h, fixed, [c for c in fixed if self._applied.get(c) != fixed[c]])
+        self._applied = dict(fixed)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float) -> Any:
+        import numpy as np
+
+        h = self._copy(True, time_limit)
+        h.setOptionValue("mip_rel_gap", rel_gap)
+        self._fix(h, fixed, list(fixed))
+        h.run()
+        if h.getInfo().primal_solution_status < 2:  # 2: feasible
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+
 class Solver:
     """A persistent HiGHS solver bound to one Pyomo model."""
 
@@ -214,6 +309,7 @@ class Solver:
         self._model: pyo.ConcreteModel | None = None
         self.solves = 0
         self.warm_started = False  # whether the last solve was handed a starting solution
+        self.mip_start: MipStart | None = None  # the heuristic start of the last solve
 
     @property
     def version(self) -> str:
@@ -278,6 +374,67 @@ class Solver:
         status = h.setSolution(sol)
         return status != highspy.HighsStatus.kError
 
+    def heuristic_start(self, model: pyo.ConcreteModel) -> MipStart | None:
+        """Build the constructive start (ecoserve_opt.heuristics) on ``model`` as HiGHS
+        holds it (handed off first if needed) and give it to HiGHS; ``None`` or a start
+        without values when there is none. Never raises for a failed heuristic."""
+        import highspy
+
+        if self._model is not model:
+            with PauseGC():
+                self._highs.set_instance(model)
+            self._model = model
+            self._quiet(not self.options.tee)
+        _ensure_scheduler(self.options.threads)
+
+        h = getattr(self._highs, "_solver_model", None)
+        vmap = getattr(self._highs, "_pyomo_var_to_solver_var_map", None)
+        if h is None or not vmap:
+            return None
+        tl = self.options.time_limit
+        budget = DEFAULT_BUDGET_S if tl is None else min(DEFAULT_BUDGET_S, BUDGET_SHARE * tl)
+        try:
+            rx = _HighsRelaxation(h, self.options.threads, self.options.seed)
+            start = build_start(model, vmap, rx, budget)
+            if start.values is not None:
+                sol = highspy.HighsSolution()
+                sol.col_value = start.values.tolist()
+                sol.value_valid = True
+                if h.setSolution(sol) == highspy.HighsStatus.kError:
+                    log.info("MIP start: HiGHS refused the start")
+                    start.values = None
+        except Exception as exc:  # a failed heuristic must never fail the solve
+            log.info("MIP start: none (%s)", exc)
+            return None
+        return start
+
+    def _start_fresh(self, model: pyo.ConcreteModel, cfg: dict[str, object]) -> None:
+        """The heuristic start of a fresh model (``mip_start: heuristic``); its time comes
+        off the time limit."""
+        if self.options.mip_start != "heuristic":
+            return
+        self.mip_start = self.heuristic_start(model)
+        self.warm_started = self.mip_start is not None and self.mip_start.ok
+        tl = self.options.time_limit
+        if self.mip_start is not None and tl is not None:
+            cfg["time_limit"] = max(tl - self.mip_start.seconds, 1.0)
+
+    def _report_start(
+        self, obj: float | None, bound: float | None, lam: float, seconds: float
+    ) -> float | None:
+        """Log the heuristic start next to the final result; its objective in metric units."""
+        if self.mip_start is None or self.mip_start.objective is None:
+            return None
+        start_obj = self.mip_start.objective / lam
+        log.info(
+            "MIP start (heuristic, %.1f s): objective %.6g; final %s, gap %s",
+            seconds,
+            start_obj,
+            "none" if obj is None else f"{obj:.6g}",
+            "n/a" if obj is None or bound is None else f"{_gap(obj, bound):.2%}",
+        )
+        return start_obj
+
     def solve(self, model: pyo.ConcreteModel, warm_start: bool = True) -> SolveOutcome:
         """Solve (or re-solve) ``model``; loads the solution into it when there is one."""
         opts = self.options
@@ -294,6 +451,7 @@ class Solver:
         if opts.tee:
             cfg["tee"] = [logging.getLogger("ecoserve_opt.highs")]
         self._quiet(not opts.tee)  # before any update: HiGHS warns on stdout otherwise
+        self.mip_start = None
         if self._model is not model:
             with PauseGC():  # millions of short-lived objects and no cycles: no GC passes
                 self._highs.set_instance(model)
@@ -301,6 +459,7 @@ class Solver:
             self._quiet(not opts.tee)
             # just handed off: a second (full) update pass inside Highs.solve finds nothing
             cfg["auto_updates"] = dict.fromkeys(_AUTO_UPDATE_KEYS, False)
+            self._start_fresh(model, cfg)
         elif warm_start and self.solves > 0:
             try:
                 # HiGHS drops a user solution whenever the model changes, so apply the
@@ -328,6 +487,7 @@ class Solver:
             model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})
         _ensure_scheduler(opts.threads)
         t0 = time.perf_counter()
+        heuristic_s = getattr(self.mip_start, "seconds", 0.0)
         try:
             res = self._highs.solve(model, **cfg)
         except Exception as exc:
@@ -345,7 +505,7 @@ class Solver:
                 res = self._highs.solve(model, **cfg)
             except Exception as exc:
                 raise SolverError(f"HiGHS failed: {exc}") from exc
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0 + heuristic_s
         self.solves += 1
         tc = res.termination_condition
         has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
@@ -372,6 +532,7 @@ class Solver:
         lam = objective_scale(model)
         obj = None if obj is None else obj / lam
         bound = None if bound is None else bound / lam
+        start_obj = self._report_start(obj, bound, lam, heuristic_s)
         return SolveOutcome(
             status=status,
             termination=str(tc.name),
@@ -382,4 +543,6 @@ class Solver:
             solver_time_s=getattr(res.timing_info, "highs_time", None),
             solver=self.version,
             log=res.solver_log or "",
+            start_objective=start_obj,
+            start_time_s=heuristic_s if self.mip_start is not None else None,
         )

@@ -361,6 +361,12 @@ class Solver(_Strict):
     """Exact upper bounds on the integer fleet variables, derived from the demand
     (formulation/bounds.py, docs/formulation.md "Exact integer bounds"): same optimum,
     a much faster HiGHS root. ``false`` builds the plain model (for comparison)."""
+    mip_start: Literal["heuristic", "none"] = "none"
+    """Starting solution handed to HiGHS on a fresh model: ``heuristic`` builds one in
+    seconds (LP relaxation, round-up dive on the replica counts, restricted MIP for the
+    hosts; ecoserve_opt/heuristics.py) and falls back to none if it fails; ``none`` leaves
+    HiGHS to find its own first incumbent. Re-solves (sweeps) warm-start from the previous
+    solution either way."""
 
     @field_validator("time_limit", mode="before")
     @classmethod

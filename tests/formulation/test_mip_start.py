@@ -1,0 +1,224 @@
+"""The constructive MIP start (``solver.mip_start: heuristic``, ecoserve_opt/heuristics.py).
+
+* the start satisfies every constraint, bound and integrality of the built model (checked
+  by Pyomo on the model itself, not on the matrix the heuristic verified against);
+* its objective is never below the optimum, and on the tiny scenario it is the hand-worked
+  optimum (factor 1.0: the LP puts all demand on gpu-a, 1000/200 = 5 replicas, and the only
+  rounding is 5 GPUs / 4 slots = 1.25 -> 2 hosts);
+* switching it on does not move the optimum beyond the gap;
+* a start that is not feasible, or a heuristic that fails, falls back to no start.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+import ecoserve_opt as eo
+from ecoserve_opt import heuristics as hx
+from ecoserve_opt.formulation.objectives import objective_scale
+from ecoserve_opt.io.yaml_loader import validate_dict
+from ecoserve_opt.solve import Solver
+
+pytestmark = pytest.mark.milp
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start(built: Any) -> hx.MipStart:
+    """Build the heuristic start of ``built`` and load it into the model's variables."""
+    solver = Solver(built.options)
+    start = solver.heuristic_start(built.model)
+    assert start is not None
+    assert start.ok, start.reason
+    cols = solver._highs._pyomo_var_to_solver_var_map  # noqa: SLF001
+    for v in built.model.component_data_objects(pyo.Var, active=True):
+        c = cols.get(id(v))
+        if c is not None and not v.fixed:
+            v.set_value(float(start.values[c]), skip_validation=True)
+    return start
+
+
+def _carbon_at_start(built: Any) -> float:
+    objs = list(built.model.component_data_objects(pyo.Objective, active=True))
+    return float(pyo.value(objs[0])) / objective_scale(built.model)
+
+
+def test_tiny_start_is_the_hand_worked_optimum(tiny_dict: dict[str, Any]) -> None:
+    built = eo.build(validate_dict(tiny_dict))
+    start = _start(built)
+    assert hx.model_violations(built.model) == []
+    assert _carbon_at_start(built) == pytest.approx(3950.2, rel=1e-9)
+    assert start.objective is not None
+    assert start.method == "dive"
+
+
+def test_tiny_fractional_demand_rounds_up_to_the_optimum(tiny_dict: dict[str, Any]) -> None:
+    # 1100 tok/s: LP 5.5 gpu-a replicas -> 6; 6 GPUs on 2 hosts. Hand-worked: GPU power
+    # 6 x 50 W idle + 5.5 x 100 W load + 2 hosts x 50 W = 0.95 kW -> 8322 kWh -> 4161 kg;
+    # embodied 6 x 20 + 2 x 63.6 = 247.2 kg; total 4408.2 kg, also the optimum (5 gpu-a +
+    # 1 gpu-b needs a second host type: 4776.7 kg).
+    tiny_dict["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 1100
+    built = eo.build(validate_dict(tiny_dict))
+    _start(built)
+    assert hx.model_violations(built.model) == []
+    assert _carbon_at_start(built) == pytest.approx(4408.2, rel=1e-9)
+    res = eo.solve(validate_dict(tiny_dict), mip_start="none")
+    assert res.metrics["objective"] == pytest.approx(4408.2, rel=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["default.yaml", "ecoserve_paper.yaml"])
+def test_start_is_feasible_on_the_bundled_scenarios(scenario: str) -> None:
+    built = eo.build(ROOT / "scenarios" / scenario)
+    _start(built)
+    assert hx.model_violations(built.model) == []
+
+
+def _xs(tmp_path: Path) -> Path:
+    from benchmarks import generate as gen
+
+    return gen.write_scenario(gen.SIZES["XS"], tmp_path, {"solver.mip_rel_gap": 0.01})
+
+
+def test_start_is_feasible_and_above_the_bound_on_a_synthetic_fleet(tmp_path: Path) -> None:
+    path = _xs(tmp_path)
+    built = eo.build(path)
+    _start(built)
+    assert hx.model_violations(built.model) == []
+    at_start = _carbon_at_start(built)
+    on = eo.solve(path, mip_start="heuristic")
+    off = eo.solve(path, mip_start="none")
+    # never below the proven lower bound, hence never below the optimum
+    assert at_start >= max(on.metrics["bound"], off.metrics["bound"]) * (1 - 1e-9)
+    assert on.meta["mip_start"]["objective"] == pytest.approx(at_start, rel=1e-9)
+    # switching the start on moves the result by at most the gaps
+    gap = on.metrics["gap"] + off.metrics["gap"]
+    assert on.metrics["objective"] == pytest.approx(off.metrics["objective"], rel=gap + 1e-9)
+    assert "mip_start" not in off.meta
+
+
+@pytest.mark.slow
+def test_switching_the_start_on_keeps_the_optimum_within_the_gap() -> None:
+    path = ROOT / "scenarios" / "default.yaml"
+    on = eo.solve(path, mip_start="heuristic")
+    off = eo.solve(path, mip_start="none")
+    assert on.meta["mip_start"]["objective"] >= on.metrics["bound"] * (1 - 1e-9)
+    gap = on.metrics["gap"] + off.metrics["gap"]
+    assert on.metrics["objective"] == pytest.approx(off.metrics["objective"], rel=gap + 1e-9)
+
+
+class _ZeroRelaxation:
+    """A relaxation whose every solve returns all zeros (infeasible: demand unserved)."""
+
+    def __init__(self, a: hx.LpArrays) -> None:
+        self.a = a
+
+    def arrays(self) -> hx.LpArrays:
+        return self.a
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> np.ndarray:
+        return np.zeros(len(self.a.col_lower))
+
+    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float) -> np.ndarray:
+        return np.zeros(len(self.a.col_lower))
+
+
+def test_an_infeasible_candidate_is_not_handed_over(tiny_dict: dict[str, Any]) -> None:
+    built = eo.build(validate_dict(tiny_dict))
+    solver = Solver(built.options)
+    real = solver.heuristic_start(built.model)
+    assert real is not None
+    assert real.ok
+    from ecoserve_opt.solve import _HighsRelaxation
+
+    h = solver._highs._solver_model  # noqa: SLF001
+    a = _HighsRelaxation(h, 1, 0).arrays()
+    cols = solver._highs._pyomo_var_to_solver_var_map  # noqa: SLF001
+    start = hx.build_start(built.model, cols, _ZeroRelaxation(a))
+    assert not start.ok
+    assert start.reason.startswith("candidate violates the model: row ")
+
+
+def test_a_failing_heuristic_falls_back_to_no_start(
+    tiny_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(*_a: Any, **_k: Any) -> hx.MipStart:
+        raise RuntimeError("heuristic exploded")
+
+    monkeypatch.setattr(sys.modules["ecoserve_opt.solve"], "build_start", boom)
+    with caplog.at_level("INFO", logger="ecoserve_opt.solve"):
+        res = eo.solve(validate_dict(tiny_dict), mip_start="heuristic")
+    assert res.optimal
+    assert res.carbon == pytest.approx(3950.2, rel=1e-9)
+    assert "mip_start" not in res.meta
+    assert "MIP start: none (heuristic exploded)" in caplog.text
+
+
+def test_violations_names_rows_bounds_and_integrality() -> None:
+    # x0 + x1 >= 2, x0 integer in [0, 3], x1 in [0, 1]
+    a = hx.LpArrays(
+        col_lower=np.array([0.0, 0.0]),
+        col_upper=np.array([3.0, 1.0]),
+        row_lower=np.array([2.0]),
+        row_upper=np.array([np.inf]),
+        rows=np.array([0, 0]),
+        cols=np.array([0, 1]),
+        value=np.array([1.0, 1.0]),
+        cost=np.array([1.0, 1.0]),
+        offset=0.0,
+        integer=np.array([True, False]),
+    )
+    assert hx.violations(a, np.array([1.0, 1.0])) == []
+    assert hx.violations(a, np.array([0.5, 1.0])) == [
+        "column 0: 0.5 is not integral",
+        "row 0: 1.5 < 2",
+    ]
+    assert hx.violations(a, np.array([1.0, 2.0])) == ["column 1: 2 > upper bound 1"]
+
+
+class _StuckRelaxation:
+    """x0 + x1 >= 1.5 with x0 integer in [0, 3]: the LP says x0 = 0.5, and (by fiat) no
+    rounding of x0 is LP-feasible, so the dive leaves it free and the restricted MIP
+    (here: x0 = 1, x1 = 0.5) completes the start."""
+
+    def __init__(self) -> None:
+        self.a = hx.LpArrays(
+            col_lower=np.array([0.0, 0.0]),
+            col_upper=np.array([3.0, 1.0]),
+            row_lower=np.array([1.5]),
+            row_upper=np.array([np.inf]),
+            rows=np.array([0, 0]),
+            cols=np.array([0, 1]),
+            value=np.array([1.0, 1.0]),
+            cost=np.array([2.0, 1.0]),
+            offset=0.5,
+            integer=np.array([True, False]),
+        )
+        self.mip_fixed: dict[int, float] | None = None
+
+    def arrays(self) -> hx.LpArrays:
+        return self.a
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> np.ndarray | None:
+        return None if 0 in fixed else np.array([0.5, 1.0])
+
+    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float) -> np.ndarray:
+        self.mip_fixed = dict(fixed)
+        return np.array([1.0, 0.5])
+
+
+def test_a_stuck_dive_hands_over_to_the_restricted_mip(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hx, "driving_columns", lambda _m, _c: [0])
+    rx = _StuckRelaxation()
+    start = hx.build_start(pyo.ConcreteModel(), {}, rx)
+    assert start.ok
+    assert start.method == "restricted MIP"
+    assert rx.mip_fixed == {}  # x0 left free for the MIP
+    assert start.values is not None
+    assert start.values.tolist() == [1.0, 0.5]
+    assert start.objective == pytest.approx(2.0 + 0.5 + 0.5)
