@@ -109,6 +109,7 @@ class Matrix:
 def assemble(d: Any) -> Matrix:
     """The carbon-objective MILP of ``ecoserve_opt.formulation`` for ``d`` (ModelData)."""
     from ecoserve_opt.data import NO_GPU
+    from ecoserve_opt.data.keys import Point
 
     s = d.scenario
     if not s.pillars.shift_offline:
@@ -207,7 +208,7 @@ def assemble(d: Any) -> Matrix:
                 mx.row([(j, 1.0) for j in ks], -INF, cap)
     # ---- serving
     nrep = {
-        (*r, p, y): mx.var(("n", *r, p, y), integer=True)
+        (r.llm, r.gpu, r.tp, p, r.precision, y): mx.var(("n", *r, p, y), integer=True)
         for r in d.replicas
         for p in d.pools
         for y in d.years
@@ -230,15 +231,16 @@ def assemble(d: Any) -> Matrix:
     on_keys: dict[tuple[Any, ...], list[tuple[int, float]]] = defaultdict(list)
     off_keys: dict[tuple[Any, ...], list[tuple[int, float]]] = defaultdict(list)
     for key, j in x.items():
-        l_, g, t, _b, c, y, sl = key
-        f = d.capacity_factor(key[:5], y, sl)  # online headroom on capacity (1 offline)
-        by_rep[(l_, g, t, d.class_pool[c], y, sl)].append((j, f / d.cap[key[:5]]))
+        l_, g, t, _b, c, q, y, sl = key
+        pt = Point(*key[:6])
+        f = d.capacity_factor(pt, y, sl)  # online headroom on capacity (1 offline)
+        by_rep[(l_, g, t, d.class_pool[c], q, y, sl)].append((j, f / d.cap[pt]))
         (on_keys if c == "online" else off_keys)[(l_, y, sl)].append((j, 1.0))
-    for (l_, g, t, p, y, _sl), terms in by_rep.items():
-        mx.row([*terms, (nrep[(l_, g, t, p, y)], -1.0)], -INF, 0.0)
+    for (l_, g, t, p, q, y, _sl), terms in by_rep.items():
+        mx.row([*terms, (nrep[(l_, g, t, p, q, y)], -1.0)], -INF, 0.0)
     for g in d.gpus:
         for y in d.years:
-            t = [(j, float(k[2])) for k, j in nrep.items() if k[1] == g and k[4] == y]
+            t = [(j, float(k[2])) for k, j in nrep.items() if k[1] == g and k[5] == y]
             if t:
                 mx.row(t + [(j, -1.0) for j in mounted.get((g, y), [])], -INF, 0.0)
     for (l_, y, sl), dem in d.online_demand.items():
@@ -297,13 +299,13 @@ def assemble(d: Any) -> Matrix:
     dyn: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
     # offline work runs only in the window hours of a slot: duty = window hours / slot hours
     for key, j in x.items():
-        p = key[:5]
+        p = Point(*key[:6])
         duty = (
-            d.offline_slot_hours.get((key[0], key[6]), 0.0) / d.slot_hours
+            d.offline_slot_hours.get((key[0], key[7]), 0.0) / d.slot_hours
             if key[4] == "offline"
             else 1.0
         )
-        dyn[(key[5], key[6])].append(
+        dyn[(key[6], key[7])].append(
             (
                 j,
                 duty

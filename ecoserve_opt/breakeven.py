@@ -54,7 +54,7 @@ def gpu_options(d: ModelData, llm: str) -> pd.DataFrame:
     if win <= 0:
         return pd.DataFrame(rows)
     for k in d.points:
-        lk, g, tp, b, cls = k
+        lk, g, tp, b, cls = k.llm, k.gpu, k.tp, k.batch, k.cls
         if lk != llm or cls != "offline" or g == NO_GPU:
             continue
         gpu = d.gpus[g]
@@ -90,6 +90,7 @@ def gpu_options(d: ModelData, llm: str) -> pd.DataFrame:
                     "gpu": g,
                     "tp": tp,
                     "batch": b,
+                    "precision": k.precision,
                     "host": h,
                     "kg_per_token": emb_year / (tok_day * d.hours_per_year / HOURS_PER_DAY),
                     "kwh_per_token": kwh_day / tok_day,

@@ -14,6 +14,9 @@
 * (with ``pillars.split_phases``, the phase-split designs report the GPUs of their
   prefill and decode pools in ``prefill_gpus`` / ``decode_gpus``; "EcoServe without
   rightsize" also drops the split, which needs it)
+* (when an LLM allows precisions beyond ``bf16`` (``llms.<name>.precisions``), every design
+  may use them, as a scenario input like the GPU candidates, and column ``precision`` gives
+  the first year's GPUs per precision, :func:`precision_mix`)
 * ``leave-one-out`` -- EcoServe without one pillar (what that pillar adds on top of the
   others), and ``add-one`` -- the conventional carbon-optimised design plus one pillar
   (what the pillar does on its own). :func:`pillar_effects` turns them into savings, each
@@ -194,6 +197,20 @@ def _phase_gpus(replicas: pd.DataFrame | None) -> dict[str, float]:
     return out
 
 
+def precision_mix(replicas: pd.DataFrame | None) -> str:
+    """GPUs of the first year per numeric precision, e.g. ``fp8`` or ``bf16 25% / fp8 75%``
+    (column ``precision`` of compare.csv when a scenario allows precisions beyond bf16)."""
+    if replicas is None or replicas.empty or "precision" not in replicas.columns:
+        return "-"
+    first = replicas[replicas["year"] == replicas["year"].min()]
+    by = first.groupby("precision")["gpus"].sum()
+    by = by[by > 0]
+    if len(by) == 1:
+        return str(by.index[0])
+    total = float(by.sum())
+    return " / ".join(f"{q} {100.0 * float(n) / total:.0f}%" for q, n in by.items())
+
+
 def _variant(
     loaded: LoadedScenario, pillars: dict[str, bool], latency_tolerance: float | None
 ) -> LoadedScenario:
@@ -264,6 +281,8 @@ def compare(
                 row.setdefault("offline_share_host_cpu", split["offline_host_cpu"])
                 if dp.pillars.get("split_phases"):
                     row.update(_phase_gpus(res.tables.get("replicas")))
+                if any(q != "bf16" for sp in sc.scenario.llms.values() for q in sp.precisions):
+                    row["precision"] = precision_mix(res.tables.get("replicas"))
             else:
                 row["note"] = f"no solution ({res.status.value})"
             if dp.objective == "performance":

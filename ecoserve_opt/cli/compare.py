@@ -51,6 +51,34 @@ _SCALED = (
 _OFFLINE = ("offline_host_cpu", "offline_gpu", "offline_owned")  # all three, when present
 
 
+def _num(v: Any, factor: float) -> str:
+    """``v / factor`` with 3 significant digits or so (``-`` when not a number)."""
+    import math
+
+    try:
+        x = float(v) / factor
+    except (TypeError, ValueError):
+        return "-"
+    if math.isnan(x):
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+
+def _text_cell(v: Any) -> str:
+    """A text column's cell (``-`` for a missing value)."""
+    from rich.markup import escape
+
+    return escape(v) if isinstance(v, str) else "-"
+
+
+def _pool_cell(r: Any, num: Any) -> str:
+    """``prefill/decode`` GPUs of a phase-split design, ``-`` for the others."""
+    v = r.get("prefill_gpus")
+    if v is None or v != v:  # missing or NaN
+        return "-"
+    return "/".join(num(r.get(c), 1.0) for c in ("prefill_gpus", "decode_gpus"))
+
+
 def compare_table(table: Any, title: str = "Design points (over the horizon)") -> Any:
     """The comparison as a rich Table that fits a 100-column terminal: each numeric column
     in one readable unit (named in its header, e.g. ``total (tCO2e)``), where offline work
@@ -85,18 +113,14 @@ def compare_table(table: Any, title: str = "Design points (over the horizon)") -
     pools = "prefill_gpus" in table.columns  # pillars.split_phases: GPUs per phase pool
     if pools:
         t.add_column("GPUs in\nprefill/decode", justify="right", no_wrap=True)
+    precision = "precision" in table.columns  # LLM precisions beyond bf16 allowed
+    if precision:
+        t.add_column("precision\n(GPUs)", no_wrap=True)
     saves = "ecoserve_reduction" in table.columns
     if saves:
         t.add_column("EcoServe\nsaves", justify="right", no_wrap=True)
 
-    def num(v: Any, factor: float) -> str:
-        try:
-            x = float(v) / factor
-        except (TypeError, ValueError):
-            return "-"
-        if math.isnan(x):
-            return "-"
-        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+    num = _num
 
     def pct(v: Any) -> str:
         try:
@@ -120,12 +144,9 @@ def compare_table(table: Any, title: str = "Design points (over the horizon)") -
         if offline:
             cells.append("/".join(pct(r[c]) for c in _OFFLINE) + "%")
         if pools:
-            cells.append(
-                "/".join(num(r.get(c), 1.0) for c in ("prefill_gpus", "decode_gpus"))
-                if r.get("prefill_gpus") == r.get("prefill_gpus")
-                and r.get("prefill_gpus") is not None
-                else "-"
-            )
+            cells.append(_pool_cell(r, num))
+        if precision:
+            cells.append(_text_cell(r.get("precision")))
         if saves:
             cells.append(
                 pct(r["ecoserve_reduction"]) + "%" if pct(r["ecoserve_reduction"]) != "-" else "-"

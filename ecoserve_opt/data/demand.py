@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecoserve_opt.data.keys import OfflineDemandKey, OnlineDemandKey, Point, WindowSlot
+from ecoserve_opt.data.keys import OfflineDemandKey, OnlineDemandKey, Point, Replica, WindowSlot
 from ecoserve_opt.schema.scenario import OnlineDemand, Scenario
 
 
@@ -80,22 +80,22 @@ def online_capacity_factors(
     info: dict[Point, dict[str, float]],
     online_demand: dict[tuple[str, int, int], float],
     burst: dict[tuple[str, int, int], float],
-) -> dict[tuple[str, str, int, int, str, int, int], float]:
+) -> dict[tuple[str, str, int, int, str, str, int, int], float]:
     """Capacity factor of every online point per (year, slot) (headroom on capacity only).
 
     ``minute-peak``: the burst factor; ``queueing``:
     :func:`ecoserve_opt.queueing.capacity_factor` at the point's batch, TTFT and TPOT, with
-    ``TTFT_1`` the TTFT at the smallest batch of the same (llm, gpu, tp); ``none``: none.
-    Keys are ``(*point, year, slot)``; factors equal to 1 are left out.
+    ``TTFT_1`` the TTFT at the smallest batch of the same replica (llm, gpu, tp,
+    precision); ``none``: none. Keys are ``(*point, year, slot)``; factors equal to 1 are
+    left out.
     """
     from ecoserve_opt.queueing import slots_needed_many
 
-    ttft_one: dict[tuple[str, str, int], float] = {}
+    ttft_one: dict[Replica, float] = {}
     by_llm: dict[str, list[Point]] = {}
     for k in points:
         if k.cls == "online":
-            key = (k.llm, k.gpu, k.tp)
-            ttft_one[key] = min(info[k]["ttft"], ttft_one.get(key, math.inf))
+            ttft_one[k.replica] = min(info[k]["ttft"], ttft_one.get(k.replica, math.inf))
             by_llm.setdefault(k.llm, []).append(k)
     rows = list(headroom_demands(s, online_demand, burst))
     # per point, all its LLM's demands at once (queueing.slots_needed_many); the numbers
@@ -111,7 +111,7 @@ def online_capacity_factors(
         for k in pts:
             ttft_b, tpot = info[k]["ttft"], info[k]["tpot"]
             s_static = ttft_b + on.output_tokens * tpot
-            svc = max(on.output_tokens - 1.0, 0.0) * tpot + k.batch * ttft_one[k[:3]]
+            svc = max(on.output_tokens - 1.0, 0.0) * tpot + k.batch * ttft_one[k.replica]
             svc = max(svc, 1e-12)
             cs2 = cv2 * (on.output_tokens * tpot / svc) ** 2
             slack = max(on.ttft_slo - ttft_b, 0.0)
@@ -119,7 +119,7 @@ def online_capacity_factors(
             f = np.maximum(1.0, c / (rate * s_static)).tolist()
             for r, fk in zip(mine, f, strict=True):
                 factor[(k, r[1], r[2])] = fk
-    out: dict[tuple[str, str, int, int, str, int, int], float] = {}
+    out: dict[tuple[str, str, int, int, str, str, int, int], float] = {}
     for llm, y, sl, on, _dem, beta_ys, _cv2 in rows:
         for k in by_llm.get(llm, []):
             f = beta_ys if on.headroom_rule == "minute-peak" else factor[(k, y, sl)]

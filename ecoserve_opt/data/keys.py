@@ -1,7 +1,7 @@
 """Labelled index keys: one NamedTuple per index set of the model.
 
-A key is a plain tuple (it hashes and compares like one, so ``d.cap[(l, g, t, b, c)]`` and
-``d.cap[Point(l, g, t, b, c)]`` find the same entry, and Pyomo stores it as a plain tuple),
+A key is a plain tuple (it hashes and compares like one, so ``d.cap[(l, g, t, b, c, q)]`` and
+``d.cap[Point(l, g, t, b, c, q)]`` find the same entry, and Pyomo stores it as a plain tuple),
 with field names so the code reads ``k.cls == "offline"`` and ``k.point`` rather than
 ``k[4]`` and ``k[:5]``. The set each key indexes is named in its docstring (the symbols of
 docs/formulation.md and ``formulation/sets.py``).
@@ -70,32 +70,41 @@ class HostLifeYear(NamedTuple):
 
 
 class Replica(NamedTuple):
-    """A replica configuration: ``llm`` on ``tp`` GPUs of type ``gpu``."""
+    """A replica configuration: ``llm`` on ``tp`` GPUs of type ``gpu`` at numeric
+    ``precision`` (``bf16``, ``fp8``, ``int8``, ``int4``: :mod:`ecoserve_opt.perf.precision`)."""
 
     llm: str
     gpu: str
     tp: int
+    precision: str = "bf16"
 
 
 class PoolReplica(NamedTuple):
-    r"""Replicas of ``llm`` on ``tp`` GPUs of type ``gpu`` in ``pool``
+    r"""Replicas of ``llm`` on ``tp`` GPUs of type ``gpu`` in ``pool`` at ``precision``
     (:math:`\mathcal{R}`, set ``R``)."""
 
     llm: str
     gpu: str
     tp: int
     pool: str
+    precision: str = "bf16"
 
 
 class Point(NamedTuple):
     r"""An operating point: ``llm`` on ``tp`` x ``gpu`` at ``batch`` for class ``cls``
-    (``online``/``offline``) (:math:`\mathcal{K}`, set ``K``)."""
+    (``online``/``offline``) at numeric ``precision`` (:math:`\mathcal{K}`, set ``K``)."""
 
     llm: str
     gpu: str
     tp: int
     batch: int
     cls: str
+    precision: str = "bf16"
+
+    @property
+    def replica(self) -> Replica:
+        """The replica configuration this point runs on."""
+        return Replica(self.llm, self.gpu, self.tp, self.precision)
 
 
 class Serve(NamedTuple):
@@ -106,13 +115,14 @@ class Serve(NamedTuple):
     tp: int
     batch: int
     cls: str
+    precision: str
     year: int
     slot: int
 
     @property
     def point(self) -> Point:
         """The operating point served."""
-        return Point(self.llm, self.gpu, self.tp, self.batch, self.cls)
+        return Point(self.llm, self.gpu, self.tp, self.batch, self.cls, self.precision)
 
 
 class CpuPoint(NamedTuple):

@@ -135,15 +135,15 @@ class ModelData:
     owned_host_count: dict[str, int]
     host_gpu: list[HostGpu]  # (host item, gpu or NO_GPU) allowed pairings
     host_lifetimes: dict[str, list[int]]
-    replicas: list[Replica]  # (llm, gpu, tp)
+    replicas: list[Replica]  # (llm, gpu, tp, precision)
     pools: list[str]
     class_pool: dict[str, str]
-    points: list[Point]  # (llm, gpu, tp, batch, class)
-    cap: dict[tuple[str, str, int, int, str], float]  # per Point: output tokens/s per replica
-    gpu_power_kw: dict[tuple[str, str, int, int, str], float]  # per GPU at this point
-    latency_s: dict[tuple[str, str, int, int, str], float]  # ttft/O + tpot, per output token
-    ttft_s: dict[tuple[str, str, int, int, str], float]
-    tpot_s: dict[tuple[str, str, int, int, str], float]
+    points: list[Point]  # (llm, gpu, tp, batch, class, precision)
+    cap: dict[Point, float]  # per Point: output tokens/s per replica
+    gpu_power_kw: dict[Point, float]  # per GPU at this point
+    latency_s: dict[Point, float]  # ttft/O + tpot, per output token
+    ttft_s: dict[Point, float]
+    tpot_s: dict[Point, float]
     # tokens/s per OnlineDemandKey (llm, year, slot): the slot's peak-hour demand (headroom
     # is on capacity: online_capacity_factor)
     online_demand: dict[tuple[str, int, int], float]
@@ -169,10 +169,10 @@ class ModelData:
     one_gpu_type: bool = False  # Rightsize off: every model on the same GPU type
     # busiest minute's arrival rate over the peak hour's, per (llm, year, slot)
     online_headroom: dict[tuple[str, int, int], float] = field(default_factory=dict)
-    # capacity factor f >= 1 per (llm, gpu, tp, batch, "online", year, slot): an online point
-    # uses f x its load of a replica's capacity (headroom on capacity only, see
+    # capacity factor f >= 1 per (llm, gpu, tp, batch, "online", precision, year, slot): an
+    # online point uses f x its load of a replica's capacity (headroom on capacity only, see
     # ecoserve_opt/queueing.py); missing keys mean 1
-    online_capacity_factor: dict[tuple[str, str, int, int, str, int, int], float] = field(
+    online_capacity_factor: dict[tuple[str, str, int, int, str, str, int, int], float] = field(
         default_factory=dict
     )
     scenario_file: str = "<scenario>"  # for error messages (file: field path: reason)
@@ -197,7 +197,7 @@ class ModelData:
         """Hours per year that one slot of the representative day stands for."""
         return DAYS_PER_YEAR * self.slot_hours
 
-    def capacity_factor(self, point: tuple[str, str, int, int, str], year: int, slot: int) -> float:
+    def capacity_factor(self, point: Point, year: int, slot: int) -> float:
         """Online headroom factor (>= 1) of ``point`` in ``year``/``slot``: one token/s there
         takes this many times its share of a replica's capacity (1 offline, without headroom)."""
         return self.online_capacity_factor.get((*point, year, slot), 1.0)

@@ -1,8 +1,9 @@
 """Serving sections of the data: operating points from the LLM profiles.
 
-* **Rightsize** -- operating points ``K`` (llm, gpu, tp, batch, class) with their capacity,
-  power and latency, online points only where the SLOs hold; replicas ``R`` of the
-  configurations whose tensor-parallel group fits one host;
+* **Rightsize** -- operating points ``K`` (llm, gpu, tp, batch, class, precision) with their
+  capacity, power and latency, online points only where the SLOs hold; replicas ``R`` of the
+  configurations whose tensor-parallel group fits one host; precisions other than ``bf16``
+  only where the LLM's ``precisions`` allow them (:func:`_precision_points`);
 * **Reuse (host CPUs)** -- CPU serving points ``KC`` for offline work, from the CPU
   profiles.
 
@@ -31,7 +32,8 @@ def _operating_points(
     gpus: dict[str, GpuType],
     file: str,
 ) -> tuple[list[Point], dict[Point, dict[str, float]]]:
-    """Per (llm, gpu, tp, batch, class): capacity, power, latency for the class's lengths.
+    """Per (llm, gpu, tp, batch, class, precision): capacity, power, latency for the class's
+    lengths; ``bf16`` points from the profiles, the others from :func:`_precision_points`.
 
     TTFT and TPOT are made non-decreasing in the batch size (running maximum over the
     batches of one (llm, gpu, tp)): a larger batch never prefills or decodes faster; the
@@ -46,6 +48,8 @@ def _operating_points(
     groups = _profile_groups(prof)
     out: dict[Point, dict[str, float]] = {}
     for llm, spec in s.llms.items():
+        if "bf16" not in spec.precisions:
+            continue
         llm_row = cat.row("llms", llm)
         weights = float(llm_row["weights_gb"])
         kvb = float(llm_row.get("kv_bytes_per_token", 0.0))
@@ -79,6 +83,7 @@ def _operating_points(
                     "ttft": ttft,
                     "tpot": tpot,
                 }
+    out.update(_precision_points(s, cat, prof, gpus, file))
     return sorted(out), out
 
 
@@ -271,7 +276,7 @@ def serving_section(
         if gid != NO_GPU:
             max_slots[gid] = max(max_slots.get(gid, 0), hosts[hid].gpu_slots)
     pts = [p for p in pts if p.tp <= max_slots.get(p.gpu, 0)]
-    replicas = sorted({Replica(p.llm, p.gpu, p.tp) for p in pts})
+    replicas = sorted({p.replica for p in pts})
     pools = ["shared"] if s.share_online_offline else ["online", "offline"]
     class_pool = {c: ("shared" if s.share_online_offline else c) for c in CLASSES}
     return ServingSection(pts, info, replicas, pools, class_pool)
@@ -329,3 +334,130 @@ def cpu_section(s: Scenario, cat: Catalog, hosts: dict[str, HostItem]) -> CpuSec
                 sec.dyn_kw[key] = dc * h.dyn_factor
     sec.points.sort()
     return sec
+
+
+def _precision_points(
+    s: Scenario, cat: Catalog, prof: pd.DataFrame, gpus: dict[str, GpuType], file: str
+) -> dict[Point, dict[str, float]]:
+    """Operating points at the precisions other than ``bf16`` that each LLM allows.
+
+    For every candidate (gpu, tp, batch) where the model fits the GPUs at precision ``q``
+    (the memory rule with ``q``'s weight and KV bytes, :mod:`ecoserve_opt.perf.precision`)
+    and the GPU supports ``q``: where the 16-bit profile has rows for (gpu, tp, batch), the
+    16-bit operating point (:func:`_profile_point`) times the roofline's ratio between ``q``
+    and 16 bit at the class's prompt length (TTFT, TPOT and power each), so measured rows
+    keep their correction and only the precision effect comes from the model; elsewhere
+    (configurations that only fit at ``q``, e.g. a 70B model on one 80 GB GPU at FP8) the
+    roofline at ``q`` itself. Both use the calibration of the scenario's engine. Then, as
+    for 16 bit: running maximum over the batch, power within [idle, TDP], online points only
+    where the SLOs hold.
+    """
+    from ecoserve_opt.exceptions import ScenarioError
+    from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
+    from ecoserve_opt.perf.precision import (
+        apply_precision,
+        fp8_gpus,
+        kv_bytes_per_token,
+        supports,
+        weights_gb,
+    )
+
+    wanted = {llm: [q for q in spec.precisions if q != "bf16"] for llm, spec in s.llms.items()}
+    out: dict[Point, dict[str, float]] = {}
+    if not any(wanted.values()):
+        return out
+    engine = ENGINES.get(s.profiles.engine or DEFAULT_ENGINE, ENGINES[DEFAULT_ENGINE])
+    cal = engine.calibration
+    llm_spec, gpu_spec = _roofline_specs(cat)
+    batches = sorted(
+        s.hardware.batches if s.hardware.batches is not None else prof["batch"].unique()
+    )
+    for llm, qs in wanted.items():
+        spec = s.llms[llm]
+        field = f"llms.{llm}.precisions"
+        base_l = llm_spec.get(llm)
+        if not qs:
+            continue
+        if base_l is None:
+            raise ScenarioError(
+                file,
+                field,
+                "the catalog's llms.csv lacks this model's "
+                "architecture columns, needed to model other precisions",
+            )
+        rows = prof[prof["llm"] == llm]
+        for q in qs:
+            ok = sorted(g for g in gpus if supports(g, q) and g in gpu_spec)
+            if not ok:
+                raise ScenarioError(
+                    file,
+                    field,
+                    f"{q} needs FP8 tensor cores ({', '.join(fp8_gpus())}); none of the "
+                    f"scenario's GPUs ({', '.join(sorted(gpus))}) has them",
+                )
+            w_gb = weights_gb(base_l.weights_gb, q)
+            kvb = kv_bytes_per_token(base_l.kv_bytes_per_token, q)
+            for cls in CLASSES:
+                dem = getattr(spec, cls)
+                if dem is None:
+                    continue
+                n_in, n_out = dem.input_tokens, dem.output_tokens
+                for gid in ok:
+                    g, base_g = gpus[gid], gpu_spec[gid]
+                    lq, gq = apply_precision(base_l, base_g, q)
+                    for tp in sorted(set(s.hardware.tp_degrees)):
+                        floor = (0.0, 0.0)
+                        for b in (int(x) for x in batches):
+                            mem = w_gb / tp + b * (n_in + n_out) * kvb / tp / 1e9
+                            if mem > KV_MEMORY_FRACTION * g.memory_gb:
+                                break  # memory only grows with the batch
+                            grp = rows[
+                                (rows["gpu"] == gid) & (rows["tp"] == tp) & (rows["batch"] == b)
+                            ]
+                            ttft, tpot, power_kw = _scaled_point(
+                                grp, (base_l, base_g), (lq, gq), tp, b, n_in, n_out, cal, g.tdp_kw
+                            )
+                            ttft, tpot = max(ttft, floor[0]), max(tpot, floor[1])
+                            floor = (ttft, tpot)
+                            if cls == "online" and (ttft > dem.ttft_slo or tpot > dem.tpot_slo):
+                                continue
+                            out[Point(llm, gid, tp, b, cls, q)] = {
+                                "cap": b * n_out / (ttft + n_out * tpot),
+                                "power_kw": min(max(power_kw, g.idle_kw), g.tdp_kw),
+                                "latency": ttft / n_out + tpot,
+                                "ttft": ttft,
+                                "tpot": tpot,
+                            }
+    return out
+
+
+def _scaled_point(
+    grp: pd.DataFrame,
+    base: tuple[Any, Any],
+    at_q: tuple[Any, Any],
+    tp: int,
+    batch: int,
+    n_in: int,
+    n_out: int,
+    cal: Any,
+    max_kw: float,
+) -> tuple[float, float, float]:
+    """TTFT (s), TPOT (s) and power (kW) of one (gpu, tp, batch) at another precision: the
+    16-bit profile point x the roofline's ratio (q / 16 bit), or the roofline at ``q`` where
+    the profile has no rows (see :func:`_precision_points`)."""
+    from ecoserve_opt.perf.roofline import estimate_gpu
+
+    e_q = estimate_gpu(at_q[0], at_q[1], tp, batch, max(1, n_in), cal=cal)
+    q_vals = (e_q.ttft_ms / 1e3, e_q.tpot_ms / 1e3, e_q.power_w / 1e3)
+    point = None
+    if not grp.empty:
+        ref = _gpu_reference(base[0], base[1], tp, batch)
+        point = _profile_point(grp, n_in, n_out, batch, ref, max_kw)
+    if point is None:
+        return q_vals
+    e16 = estimate_gpu(base[0], base[1], tp, batch, max(1, n_in), cal=cal)
+    b_vals = (e16.ttft_ms / 1e3, e16.tpot_ms / 1e3, e16.power_w / 1e3)
+    ttft, tpot, power_kw = (
+        p * (q_ / r if r > 0 else 1.0) for p, q_, r in zip(point[:3], q_vals, b_vals, strict=True)
+    )
+    return ttft, tpot, power_kw

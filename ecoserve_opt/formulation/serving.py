@@ -4,9 +4,11 @@ Variables
 
 * :math:`n_{lgtpy} \in \mathbb{Z}_+`: replicas of LLM :math:`l` on :math:`t` GPUs of type
   :math:`g` in pool :math:`p` (``shared``, or ``online``/``offline`` when classes do not
-  share) (``n_rep``);
+  share) (``n_rep``); every replica also has a numeric precision :math:`q` (``bf16``
+  unless the LLM's ``precisions`` allow ``fp8``/``int8``/``int4``), left out of the
+  subscripts below: :math:`(l, g, t)` stands for :math:`(l, g, t, q)` throughout;
 * :math:`x_{kys} \ge 0`: output tokens/s served at operating point
-  :math:`k = (l,g,t,b,c)` in year :math:`y`, slot :math:`s` (offline only in its window)
+  :math:`k = (l,g,t,b,c,q)` in year :math:`y`, slot :math:`s` (offline only in its window)
   (``x`` over ``XK``);
 * :math:`x^{cpu}_{lhbys} \ge 0`: offline tokens/s served by the CPUs of host item :math:`h`
   (``xc`` over ``XC``; its constraints are in formulation/cpu_serving.py).
@@ -95,7 +97,7 @@ def add_serving_variables(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> Serv
         for s in d.slots
         if not (k.cls == "offline" and d.offline_slot_hours.get((k.llm, s), 0.0) <= 0)
     ]
-    m.XK = pyo.Set(initialize=xk, dimen=7, ordered=True)
+    m.XK = pyo.Set(initialize=xk, dimen=8, ordered=True)
     m.x = pyo.Var(m.XK, domain=pyo.NonNegativeReals)
     xc = [
         CpuServe(*kc, y, s)
@@ -121,18 +123,20 @@ def add_replica_capacity(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -
     point needs, not the tokens it serves, so energy follows the demand.
     Component ``replica_capacity`` over ``R x Y x S``.
     """
-    by_rep: dict[tuple[str, str, int, str, int, int], list[Serve]] = {}
+    by_rep: dict[tuple[PoolReplica, int, int], list[Serve]] = {}
     for k in sx.xk:
-        by_rep.setdefault((k.llm, k.gpu, k.tp, d.class_pool[k.cls], k.year, k.slot), []).append(k)
+        r = PoolReplica(k.llm, k.gpu, k.tp, d.class_pool[k.cls], k.precision)
+        by_rep.setdefault((r, k.year, k.slot), []).append(k)
 
-    def rep_cap(_m: pyo.ConcreteModel, l_: str, g: str, t: int, p: str, y: int, s: int) -> object:
-        keys = by_rep.get((l_, g, t, p, y, s))
+    def rep_cap(_m: pyo.ConcreteModel, *idx: object) -> object:
+        r, y, s = PoolReplica._make(idx[:-2]), int(idx[-2]), int(idx[-1])  # type: ignore[call-overload]
+        keys = by_rep.get((r, y, s))
         if not keys:
             return pyo.Constraint.Skip
         t_ = Terms().extend(
             (d.capacity_factor(k.point, y, s) / d.cap[k.point], m.x[k]) for k in keys
         )
-        return t_.expr((-1.0, m.n_rep[l_, g, t, p, y])) <= 0.0
+        return t_.expr((-1.0, m.n_rep[(*r, y)])) <= 0.0
 
     m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
 
@@ -151,9 +155,9 @@ def add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
     only CPU sockets can serve; with ``== 1`` such a model was rejected by Pyomo as a
     trivially false constraint).
     """
-    min_cap: dict[tuple[str, str, int, str], float] = {}
+    min_cap: dict[tuple[str, str, int, str, str], float] = {}
     for k in ix.k:
-        key = (k.llm, k.gpu, k.tp, k.cls)
+        key = (k.llm, k.gpu, k.tp, k.cls, k.precision)
         # capacity net of the largest headroom factor of this point in any year and slot
         f = max((d.capacity_factor(k, y, s) for y in d.years for s in d.slots), default=1.0)
         min_cap[key] = min(d.cap[k] / f, min_cap.get(key, float("inf")))
@@ -163,11 +167,12 @@ def add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
         expr=sum(m.gpu_pick[g] for g in types) <= 1 if types else pyo.Constraint.Skip
     )
 
-    def bound(l_: str, g: str, t: int, p: str, y: int) -> float:
-        """Replicas that serve all of ``l_``'s demand at its lowest-capacity point."""
+    def bound(r: PoolReplica, y: int) -> float:
+        """Replicas that serve all of ``r.llm``'s demand at its lowest-capacity point."""
+        l_, g, t, p, q = r
         n = 0.0
         for c in ("online", "offline"):
-            if d.class_pool[c] != p or (l_, g, t, c) not in min_cap:
+            if d.class_pool[c] != p or (l_, g, t, c, q) not in min_cap:
                 continue
             if c == "online":
                 peak = max(
@@ -179,12 +184,13 @@ def add_one_gpu_type(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
                 # highest useful rate (offline work is credited only for its window hours)
                 hours = [h for (l2, _s), h in d.offline_slot_hours.items() if l2 == l_ and h > 0]
                 peak = d.offline_demand.get((l_, y), 0.0) / (3600.0 * min(hours, default=1.0))
-            n += peak / min_cap[(l_, g, t, c)]
+            n += peak / min_cap[(l_, g, t, c, q)]
         return n
 
-    def link(_m: pyo.ConcreteModel, l_: str, g: str, t: int, p: str, y: int) -> object:
-        n = bound(l_, g, t, p, y)
-        return m.n_rep[l_, g, t, p, y] <= (n * m.demand_scale + 1.0) * m.gpu_pick[g]
+    def link(_m: pyo.ConcreteModel, *idx: object) -> object:
+        r, y = PoolReplica._make(idx[:-1]), int(idx[-1])  # type: ignore[call-overload]
+        n = bound(r, y)
+        return m.n_rep[(*r, y)] <= (n * m.demand_scale + 1.0) * m.gpu_pick[r.gpu]
 
     m.one_gpu_type_link = pyo.Constraint(m.R, m.Y, rule=link)
 

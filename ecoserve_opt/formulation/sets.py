@@ -8,10 +8,11 @@ Only valid combinations become set members:
 * :math:`\mathcal{D} = \{(h, g, L, y)\}` deployments: hosts of item :math:`h` with lifetime
   class :math:`L` carrying GPU type :math:`g` (or ``none``) in year :math:`y`; owned items
   only in the years they are still usable;
-* :math:`\mathcal{R} = \{(l, g, t, p)\}` replicas of LLM :math:`l` on :math:`t` GPUs of type
-  :math:`g` in pool :math:`p`, only where the model fits;
-* :math:`\mathcal{K} = \{(l, g, t, b, c)\}` operating points (batch :math:`b`, class :math:`c`),
-  online points only where the SLOs hold;
+* :math:`\mathcal{R} = \{(l, g, t, p, q)\}` replicas of LLM :math:`l` on :math:`t` GPUs of
+  type :math:`g` in pool :math:`p` at numeric precision :math:`q` (``bf16`` unless the LLM's
+  ``precisions`` allow more), only where the model fits;
+* :math:`\mathcal{K} = \{(l, g, t, b, c, q)\}` operating points (batch :math:`b`, class
+  :math:`c`, precision :math:`q`), online points only where the SLOs hold;
 * :math:`\mathcal{K}^{ph} = \{(l, g, t, b, \phi, \pi)\}` phase points (phase :math:`\phi`,
   KV path :math:`\pi`) and :math:`\mathcal{R}^{ph} = \{(l, g, t, \phi)\}` phase pools,
   only with ``pillars.split_phases`` (data/phases.py).
@@ -75,7 +76,7 @@ def index_of(d: ModelData) -> Index:
         oh=[OwnedHostYear(h, y) for h, ys in d.owned_host_years.items() for y in ys],
         dep=dep,
         hly=sorted({HostLifeYear(k.host, k.life, k.year) for k in dep}),
-        rep=[PoolReplica(l_, g, t, p) for (l_, g, t) in d.replicas for p in d.pools],
+        rep=[PoolReplica(r.llm, r.gpu, r.tp, p, r.precision) for r in d.replicas for p in d.pools],
         k=[Point(*p) for p in d.points],
         kc=[CpuPoint(*p) for p in d.cpu_points],
         kp=[PhasePoint(*p) for p in d.phase_points],
@@ -97,8 +98,8 @@ def add_sets(m: pyo.ConcreteModel, d: ModelData) -> Index:
     m.OH = pyo.Set(initialize=ix.oh, dimen=2, ordered=True)
     m.D = pyo.Set(initialize=ix.dep, dimen=4, ordered=True)
     m.HLY = pyo.Set(initialize=ix.hly, dimen=3, ordered=True)
-    m.R = pyo.Set(initialize=ix.rep, dimen=4, ordered=True)
-    m.K = pyo.Set(initialize=ix.k, dimen=5, ordered=True)
+    m.R = pyo.Set(initialize=ix.rep, dimen=5, ordered=True)
+    m.K = pyo.Set(initialize=ix.k, dimen=6, ordered=True)
     m.KC = pyo.Set(initialize=ix.kc, dimen=3, ordered=True)
     m.KP = pyo.Set(initialize=ix.kp, dimen=6, ordered=True)
     m.RP = pyo.Set(initialize=ix.rp, dimen=4, ordered=True)

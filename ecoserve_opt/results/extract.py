@@ -51,7 +51,7 @@ from ecoserve_opt.results.host_cpu import host_cpu_shares, host_cpu_table
 from ecoserve_opt.solve import SolveOutcome, Status
 
 FLEET_COLUMNS = ["kind", "item", "source", "year_bought", "lifetime_years", "count", "year_used"]
-REPLICA_COLUMNS = ["llm", "gpu", "tp", "pool", "phase", "year", "replicas", "gpus"]
+REPLICA_COLUMNS = ["llm", "gpu", "tp", "precision", "pool", "phase", "year", "replicas", "gpus"]
 OFFLINE_COLUMNS = [
     "llm",
     "where",
@@ -315,9 +315,9 @@ def obsolescence(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> None:
 
 
 def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    """Replicas per (llm, GPU, TP, pool, phase, year) and the GPUs they use; ``phase`` is
-    ``both`` for co-located replicas, ``prefill``/``decode`` for the pools of
-    ``pillars.split_phases``."""
+    """Replicas per (llm, GPU, TP, precision, pool, phase, year) and the GPUs they use;
+    ``phase`` is ``both`` for co-located replicas, ``prefill``/``decode`` for the pools of
+    ``pillars.split_phases`` (always ``bf16``)."""
     rows = []
     for r in map(PoolReplica._make, m.R):
         for y in d.years:
@@ -328,6 +328,7 @@ def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
                         "llm": r.llm,
                         "gpu": r.gpu,
                         "tp": r.tp,
+                        "precision": r.precision,
                         "pool": r.pool,
                         "phase": "both",
                         "year": y,
@@ -344,6 +345,7 @@ def replicas_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
                         "llm": rp.llm,
                         "gpu": rp.gpu,
                         "tp": rp.tp,
+                        "precision": "bf16",
                         "pool": d.class_pool["online"],
                         "phase": rp.phase,
                         "year": y,
@@ -382,6 +384,7 @@ def utilisation_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.D
                 "tp": k.tp,
                 "batch": k.batch,
                 "class": k.cls,
+                "precision": k.precision,
                 "year": k.year,
                 "slot": k.slot,
                 "tokens_per_s": val,
@@ -406,6 +409,7 @@ def utilisation_table(m: pyo.ConcreteModel, d: ModelData, acc: Accounts) -> pd.D
                 "tp": q.tp,
                 "batch": q.batch,
                 "class": "online",
+                "precision": "bf16",
                 "year": q.year,
                 "slot": q.slot,
                 "tokens_per_s": val,

@@ -128,17 +128,36 @@ class OfflineDemand(_Strict):
         return v
 
 
+#: Numeric precisions a scenario may allow (``ecoserve_opt.perf.precision.PRECISIONS``; a
+#: test checks the two agree).
+PrecisionName = Literal["bf16", "fp8", "int8", "int4"]
+
+
 class LLM(_Strict):
     """One served LLM (must exist in the catalog's ``llms.csv``)."""
 
     online: OnlineDemand | None = None
     offline: OfflineDemand | None = None
+    precisions: list[PrecisionName] = Field(default=["bf16"], min_length=1)
+    """Numeric precisions this model may be served at (Rightsize picks among them per
+    replica): ``bf16`` (16-bit weights, activations and KV cache, the serving profiles),
+    ``fp8`` (FP8 weights, activations and KV cache; only on GPUs with FP8 tensor cores:
+    H100, H200, B200, L40S, L4, MI300X), ``int8`` / ``int4`` (weight-only W8A16 / W4A16, 16-bit
+    activations and KV cache; any GPU). Whether a precision keeps the model's quality is the
+    user's call: the default, ``[bf16]``, changes nothing. See docs/profiles.md."""
 
     @model_validator(mode="after")
     def _some_demand(self) -> LLM:
         if self.online is None and self.offline is None:
             raise ValueError("an LLM needs online and/or offline demand")
         return self
+
+    @field_validator("precisions")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"a precision is listed twice: {v}")
+        return v
 
 
 class Grid(_Strict):

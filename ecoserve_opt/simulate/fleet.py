@@ -208,8 +208,15 @@ def replica_specs(ff: FleetFolder, llm: str, year: int, slot: int) -> list[Repli
         if count <= 0:
             continue
         gpu, tp, pool = str(row["gpu"]), int(row["tp"]), str(row["pool"])
+        precision = str(row.get("precision", "bf16"))
+        if precision != "bf16":
+            raise EcoserveError(
+                f"trace replay: {llm} on {tp} x {gpu} runs at {precision}; the replay's "
+                "time tables are the 16-bit serving profiles, so only bf16 replicas are "
+                "replayed (docs/simulate.md)"
+            )
         key = (llm, gpu, tp)
-        pts = [p for p in d.points if p[:3] == key]
+        pts = [p for p in d.points if p[:3] == key and p.precision == precision]
         on_pts = [p[3] for p in pts if p[4] == "online"]
         off_pts = [p[3] for p in pts if p[4] == "offline"]
         serves_on = spec.online is not None and pool in ("shared", "online") and bool(on_pts)
