@@ -15,6 +15,7 @@ section                   pillar                               sets / data
 ``phase_section``         Rightsize (``split_phases``)         ``KP``, ``RP``
 ``demand_section``        Shift offline                        demands, window hours
 ``online_capacity_f...``  (online headroom)                    capacity factors ``f[k, y, s]``
+``drop_dominated_p...``   Rightsize (``precisions``)           ``K``, ``R`` minus dominated
 ``cpu_section``           Reuse (host CPUs)                    ``KC``
 ========================  ===================================  ================================
 """
@@ -38,6 +39,7 @@ from ecoserve_opt.data.hardware import (
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
 from ecoserve_opt.data.phases import phase_capacity_factors, phase_section
+from ecoserve_opt.data.precision import drop_dominated_precisions
 from ecoserve_opt.data.profiles import cpu_section, serving_section
 from ecoserve_opt.exceptions import CatalogError, ScenarioError
 from ecoserve_opt.io.yaml_loader import LoadedScenario
@@ -90,6 +92,8 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     dm = demand_section(s, years, slots, slot_hours)
     # online headroom on capacity (queueing rule), per online point, year and slot
     cap_factor = online_capacity_factors(s, sv.points, sv.info, dm.online, dm.headroom)
+    # Rightsize, precision: drop replicas another precision dominates (exact pruning)
+    sv, cap_factor = drop_dominated_precisions(sv, cap_factor, gs.gpus, years, slots)
     phase_factor = phase_capacity_factors(s, ph, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)

@@ -212,3 +212,25 @@ def test_compare_shows_the_precision() -> None:
     assert any("precision" in str(c.header) for c in t.columns)
     plain = compare(validate_dict(small(["bf16"])), ablation=False)
     assert "precision" not in plain.columns
+
+
+@pytest.mark.parametrize(
+    "objective", ["carbon", pytest.param("performance", marks=pytest.mark.slow)]
+)
+def test_dropping_dominated_precisions_keeps_the_optimum(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """data/precision.py drops replicas another precision dominates; the optimum is the
+    unpruned model's (exact gap; performance: latency, then cost)."""
+    import ecoserve_opt.data.build as build
+
+    data = small(["bf16", "int8", "int4", "fp8"], gpus=("h100-80gb", "a100-80gb"))
+    data["llms"]["llama3-70b"]["offline"] = {"tokens_per_day": 5e7, "window": [0, 24]}
+    pruned_n = len(build_data(validate_dict(data)).replicas)
+    pruned = eo.solve(validate_dict(data), objective=objective)
+    monkeypatch.setattr(build, "drop_dominated_precisions", lambda sv, f, *_a: (sv, f))
+    assert len(build_data(validate_dict(data)).replicas) > pruned_n
+    full = eo.solve(validate_dict(data), objective=objective)
+    assert pruned.status.has_solution
+    assert full.status.has_solution
+    assert pruned.metrics["objective"] == pytest.approx(full.metrics["objective"], rel=1e-6)

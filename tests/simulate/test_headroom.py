@@ -10,6 +10,7 @@ import pytest
 
 import ecoserve_opt as eo
 from ecoserve_opt.data import ModelData, build_data
+from ecoserve_opt.data.keys import Point
 from ecoserve_opt.exceptions import ScenarioError
 from ecoserve_opt.paths import scenarios_dir
 from ecoserve_opt.queueing import slots_needed, wait_exceedance
@@ -81,7 +82,7 @@ def test_headroom_is_on_capacity_not_on_the_demand() -> None:
 
 def test_queueing_factor_of_a_point_is_the_documented_formula() -> None:
     d = _default()
-    k, y, s = ("llama3-70b", "h100-80gb", 8, 32, "online"), 1, 3
+    k, y, s = Point("llama3-70b", "h100-80gb", 8, 32, "online"), 1, 3  # bf16
     on = d.scenario.llms["llama3-70b"].online
     assert on is not None
     ttft_one = min(
