@@ -7,6 +7,7 @@ precision, carbon never rises when more precisions are allowed, and ``compare`` 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 import ecoserve_opt as eo
 from ecoserve_opt.compare import compare, precision_mix
 from ecoserve_opt.data import build_data
-from ecoserve_opt.exceptions import ScenarioError
+from ecoserve_opt.exceptions import EcoserveError, ScenarioError
 from ecoserve_opt.io.yaml_loader import validate_dict
 
 
@@ -234,3 +235,13 @@ def test_dropping_dominated_precisions_keeps_the_optimum(
     assert pruned.status.has_solution
     assert full.status.has_solution
     assert pruned.metrics["objective"] == pytest.approx(full.metrics["objective"], rel=1e-6)
+
+
+def test_replay_refuses_fp8_replicas(tmp_path: Path) -> None:
+    """The replay's time tables are the 16-bit profiles: an FP8 fleet is refused, naming
+    the replica (docs/simulate.md)."""
+    from ecoserve_opt.simulate import simulate
+
+    folder = eo.solve(validate_dict(small(["bf16", "fp8"]))).to_dir(tmp_path / "fp8")
+    with pytest.raises(EcoserveError, match=r"llama3-70b on 8 x h100-80gb runs at fp8"):
+        simulate(folder, duration_s=60)
