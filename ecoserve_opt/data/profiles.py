@@ -373,11 +373,11 @@ def _precision_points(
         s.hardware.batches if s.hardware.batches is not None else prof["batch"].unique()
     )
     for llm, qs in wanted.items():
+        if not qs:
+            continue
         spec = s.llms[llm]
         field = f"llms.{llm}.precisions"
         base_l = llm_spec.get(llm)
-        if not qs:
-            continue
         if base_l is None:
             raise ScenarioError(
                 file,
@@ -389,11 +389,16 @@ def _precision_points(
         for q in qs:
             ok = sorted(g for g in gpus if supports(g, q) and g in gpu_spec)
             if not ok:
+                need = (
+                    f"FP8 tensor cores ({', '.join(fp8_gpus())})"
+                    if q == "fp8"
+                    else "the roofline columns of gpus.csv"
+                )
                 raise ScenarioError(
                     file,
                     field,
-                    f"{q} needs FP8 tensor cores ({', '.join(fp8_gpus())}); none of the "
-                    f"scenario's GPUs ({', '.join(sorted(gpus))}) has them",
+                    f"{q} needs {need}; none of the scenario's GPUs "
+                    f"({', '.join(sorted(gpus))}) has them",
                 )
             w_gb = weights_gb(base_l.weights_gb, q)
             kvb = kv_bytes_per_token(base_l.kv_bytes_per_token, q)
