@@ -62,8 +62,8 @@ MaxAffine = list[Affine]
 class IntegerBounds:
     """Upper bounds on the integer variables (keys as the model's index tuples)."""
 
-    #: replicas ``n_rep`` per (llm, gpu, tp, pool, year)
-    replicas: dict[tuple[str, str, int, str, int], Affine] = field(default_factory=dict)
+    #: replicas ``n_rep`` per (llm, gpu, tp, pool, precision, year)
+    replicas: dict[tuple[str, str, int, str, str, int], Affine] = field(default_factory=dict)
     #: GPUs of a type useful in a year (mounted, and every cohort alive then)
     gpus: dict[tuple[str, int], Affine] = field(default_factory=dict)
     #: hosts of one GPU group (item, gpu, any lifetime class) per (item, gpu, year)
@@ -95,13 +95,13 @@ def offline_peak_rate(d: ModelData, llm: str, year: int, slot: int) -> float:
     return d.offline_demand.get((llm, year), 0.0) / (3600.0 * hours)
 
 
-def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, int], Affine]:
-    r"""``n_rep`` bound per (llm, gpu, tp, pool, year): :math:`\sigma a + 1` with
+def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, str, int], Affine]:
+    r"""``n_rep`` bound per (llm, gpu, tp, pool, precision, year): :math:`\sigma a + 1` with
     :math:`a = \max_s \sum_{c \in p} R_{lcys} \max_b f_{kys}/\kappa_k` (online :math:`R` the
     slot's peak demand, offline all of the day's volume in the slot's window hours)."""
-    worst: dict[tuple[str, str, int, str, int, int, str], float] = {}
+    worst: dict[tuple[str, str, int, str, str, int, int, str], float] = {}
     for k in d.points:
-        l_, g, t, _b, c = k
+        l_, g, t, c, q = k.llm, k.gpu, k.tp, k.cls, k.precision
         p = d.class_pool[c]
         for y in d.years:
             for s in d.slots:
@@ -109,17 +109,19 @@ def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, int], Affine]
                     rate = d.online_demand.get((l_, y, s), 0.0)
                 else:
                     rate = offline_peak_rate(d, l_, y, s)
-                key = (l_, g, t, p, y, s, c)
+                key = (l_, g, t, p, q, y, s, c)
                 per = d.capacity_factor(k, y, s) / d.cap[k]
                 worst[key] = max(worst.get(key, 0.0), rate * per)
-    need: dict[tuple[str, str, int, str, int, int], float] = {}
-    for (l_, g, t, p, y, s, _c), v in worst.items():
-        need[(l_, g, t, p, y, s)] = need.get((l_, g, t, p, y, s), 0.0) + v
-    a: dict[tuple[str, str, int, str, int], float] = {}
-    for (l_, g, t, p, y, _s), v in need.items():
-        a[(l_, g, t, p, y)] = max(a.get((l_, g, t, p, y), 0.0), v)
+    need: dict[tuple[str, str, int, str, str, int, int], float] = {}
+    for (l_, g, t, p, q, y, s, _c), v in worst.items():
+        need[(l_, g, t, p, q, y, s)] = need.get((l_, g, t, p, q, y, s), 0.0) + v
+    a: dict[tuple[str, str, int, str, str, int], float] = {}
+    for (l_, g, t, p, q, y, _s), v in need.items():
+        a[(l_, g, t, p, q, y)] = max(a.get((l_, g, t, p, q, y), 0.0), v)
     return {
-        (r.llm, r.gpu, r.tp, p, y): Affine(a.get((r.llm, r.gpu, r.tp, p, y), 0.0), 1.0)
+        (r.llm, r.gpu, r.tp, p, r.precision, y): Affine(
+            a.get((r.llm, r.gpu, r.tp, p, r.precision, y), 0.0), 1.0
+        )
         for r in d.replicas
         for p in d.pools
         for y in d.years
@@ -231,7 +233,7 @@ def integer_bounds(d: ModelData) -> IntegerBounds:
     staged: dict[tuple[str, int], Affine] = {}
     ckpt: dict[tuple[str, int], Affine] = {}
     per_llm: dict[tuple[str, str, int], Affine] = {}
-    for (l_, g, t, _p, y), b in reps.items():
+    for (l_, g, t, _p, _q, y), b in reps.items():
         gpus[(g, y)] = gpus.get((g, y), ZERO) + b.scale(t)
         staged[(g, y)] = staged.get((g, y), ZERO) + b.scale(dram_need[l_])
         ckpt[(g, y)] = ckpt.get((g, y), ZERO) + b.scale(ssd_need[l_])
