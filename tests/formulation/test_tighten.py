@@ -75,8 +75,8 @@ def test_bounds_by_hand(tiny_dict: dict[str, Any]) -> None:
     unbounded (free under the energy objective unless mounted)."""
     m = _built(tiny_dict, tighten=True).model
     n_a, n_b = (
-        m.n_rep["tiny-llm", "gpu-a", 1, "shared", 1],
-        m.n_rep["tiny-llm", "gpu-b", 1, "shared", 1],
+        m.n_rep["tiny-llm", "gpu-a", 1, "shared", "bf16", 1],
+        m.n_rep["tiny-llm", "gpu-b", 1, "shared", "bf16", 1],
     )
     z_a, z_b = m.z["host-x", "gpu-a", 5, 1], m.z["host-x", "gpu-b", 5, 1]
     host = m.buy_host["host-x", 1, 5]
@@ -90,7 +90,7 @@ def test_bounds_by_hand(tiny_dict: dict[str, Any]) -> None:
         [11.0, 6.0, 3.75, 2.5, 6.25]
     )
     plain = _built(tiny_dict, tighten=False).model
-    assert plain.n_rep["tiny-llm", "gpu-a", 1, "shared", 1].ub is None
+    assert plain.n_rep["tiny-llm", "gpu-a", 1, "shared", "bf16", 1].ub is None
     assert plain.buy_host["host-x", 1, 5].ub is None
 
 
