@@ -349,10 +349,25 @@ class Solver:
             out[name] = value
         return out
 
-    def _warm_start(self, model: pyo.ConcreteModel) -> bool:
-        """Hand the model's current variable values to HiGHS as a starting solution."""
+    def _hand_off(self, model: pyo.ConcreteModel) -> None:
+        """Give ``model`` to HiGHS (a fresh persistent instance) and keep HiGHS quiet."""
+        with PauseGC():  # millions of short-lived objects and no cycles: no GC passes
+            self._highs.set_instance(model)
+        self._model = model
+        self._quiet(not self.options.tee)
+
+    @staticmethod
+    def _set_solution(h: Any, values: list[float]) -> bool:
+        """Hand ``values`` (one per HiGHS column) to HiGHS as a starting solution."""
         import highspy
 
+        sol = highspy.HighsSolution()
+        sol.col_value = values
+        sol.value_valid = True
+        return bool(h.setSolution(sol) != highspy.HighsStatus.kError)
+
+    def _warm_start(self, model: pyo.ConcreteModel) -> bool:
+        """Hand the model's current variable values to HiGHS as a starting solution."""
         h = getattr(self._highs, "_solver_model", None)
         vmap = getattr(self._highs, "_pyomo_var_to_solver_var_map", None)
         if h is None or not vmap:
@@ -368,23 +383,14 @@ class Solver:
             seen += 1
         if seen == 0:
             return False
-        sol = highspy.HighsSolution()
-        sol.col_value = values
-        sol.value_valid = True
-        status = h.setSolution(sol)
-        return status != highspy.HighsStatus.kError
+        return self._set_solution(h, values)
 
     def heuristic_start(self, model: pyo.ConcreteModel) -> MipStart | None:
         """Build the constructive start (ecoserve_opt.heuristics) on ``model`` as HiGHS
         holds it (handed off first if needed) and give it to HiGHS; ``None`` or a start
         without values when there is none. Never raises for a failed heuristic."""
-        import highspy
-
         if self._model is not model:
-            with PauseGC():
-                self._highs.set_instance(model)
-            self._model = model
-            self._quiet(not self.options.tee)
+            self._hand_off(model)
         _ensure_scheduler(self.options.threads)
 
         h = getattr(self._highs, "_solver_model", None)
@@ -396,13 +402,9 @@ class Solver:
         try:
             rx = _HighsRelaxation(h, self.options.threads, self.options.seed)
             start = build_start(model, vmap, rx, budget)
-            if start.values is not None:
-                sol = highspy.HighsSolution()
-                sol.col_value = start.values.tolist()
-                sol.value_valid = True
-                if h.setSolution(sol) == highspy.HighsStatus.kError:
-                    log.info("MIP start: HiGHS refused the start")
-                    start.values = None
+            if start.values is not None and not self._set_solution(h, start.values.tolist()):
+                log.info("MIP start: HiGHS refused the start")
+                start.values = None
         except Exception as exc:  # a failed heuristic must never fail the solve
             log.info("MIP start: none (%s)", exc)
             return None
@@ -453,10 +455,7 @@ class Solver:
         self._quiet(not opts.tee)  # before any update: HiGHS warns on stdout otherwise
         self.mip_start = None
         if self._model is not model:
-            with PauseGC():  # millions of short-lived objects and no cycles: no GC passes
-                self._highs.set_instance(model)
-            self._model = model
-            self._quiet(not opts.tee)
+            self._hand_off(model)
             # just handed off: a second (full) update pass inside Highs.solve finds nothing
             cfg["auto_updates"] = dict.fromkeys(_AUTO_UPDATE_KEYS, False)
             self._start_fresh(model, cfg)
