@@ -49,6 +49,7 @@ so served tokens (and energy) stay at the demand.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,13 @@ def wait_exceedance(c: int, a: float, slack_over_s: float, cs2: float = 1.0) -> 
     return erlang_c(c, a) * math.exp(-2.0 * (c - a) * slack_over_s / (1.0 + cs2))
 
 
+def _wait_tail(c: Any, a: Any, b: Any, decay: float) -> Any:
+    """``P(W > t)`` with ``c`` servers at offered load ``a`` from Erlang B ``b`` (Erlang C
+    times the exponential tail of the wait, ``decay = 2 slack / (1 + cs2)``); arrays
+    broadcast."""
+    return c * b / (c - a * (1.0 - b)) * np.exp(-decay * (c - a))
+
+
 def slots_needed(a: float, slack_over_s: float, eps: float, cs2: float = 1.0) -> int:
     """Fewest servers ``c`` with ``P(W > t) <= eps`` at offered load ``a`` (``t = slack x S``).
 
@@ -102,8 +110,7 @@ def slots_needed(a: float, slack_over_s: float, eps: float, cs2: float = 1.0) ->
         hi = lo + width
         log_b = log_erlang_b(hi, a)[lo:]
         c = np.arange(lo, hi + 1, dtype=float)
-        b = np.exp(log_b)
-        prob = c * b / (c - a * (1.0 - b)) * np.exp(-decay * (c - a))
+        prob = _wait_tail(c, a, np.exp(log_b), decay)
         ok = np.nonzero(prob <= eps)[0]
         if len(ok):
             return int(c[ok[0]])
@@ -179,7 +186,7 @@ def _slots_group(loads: list[float], slack_over_s: float, eps: float, cs2: float
     with np.errstate(all="ignore"):  # the columns c <= a are masked out below
         log_p = k * log_a - av - log_fact
         b = np.exp(log_p - np.logaddexp.accumulate(log_p, axis=1))
-        prob = k * b / (k - av * (1.0 - b)) * np.exp(-decay * (k - av))
+        prob = _wait_tail(k, av, b, decay)
     ok = (prob <= eps) & (k >= lows[:, None])
     first = np.argmax(ok, axis=1).tolist()
     found = ok.any(axis=1).tolist()
