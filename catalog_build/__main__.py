@@ -12,6 +12,8 @@ options, ``--shared DIR`` and ``--out models`` for all):
   measurements  profile_measurements/splitwise.csv; ``--report [--engine E]`` prints the
                 held-out validation tables of docs/profiles.md instead
   fit-engine    re-fits an engine calibration and prints its constants
+  power-check   the power error on readings without a published input length (a bracket
+                of assumed lengths; docs/profiles.md)
   fit-cpu       re-fits the CPU-socket roofline on profile_measurements/cpu.csv and prints
                 its constants; ``--report`` prints the CPU error table of docs/profiles.md
 """
@@ -31,12 +33,14 @@ def _step(name: str) -> Callable[[list[str] | None], int]:
         from catalog_build.profile_validation import main
     elif name == "fit-cpu":
         from catalog_build.fit_cpu import main
+    elif name == "power-check":
+        from catalog_build.power_check import main
     else:
         from catalog_build.fit_engines import main
     return main
 
 
-STEPS = ("all", "hardware", "profiles", "measurements", "fit-engine", "fit-cpu")
+STEPS = ("all", "hardware", "profiles", "measurements", "fit-engine", "fit-cpu", "power-check")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,10 @@ number; columns :data:`POINT_COLUMNS`):
   module from the shared data folder, set ``calibration``.
 * ``public_tables.csv`` -- hand-transcribed rows of published engine tables, each with its
   URL, title, engine, version, precision, GPU, TP, batch and lengths (see ``docs/profiles.md``).
+* ``power.csv`` -- hand-transcribed GPU power readings at a stated batch, TP and lengths (same
+  columns plus ``measured_w``, ``run_s`` and ``pad_s``: the published reading, the run time and
+  the idle tail inside the measurement window, from which ``value`` is derived; see
+  :func:`power_run_fraction`).
 * ``llms.csv`` -- architecture numbers of the benchmark models that are not in the catalog
   (same columns as the catalog's ``llms.csv``).
 
@@ -129,17 +133,34 @@ def splitwise_points(
     return pd.DataFrame(rows, columns=POINT_COLUMNS)
 
 
+#: Files of ``profile_measurements/`` whose rows are points (in this order).
+POINT_FILES = ("splitwise.csv", "public_tables.csv", "power.csv")
+
+
 def load_points(catalog: str | Path | None = None) -> pd.DataFrame:
-    """All points of ``<catalog>/profile_measurements/`` (Splitwise + public tables)."""
+    """All points of ``<catalog>/profile_measurements/`` (Splitwise, public tables, power)."""
     folder = _catalog(catalog) / FOLDER
-    parts = [pd.read_csv(folder / f, keep_default_na=False) for f in ("splitwise.csv",)]
-    parts.append(pd.read_csv(folder / "public_tables.csv", keep_default_na=False))
+    parts = [pd.read_csv(folder / f, keep_default_na=False)[POINT_COLUMNS] for f in POINT_FILES]
     pts = pd.concat(parts, ignore_index=True)
     for c in ("tp", "batch", "input_tokens"):
         pts[c] = pts[c].astype(int)
     pts["output_tokens"] = pts["output_tokens"].astype(float)
     pts["value"] = pts["value"].astype(float)
     return pts
+
+
+def power_run_fraction(
+    measured_w: float, run_s: float, pad_s: float, idle_w: float, tdp_w: float
+) -> float:
+    """Run-average power / TDP from a reading averaged over the run plus an idle tail.
+
+    A probe that averages ``measured_w`` over ``run_s`` of serving followed by ``pad_s`` of
+    sleep (the GPU at its idle power ``idle_w``) saw ``run_w run_s + idle_w pad_s`` joules, so
+    ``run_w = (measured_w (run_s + pad_s) - idle_w pad_s) / run_s``.
+    """
+    if run_s <= 0 or pad_s < 0:
+        raise ValueError(f"run_s must be > 0 and pad_s >= 0, got {run_s} and {pad_s}")
+    return (measured_w * (run_s + pad_s) - idle_w * pad_s) / run_s / tdp_w
 
 
 def _catalog(catalog: str | Path | None) -> Path:

@@ -27,6 +27,8 @@ SHARED = default_shared_dir()
 #: Hand-transcribed tables of models/ that no build step writes (each row cites its source).
 NOT_BUILT = {
     "profile_measurements/public_tables.csv",
+    "profile_measurements/power.csv",
+    "profile_measurements/power_unstated_input.csv",
     "profile_measurements/llms.csv",
     "profile_measurements/cpu.csv",
     "profile_measurements/allreduce.csv",

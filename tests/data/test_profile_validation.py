@@ -107,6 +107,8 @@ def test_validation_error_not_worse_than_documented(
 #: Issue 21's targets for the default engine on the held-out validation set (median absolute
 #: error, at TP 1 and at TP > 1 separately).
 TARGETS = {"tpot_ms": 0.15, "throughput_tok_s_per_gpu": 0.15, "ttft_ms": 0.25}
+#: Power has held-out points at TP 1 only (no public power reading at TP > 1 with stated lengths).
+POWER_TARGET = 0.25
 
 
 def test_default_engine_meets_the_validation_targets(points: pd.DataFrame) -> None:
@@ -120,9 +122,46 @@ def test_default_engine_meets_the_validation_targets(points: pd.DataFrame) -> No
             assert float(row["median_ape"].iloc[0]) <= target, (metric, tp_class)
 
 
+def test_default_engine_meets_the_power_target_at_tp1(points: pd.DataFrame) -> None:
+    ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
+    val = ev[(ev["set"] == "validation") & (ev["metric"] == "power")]
+    assert set(val["tp_class"]) == {"tp=1"}
+    assert len(val) >= 20
+    assert set(val["gpu"]) == {"a100-40gb", "h100-80gb"}
+    assert float(val["err"].abs().median()) <= POWER_TARGET
+
+
+def test_power_points_are_derived_from_the_published_readings() -> None:
+    """Each power value is the published window average with its idle tail removed."""
+    raw = pd.read_csv(MODELS / "profile_measurements" / "power.csv", keep_default_na=False)
+    _, gpus = pv.specs(MODELS)
+    assert set(raw["metric"]) == {"power_frac_tdp"}
+    assert set(raw["set"]) == {"validation"}
+    for r in raw.itertuples():
+        g = gpus[r.gpu]
+        want = pv.power_run_fraction(r.measured_w, r.run_s, r.pad_s, g.idle_w, g.tdp_w)
+        assert r.value == pytest.approx(want, rel=1e-5), r.Index
+        assert r.measured_w < g.tdp_w
+    # a reading taken over 10 s of serving at 300 W and 1 s idle at 60 W reads 278.2 W
+    assert pv.power_run_fraction((300 * 10 + 60) / 11, 10, 1, 60, 400) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="run_s must be > 0"):
+        pv.power_run_fraction(300, 0, 1, 60, 400)
+
+
+def test_power_points_fit_memory(points: pd.DataFrame) -> None:
+    """Like the other tables, only batches that fit the profiles' memory rule are kept."""
+    ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
+    assert ev.loc[ev["metric"] == "power", "fits"].all()
+
+
 @pytest.mark.parametrize(
     ("field", "factor"),
-    [("decode_layer_overhead_ms", 3.0), ("allreduce_fixed_ms", 4.0), ("mfu_prefill", 0.7)],
+    [
+        ("decode_layer_overhead_ms", 3.0),
+        ("allreduce_fixed_ms", 4.0),
+        ("mfu_prefill", 0.7),
+        ("power_decode", 0.6),
+    ],
 )
 def test_guard_fails_on_a_worsened_calibration(
     points: pd.DataFrame, field: str, factor: float
