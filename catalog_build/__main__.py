@@ -14,6 +14,8 @@ options, ``--shared DIR`` and ``--out models`` for all):
   fit-engine    re-fits an engine calibration and prints its constants
   power-check   the power error on readings without a published input length (a bracket
                 of assumed lengths; docs/profiles.md)
+  power-traces  TP > 1 power validation points from a local copy of a powertrace-sim run
+                folder (``--run DIR``; docs/profiles.md)
   fit-cpu       re-fits the CPU-socket roofline on profile_measurements/cpu.csv and prints
                 its constants; ``--report`` prints the CPU error table of docs/profiles.md
 """
@@ -35,12 +37,23 @@ def _step(name: str) -> Callable[[list[str] | None], int]:
         from catalog_build.fit_cpu import main
     elif name == "power-check":
         from catalog_build.power_check import main
+    elif name == "power-traces":
+        from catalog_build.power_traces import main
     else:
         from catalog_build.fit_engines import main
     return main
 
 
-STEPS = ("all", "hardware", "profiles", "measurements", "fit-engine", "fit-cpu", "power-check")
+STEPS = (
+    "all",
+    "hardware",
+    "profiles",
+    "measurements",
+    "fit-engine",
+    "fit-cpu",
+    "power-check",
+    "power-traces",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

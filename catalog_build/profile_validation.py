@@ -134,7 +134,7 @@ def splitwise_points(
 
 
 #: Files of ``profile_measurements/`` whose rows are points (in this order).
-POINT_FILES = ("splitwise.csv", "public_tables.csv", "power.csv")
+POINT_FILES = ("splitwise.csv", "public_tables.csv", "power.csv", "power_traces.csv")
 
 
 def load_points(catalog: str | Path | None = None) -> pd.DataFrame:

@@ -107,8 +107,11 @@ def test_validation_error_not_worse_than_documented(
 #: Issue 21's targets for the default engine on the held-out validation set (median absolute
 #: error, at TP 1 and at TP > 1 separately).
 TARGETS = {"tpot_ms": 0.15, "throughput_tok_s_per_gpu": 0.15, "ttft_ms": 0.25}
-#: Power has held-out points at TP 1 only (no public power reading at TP > 1 with stated lengths).
+#: Issue 21's power target (median absolute error, TP 1 and TP > 1 separately).
 POWER_TARGET = 0.25
+#: The documented held-out power error at TP > 1 (powertrace-sim's vLLM 0.10 TP 4 windows,
+#: docs/profiles.md): the target is missed; this guards against it getting worse.
+POWER_TP_GT1_DOCUMENTED = 0.264
 
 
 def test_default_engine_meets_the_validation_targets(points: pd.DataFrame) -> None:
@@ -125,10 +128,22 @@ def test_default_engine_meets_the_validation_targets(points: pd.DataFrame) -> No
 def test_default_engine_meets_the_power_target_at_tp1(points: pd.DataFrame) -> None:
     ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
     val = ev[(ev["set"] == "validation") & (ev["metric"] == "power")]
-    assert set(val["tp_class"]) == {"tp=1"}
-    assert len(val) >= 20
-    assert set(val["gpu"]) == {"a100-40gb", "h100-80gb"}
-    assert float(val["err"].abs().median()) <= POWER_TARGET
+    assert set(val["tp_class"]) == {"tp=1", "tp>1"}
+    tp1 = val[val["tp_class"] == "tp=1"]
+    assert len(tp1) >= 20
+    assert set(tp1["gpu"]) == {"a100-40gb", "h100-80gb"}
+    assert float(tp1["err"].abs().median()) <= POWER_TARGET
+
+
+def test_power_at_tp_gt1_is_the_documented_miss(points: pd.DataFrame) -> None:
+    """TP > 1 power misses the 25 % target (model low): guard the documented figure."""
+    ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
+    val = ev[(ev["set"] == "validation") & (ev["metric"] == "power") & (ev["tp"] > 1)]
+    assert len(val) >= 4
+    assert set(val["source_id"]) == {"powertrace-sim"}
+    assert float(val["err"].abs().median()) <= POWER_TP_GT1_DOCUMENTED + 0.0005
+    # the miss is one-sided: the model is below every window's reading
+    assert (val["err"] < 0).all()
 
 
 def test_power_points_are_derived_from_the_published_readings() -> None:
