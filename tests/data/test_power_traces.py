@@ -132,7 +132,7 @@ def stored() -> pd.DataFrame:
 
 def test_stored_points_follow_the_method(stored: pd.DataFrame) -> None:
     """The committed rows: the TP 4 Llama-3.1-70B run, values consistent with their columns."""
-    assert len(stored) == 4
+    assert len(stored) == pt.N_WINDOWS  # no window was dropped
     assert set(stored["repo"]) == {"grantwilkins/powertrace-sim"}
     assert set(stored["commit"]) == {"96361efbde8bb01c3c44a8d705853574cc915e1a"}
     assert set(stored["engine_version"]) == {"0.10.1.1"}
@@ -168,5 +168,5 @@ def test_stored_points_error_matches_the_roofline(stored: pd.DataFrame) -> None:
             cal,
         )
         assert est.fits
-        # the model is 25-30 % below every window (docs/profiles.md)
-        assert -0.30 <= est.power_w / r.measured_w - 1 <= -0.25
+        # the model is 20-30 % below every window (docs/profiles.md)
+        assert -0.30 <= est.power_w / r.measured_w - 1 <= -0.20

@@ -139,7 +139,7 @@ def test_power_at_tp_gt1_is_the_documented_miss(points: pd.DataFrame) -> None:
     """TP > 1 power misses the 25 % target (model low): guard the documented figure."""
     ev = pv.evaluate(points, ENGINES[DEFAULT_ENGINE].calibration, catalog=MODELS)
     val = ev[(ev["set"] == "validation") & (ev["metric"] == "power") & (ev["tp"] > 1)]
-    assert len(val) >= 4
+    assert len(val) >= 10
     assert set(val["source_id"]) == {"powertrace-sim"}
     assert float(val["err"].abs().median()) <= POWER_TP_GT1_DOCUMENTED + 0.0005
     # the miss is one-sided: the model is below every window's reading
