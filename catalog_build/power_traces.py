@@ -190,7 +190,7 @@ def points(
                 "source_id": "powertrace-sim",
                 "source_url": f"{REPO_URL}/tree/{commit}/{source_file}",
                 "source_title": (
-                    "PowerTrace-Sim (Wilkins et al.) raw vLLM run: nvidia-smi power per GPU, "
+                    "PowerTrace-Sim (grantwilkins) raw vLLM run: nvidia-smi power per GPU, "
                     "vLLM running-batch gauge, per-request lengths (no licence file; derived "
                     "numbers only)"
                 ),
