@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt._version import __version__
 from ecoserve_opt.checks import run_checks
@@ -53,6 +53,7 @@ def solve_options(loaded: LoadedScenario, **override: Any) -> SolveOptions:
         "seed": s.seed,
         "highs_options": dict(s.highs_options),
         "mip_start": s.mip_start,
+        "cutoff_bounds": s.cutoff_bounds,
     }
     base.update({k: v for k, v in override.items() if v is not None})
     return SolveOptions(**base)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.checks import Finding, run_checks
 from ecoserve_opt.data import build_data

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
@@ -27,6 +27,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from ecoserve_opt.exceptions import SolverError
 from ecoserve_opt.formulation.objectives import objective_scale
 from ecoserve_opt.heuristics import BUDGET_SHARE, DEFAULT_BUDGET_S, LpArrays, MipStart, build_start
+from ecoserve_opt.solve_bounds import cutoff_bounds
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ class SolveOptions:
     """Further HiGHS options by name (``presolve``, ``mip_heuristic_effort`` ...)."""
     #: ``heuristic``: hand HiGHS a constructive start on a fresh model (ecoserve_opt.heuristics)
     mip_start: str = "none"
+    #: with a heuristic start: exact bounds from its objective (ecoserve_opt.solve_bounds)
+    cutoff_bounds: bool = True
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ class _HighsRelaxation:
         self._h, self._threads, self._seed = h, threads, seed
         self._lp_solver: Any = None
         self._applied: dict[int, float] = {}
+        self.root_duals: Any = None  # row duals of the first LP (no column fixed)
         lp = h.getLp()
         mat = lp.a_matrix_
         start = np.asarray(mat.start_)
@@ -284,6 +288,8 @@ class _HighsRelaxation:
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
+        if not fixed and self.root_duals is None:
+            self.root_duals = np.asarray(h.getSolution().row_dual)
         return np.asarray(h.getSolution().col_value)
 
     def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float) -> Any:
@@ -310,6 +316,7 @@ class Solver:
         self.solves = 0
         self.warm_started = False  # whether the last solve was handed a starting solution
         self.mip_start: MipStart | None = None  # the heuristic start of the last solve
+        self._bounds: tuple[Any, Any, Any] | None = None  # (cols, lower, upper) to restore
 
     @property
     def version(self) -> str:
@@ -354,6 +361,7 @@ class Solver:
         with PauseGC():  # millions of short-lived objects and no cycles: no GC passes
             self._highs.set_instance(model)
         self._model = model
+        self._bounds = None
         self._quiet(not self.options.tee)
 
     @staticmethod
@@ -402,6 +410,9 @@ class Solver:
         try:
             rx = _HighsRelaxation(h, self.options.threads, self.options.seed)
             start = build_start(model, vmap, rx, budget)
+            x, obj = start.values, start.objective
+            if x is not None and obj is not None and self.options.cutoff_bounds:
+                self._tighten(h, rx, x, obj)  # before the start: new bounds drop a start
             if start.values is not None and not self._set_solution(h, start.values.tolist()):
                 log.info("MIP start: HiGHS refused the start")
                 start.values = None
@@ -409,6 +420,26 @@ class Solver:
             log.info("MIP start: none (%s)", exc)
             return None
         return start
+
+    def _tighten(self, h: Any, rx: _HighsRelaxation, x: Any, objective: float) -> None:
+        """Bound HiGHS's integer columns by the start's objective for this solve only
+        (ecoserve_opt.solve_bounds); :meth:`_restore_bounds` undoes it."""
+        if rx.root_duals is None:
+            return
+        a = rx.arrays()
+        cb = cutoff_bounds(a, rx.root_duals, objective, x)
+        log.info("cutoff bounds: %d integer columns (%s)", cb.count, cb.reason)
+        if cb.count:
+            self._bounds = (cb.cols, a.col_lower[cb.cols], a.col_upper[cb.cols])
+            h.changeColsBounds(cb.count, cb.cols, cb.lower, cb.upper)
+
+    def _restore_bounds(self) -> None:
+        """The model's own column bounds back in HiGHS after a solve with cutoff bounds."""
+        h = getattr(self._highs, "_solver_model", None)
+        if self._bounds is not None and h is not None:
+            cols, lower, upper = self._bounds
+            h.changeColsBounds(len(cols), cols, lower, upper)
+        self._bounds = None
 
     def _start_fresh(self, model: pyo.ConcreteModel, cfg: dict[str, object]) -> None:
         """The heuristic start of a fresh model (``mip_start: heuristic``); its time comes
@@ -483,6 +514,8 @@ class Solver:
             solver_options.update(self._checked_options(opts.highs_options))
         if opts.save_lp is not None:
             Path(opts.save_lp).parent.mkdir(parents=True, exist_ok=True)
+            import pyomo.environ  # noqa: F401  (registers the LP writer)
+
             model.write(str(opts.save_lp), io_options={"symbolic_solver_labels": True})
         _ensure_scheduler(opts.threads)
         t0 = time.perf_counter()
@@ -524,6 +557,7 @@ class Solver:
             status = Status.NO_SOLUTION
         if status.has_solution:
             res.solution_loader.load_vars()
+        self._restore_bounds()
         obj = res.incumbent_objective if status.has_solution else None
         bound = res.objective_bound
         # objectives are scaled for HiGHS's tolerances (formulation.objectives): report them

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import NPV_MaxExpression
 
 from ecoserve_opt.data import NO_GPU, ModelData

@@ -13,7 +13,7 @@ Constraint families: :func:`add_cpu_copies` (``cpu_copies_busy``, ``cpu_copies_s
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.keys import CpuCopies, CpuServe, Deployment

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.keys import Deployment, GpuCohort, HostCohort, OwnedGpuYear

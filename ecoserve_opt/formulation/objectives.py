@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 from ecoserve_opt.exceptions import EcoserveError

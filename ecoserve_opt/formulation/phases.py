@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import ModelData
 from ecoserve_opt.data.keys import PhaseServe

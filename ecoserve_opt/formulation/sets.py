@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import ModelData
 from ecoserve_opt.data.keys import (

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.bounds import replica_host_needs

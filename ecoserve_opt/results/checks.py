@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import ModelData
 from ecoserve_opt.data.keys import CpuServe, PhaseServe, Serve

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.keys import (

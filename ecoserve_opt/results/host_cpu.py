@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.keys import CpuServe, Deployment

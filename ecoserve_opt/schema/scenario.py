@@ -386,6 +386,11 @@ class Solver(_Strict):
     hosts; ecoserve_opt/heuristics.py) and falls back to none if it fails; ``none`` leaves
     HiGHS to find its own first incumbent. Re-solves (sweeps) warm-start from the previous
     solution either way."""
+    cutoff_bounds: bool = True
+    """With a heuristic start: bound the integer variables by what a solution no worse than
+    the start can take (reduced costs and row duals of the LP relaxation, then bound
+    propagation; ecoserve_opt/solve_bounds.py), for that solve only. Exact: the optimum
+    meets every such bound. ``false`` solves without them (for comparison)."""
 
     @field_validator("time_limit", mode="before")
     @classmethod
