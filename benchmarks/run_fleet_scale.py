@@ -30,6 +30,7 @@ Usage::
     python benchmarks/run_fleet_scale.py --label presolve-off --highs presolve=off
     python benchmarks/run_fleet_scale.py --label slots8 --cases fleet20 --slots 8
     python benchmarks/run_fleet_scale.py --label no-start --cases paper --mip-start none
+    python benchmarks/run_fleet_scale.py --label nocb --mip-start heuristic --cutoff-bounds off
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ def solve_one(
     highs: dict[str, Any],
     slots: int | None,
     mip_start: str | None = None,
+    cutoff_bounds: bool | None = None,
 ) -> dict[str, Any]:
     """Build and solve one case; returns the run record with its curve points."""
     import pyomo.environ as pyo
@@ -255,6 +257,7 @@ def solve_one(
     if highs:
         opts["highs_options"] = highs
     opts["mip_start"] = mip_start
+    opts["cutoff_bounds"] = cutoff_bounds
     built = eo.build(loaded, **opts)
     m = built.model
     n_vars = n_int = 0
@@ -435,13 +438,20 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="solver.mip_start (default: scenario's)",
     )
+    ap.add_argument(
+        "--cutoff-bounds",
+        choices=("on", "off"),
+        default=None,
+        help="solver.cutoff_bounds (default: scenario's; acts with a heuristic start)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="solves per case")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child process
     a = ap.parse_args(argv)
     highs = _parse_highs(a.highs)
     if a.one is not None:
-        rec = solve_one(a.one, a.time_limit, a.gap, a.threads, highs, a.slots, a.mip_start)
+        cb = None if a.cutoff_bounds is None else a.cutoff_bounds == "on"
+        rec = solve_one(a.one, a.time_limit, a.gap, a.threads, highs, a.slots, a.mip_start, cb)
         sys.stdout.write("\n@@RECORD@@" + json.dumps(rec, default=str) + "\n")
         return
     cases = [c.strip() for c in a.cases.split(",") if c.strip()]
@@ -468,6 +478,8 @@ def main(argv: list[str] | None = None) -> None:
                 cmd += ["--slots", str(a.slots)]
             if a.mip_start is not None:
                 cmd += ["--mip-start", a.mip_start]
+            if a.cutoff_bounds is not None:
+                cmd += ["--cutoff-bounds", a.cutoff_bounds]
             for h in a.highs:
                 cmd += ["--highs", h]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)

@@ -396,7 +396,8 @@ class Solver:
     def heuristic_start(self, model: pyo.ConcreteModel) -> MipStart | None:
         """Build the constructive start (ecoserve_opt.heuristics) on ``model`` as HiGHS
         holds it (handed off first if needed) and give it to HiGHS; ``None`` or a start
-        without values when there is none. Never raises for a failed heuristic."""
+        without values when there is none. Never raises for a failed heuristic. With
+        ``cutoff_bounds`` HiGHS holds the start's cutoff bounds until the next solve."""
         if self._model is not model:
             self._hand_off(model)
         _ensure_scheduler(self.options.threads)

@@ -26,7 +26,7 @@ import pytest
 import ecoserve_opt as eo
 from ecoserve_opt.heuristics import LpArrays
 from ecoserve_opt.io.yaml_loader import validate_dict
-from ecoserve_opt.solve import SolveOptions, Solver, _HighsRelaxation
+from ecoserve_opt.solve import SolveOptions, Solver, _ensure_scheduler, _HighsRelaxation
 from ecoserve_opt.solve_bounds import cutoff_bounds, propagate
 from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
 from tests.formulation.test_tighten import VARIANTS
@@ -149,6 +149,7 @@ def test_no_point_within_the_cutoff_is_cut(seed: int) -> None:
     h = solver._highs._solver_model  # noqa: SLF001
     col = solver._highs._pyomo_var_to_solver_var_map  # noqa: SLF001
     xcols = [col[id(m.x[j])] for j in range(3)]
+    _ensure_scheduler(1)  # an earlier test may have run HiGHS with another thread count
     rx = _HighsRelaxation(h, 1, 0)
     assert rx.solve_lp({}, 10.0) is not None
     a = rx.arrays()
