@@ -424,8 +424,10 @@ class Solver:
 
     def _tighten(self, h: Any, rx: _HighsRelaxation, x: Any, objective: float) -> None:
         """Bound HiGHS's integer columns by the start's objective for this solve only
-        (ecoserve_opt.solve_bounds); :meth:`_restore_bounds` undoes it."""
-        if rx.root_duals is None:
+        (ecoserve_opt.solve_bounds, for minimisation); :meth:`_restore_bounds` undoes it."""
+        import highspy
+
+        if rx.root_duals is None or h.getObjectiveSense()[1] != highspy.ObjSense.kMinimize:
             return
         a = rx.arrays()
         cb = cutoff_bounds(a, rx.root_duals, objective, x)
