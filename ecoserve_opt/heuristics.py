@@ -165,6 +165,7 @@ def round_up_dive(
     cols: Sequence[int],
     deadline: float,
     fixed: Mapping[int, float] | None = None,
+    stop_when_stuck: bool = False,
 ) -> tuple[dict[int, float] | None, np.ndarray | None, int, str]:
     """Round ``cols`` up, a share per round, re-solving the LP in between (module
     docstring, step 2): ``(fixings, last LP solution, LP solves, reason)``.
@@ -172,7 +173,8 @@ def round_up_dive(
     An integer that neither rounding keeps LP-feasible is left free (``reason`` then
     starts with ``stuck``: the fixings are partial and the last LP solution is not
     integral). Fixings ``None``: the first LP has no optimal solution or the deadline (a
-    ``time.perf_counter()`` value) passed.
+    ``time.perf_counter()`` value) passed. ``stop_when_stuck``: return at the first such
+    integer (for a caller that discards a stuck dive's fixings anyway).
     """
     fix: dict[int, float] = dict(fixed or {})
     stuck: set[int] = set()
@@ -213,6 +215,8 @@ def round_up_dive(
                 break
         else:
             stuck.add(c)
+            if stop_when_stuck:
+                return fix, x, lps, f"stuck: {len(stuck)} integers no rounding keeps feasible"
 
 
 def build_start(
@@ -241,7 +245,9 @@ def build_start(
     how = "dive"
     if reason == "ok":
         rest = [int(c) for c in np.flatnonzero(a.integer) if int(c) not in fixed]
-        full, x, more, reason = round_up_dive(rx, rest, deadline, fixed)
+        # a stuck host dive's fixings are dropped (the restricted MIP starts from the
+        # replica counts), so it stops at its first stuck integer
+        full, x, more, reason = round_up_dive(rx, rest, deadline, fixed, stop_when_stuck=True)
         lps += more
         if full is None or reason != "ok":
             x = None

@@ -223,3 +223,34 @@ def test_a_stuck_dive_hands_over_to_the_restricted_mip(monkeypatch: pytest.Monke
     assert start.values is not None
     assert start.values.tolist() == [1.0, 0.5]
     assert start.objective == pytest.approx(2.0 + 0.5 + 0.5)
+
+
+class _StuckOnLast:
+    """Three integers at 0.5, 0.6, 0.7 in the LP; fixing the third (the first the dive
+    rounds: largest fractional part) makes every LP infeasible."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> np.ndarray | None:
+        self.calls += 1
+        if 2 in fixed:
+            return None
+        x = np.array([0.5, 0.6, 0.7])
+        for c, v in fixed.items():
+            x[c] = v
+        return x
+
+
+def test_the_host_dive_stops_at_its_first_stuck_integer() -> None:
+    """With ``stop_when_stuck`` (the host dive, whose fixings a stuck dive drops) the dive
+    returns after the LP, the failed round and the two single roundings of the third
+    integer; without it (the replica dive) it goes on rounding the other two."""
+    rx = _StuckOnLast()
+    fixed, _x, lps, reason = hx.round_up_dive(rx, [0, 1, 2], 1e18, stop_when_stuck=True)  # type: ignore[arg-type]
+    assert (fixed, lps, rx.calls) == ({}, 4, 4)
+    assert reason == "stuck: 1 integers no rounding keeps feasible"
+    rx = _StuckOnLast()
+    fixed, _x, lps, reason = hx.round_up_dive(rx, [0, 1, 2], 1e18)  # type: ignore[arg-type]
+    assert (fixed, lps) == ({1: 1.0, 0: 1.0}, 6)
+    assert reason == "stuck: 1 integers no rounding keeps feasible"
