@@ -22,12 +22,12 @@ from typing import Any
 import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from ecoserve_opt.exceptions import SolverError
 from ecoserve_opt.formulation.objectives import objective_scale
 from ecoserve_opt.heuristics import BUDGET_SHARE, DEFAULT_BUDGET_S, LpArrays, MipStart, build_start
 from ecoserve_opt.solve_bounds import cutoff_bounds
+from ecoserve_opt.solve_handoff import PersistentHighs as _PersistentHighs
 
 log = logging.getLogger(__name__)
 
@@ -172,44 +172,6 @@ def _start_misread(model: pyo.ConcreteModel, res: Any) -> bool:
     res.solution_loader.load_vars()
     actual = pyo.value(objs[0])
     return abs(actual - reported) > 1e-6 * max(1.0, abs(actual))
-
-
-class _PersistentHighs(Highs):  # type: ignore[misc]
-    """Pyomo's persistent HiGHS interface without its per-constraint column calls.
-
-    ``add_constraints`` calls ``add_variables`` once per constraint, also when the
-    constraint brings no new variable, and every call builds numpy arrays and makes two
-    highspy calls (``addVars``, ``changeColsIntegrality``). Empty calls are skipped, and
-    while a list of constraints is added the new columns are collected (Pyomo's own
-    bookkeeping, including the bounds snapshot, still runs per call) and sent to HiGHS in
-    one call just before the rows: the same columns in the same order with the same
-    bounds and types, so HiGHS receives the same model (tests/unit/test_handoff.py).
-    """
-
-    _pending_columns: list[Any] | None = None
-
-    def add_variables(self, variables: list[Any]) -> None:
-        if variables:
-            super().add_variables(variables)
-
-    def add_constraints(self, cons: list[Any]) -> None:
-        self._pending_columns = []
-        try:
-            super().add_constraints(cons)
-        finally:
-            self._pending_columns = None
-
-    def _add_variables(self, variables: list[Any]) -> None:
-        if self._pending_columns is not None:
-            self._pending_columns.extend(variables)
-        else:
-            super()._add_variables(variables)
-
-    def _add_constraints(self, cons: list[Any]) -> None:
-        pending, self._pending_columns = self._pending_columns, None
-        if pending:
-            super()._add_variables(pending)
-        super()._add_constraints(cons)
 
 
 class _HighsRelaxation:
