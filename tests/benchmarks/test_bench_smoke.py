@@ -94,3 +94,11 @@ def test_reference_highspy_builds_the_same_lp(tmp_path: Path) -> None:
     row = json.loads(out[out.index("{") :])
     assert row["lp_rel_diff"] < 1e-9
     assert row["n_vars"] > 0
+
+
+def test_handoff_benchmark_compares_stock_and_bulk(tmp_path: Path) -> None:
+    _run("run_handoff.py", "--cases", "default", "--repeat", "1", "--out", str(tmp_path))
+    df = pd.read_csv(tmp_path / "handoff.csv")
+    assert sorted(df["interface"]) == ["bulk", "stock"]
+    assert (df["n_vars"] > 1000).all()
+    assert "| default | 1," in (tmp_path / "handoff.md").read_text()
