@@ -14,6 +14,8 @@ options, ``--shared DIR`` and ``--out models`` for all):
   fit-engine    re-fits an engine calibration and prints its constants
   power-check   the power error on readings without a published input length (a bracket
                 of assumed lengths; docs/profiles.md)
+  power-fit-cb  the continuous-batching power constants (fit on ML.ENERGY v3) and their
+                held-out errors (docs/profiles.md)
   power-traces  TP > 1 power validation points from a local copy of a powertrace-sim run
                 folder (``--run DIR``; docs/profiles.md)
   fit-cpu       re-fits the CPU-socket roofline on profile_measurements/cpu.csv and prints
@@ -37,6 +39,8 @@ def _step(name: str) -> Callable[[list[str] | None], int]:
         from catalog_build.fit_cpu import main
     elif name == "power-check":
         from catalog_build.power_check import main
+    elif name == "power-fit-cb":
+        from catalog_build.power_fit_cb import main
     elif name == "power-traces":
         from catalog_build.power_traces import main
     else:
@@ -53,6 +57,7 @@ STEPS = (
     "fit-cpu",
     "power-check",
     "power-traces",
+    "power-fit-cb",
 )
 
 

@@ -47,6 +47,7 @@ from ecoserve_opt.catalog import Catalog, select_engine
 from ecoserve_opt.data.demand import headroom_demands
 from ecoserve_opt.data.keys import HostGpu, PhasePoint
 from ecoserve_opt.data.model import KV_MEMORY_FRACTION, NO_GPU, GpuType, HostItem
+from ecoserve_opt.data.power_mode import power_scale
 from ecoserve_opt.data.profiles import _gpu_reference, _profile_point, _roofline_specs
 from ecoserve_opt.schema.scenario import Scenario
 
@@ -167,6 +168,7 @@ def phase_section(
     if s.hardware.batches is not None:
         prof = prof[prof["batch"].isin(s.hardware.batches)]
     llm_spec, gpu_spec = _roofline_specs(cat)
+    scale = power_scale(s, cat, file)
     for llm, spec in s.llms.items():
         if spec.online is None:
             continue
@@ -188,6 +190,8 @@ def phase_section(
             if point is None:
                 continue
             ttft, tpot, power_kw, _cap = point
+            if scale is not None:  # profiles.power (data/power_mode.py)
+                power_kw = min(power_kw * scale(llm, g.gpu, t, b, "bf16", n_in, n_out), g.tdp_kw)
             lo_ttft, lo_tpot = floor.get((g.gpu, t), (0.0, 0.0))
             ttft, tpot = max(ttft, lo_ttft), max(tpot, lo_tpot)
             floor[(g.gpu, t)] = (ttft, tpot)

@@ -30,7 +30,7 @@ Splitwise's measured rows; its engine is not named in the source table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ecoserve_opt.perf.roofline import CALIBRATION, Calibration
 
@@ -99,3 +99,28 @@ ENGINES: dict[str, Engine] = {
 }
 #: The engine scenarios get unless they set ``profiles.engine``.
 DEFAULT_ENGINE = "tensorrt-llm"
+
+#: Power modes of ``profiles.power``: the engines' own (static-batch) power constants, or the
+#: continuous-batching ones below.
+POWER_MODES = ("static-batch", "continuous-batching")
+DEFAULT_POWER_MODE = "static-batch"
+# (power_prefill, power_decode) per engine for current continuous-batching engines: fit result
+# of catalog_build.power_fit_cb.fit() on the ML.ENERGY Benchmark v3 H100 readings (vLLM 0.11,
+# TP 1 and 4) at an assumed mean input of 500 tokens (not published); same functional form
+# and method as the static-batch fit; held out: powertrace-sim TP 4 (docs/profiles.md). A
+# test re-runs the fit and checks these values.
+CONTINUOUS_BATCHING_POWER: dict[str, tuple[float, float]] = {
+    "tensorrt-llm": (1.427, 0.9267),
+    "splitwise": (1.807, 1.062),
+}
+
+
+def power_calibration(engine: str, power: str = DEFAULT_POWER_MODE) -> Calibration:
+    """The calibration of ``engine`` with the power constants of the power mode ``power``."""
+    cal = ENGINES[engine].calibration
+    if power == "static-batch":
+        return cal
+    if power != "continuous-batching":
+        raise ValueError(f"unknown power mode {power!r}; choose one of {', '.join(POWER_MODES)}")
+    pi_p, pi_d = CONTINUOUS_BATCHING_POWER[engine]
+    return replace(cal, power_prefill=pi_p, power_decode=pi_d)

@@ -361,6 +361,13 @@ class Profiles(_Strict):
     (current engines, the default for the bundled catalog) or ``splitwise`` (the Splitwise
     measurements and the roofline fitted on them). ``None``: the default engine if the
     catalog has an ``engine`` column, else every row."""
+    power: Literal["static-batch", "continuous-batching"] = "static-batch"
+    """GPU power constants of the operating points. ``static-batch`` (default): the engine's
+    own, fitted on Splitwise's readings (within 6% of vLLM 0.5 static batches at TP 1).
+    ``continuous-batching``: refitted on ML.ENERGY v3 (vLLM 0.11, saturated continuous
+    batching, H100), for current serving engines, whose GPUs stay busier at the same batch
+    (25-35% more power; held-out error 6.8% on vLLM 0.10 TP 4 windows); only ``power_w``
+    changes (docs/profiles.md, "Continuous-batching power")."""
 
 
 class Solver(_Strict):
