@@ -1,4 +1,4 @@
-"""Continuous-batching power: fitted on ML.ENERGY v3, held out on powertrace-sim, scenario option."""
+"""Continuous-batching power: fit on ML.ENERGY v3, held out on powertrace-sim, scenario option."""
 
 from __future__ import annotations
 
@@ -39,9 +39,7 @@ def test_fit_is_reproducible_from_the_calibration_file(engine: str) -> None:
     assert (cal.power_prefill, cal.power_decode) == (pi_p, pi_d)
     # nothing but the two power constants differs from the engine's calibration
     base = ENGINES[engine].calibration
-    assert cal == base.__class__(
-        **{**base.__dict__, "power_prefill": pi_p, "power_decode": pi_d}
-    )
+    assert cal == base.__class__(**{**base.__dict__, "power_prefill": pi_p, "power_decode": pi_d})
 
 
 def test_fit_reads_only_the_calibration_file(tmp_path: Path) -> None:
@@ -63,7 +61,8 @@ def test_held_out_error_guard() -> None:
     cal = power_calibration(DEFAULT_ENGINE, "continuous-batching")
     ev = fcb.held_out(cal, MODELS)
     pts = ev[ev["source_id"] == "powertrace-sim"]
-    assert len(pts) == 10 and set(pts["tp"]) == {4}
+    assert len(pts) == 10
+    assert set(pts["tp"]) == {4}
     assert pts["err"].abs().median() <= DOC_POWERTRACE_MEDIAN + 0.0005
     # static batches of an older engine are worse with these constants (model high)
     arg = ev[ev["source_id"] == "argonne-llm-inference-bench"]
@@ -115,9 +114,11 @@ def test_option_scales_other_precisions_and_phase_points() -> None:
     raw["profiles"] = {}
     st = build_data(validate_dict(raw))
     fp8 = [k for k in st.points if k.precision == "fp8"]
-    assert fp8 and all(cb.gpu_power_kw[k] >= st.gpu_power_kw[k] for k in fp8)
+    assert fp8
+    assert all(cb.gpu_power_kw[k] >= st.gpu_power_kw[k] for k in fp8)
     assert any(cb.gpu_power_kw[k] > 1.05 * st.gpu_power_kw[k] for k in fp8)
-    assert st.phase_power_kw and set(cb.phase_power_kw) == set(st.phase_power_kw)
+    assert st.phase_power_kw
+    assert set(cb.phase_power_kw) == set(st.phase_power_kw)
     assert cb.phase_ttft_s == st.phase_ttft_s
     assert sum(cb.phase_power_kw.values()) > 1.05 * sum(st.phase_power_kw.values())
 
