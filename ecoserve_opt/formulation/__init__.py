@@ -16,6 +16,7 @@ from pyomo.common.gc_manager import PauseGC
 from ecoserve_opt.data import ModelData
 from ecoserve_opt.formulation.bounds import add_integer_bounds
 from ecoserve_opt.formulation.carbon import add_carbon
+from ecoserve_opt.formulation.cuts import add_cuts
 from ecoserve_opt.formulation.fleet import add_fleet
 from ecoserve_opt.formulation.objectives import add_objectives, set_cap, set_objective
 from ecoserve_opt.formulation.serving import add_serving
@@ -30,12 +31,15 @@ def build_model(
     extra_constraints: Callable[[pyo.ConcreteModel, ModelData], None] | None = None,
     slack: bool = False,
     tighten: bool | None = None,
+    cuts: bool | None = None,
 ) -> pyo.ConcreteModel:
     """Build the fleet-design MILP for ``data``.
 
     ``extra_constraints(model, data)`` is called last (PyPSA's ``extra_functionality``).
     ``tighten`` (default: the scenario's ``solver.tighten``, on) sets the exact integer
     bounds of formulation/bounds.py; off gives the plain model (same optimum).
+    ``cuts`` (default: ``solver.cuts``, off) adds the rounded covering rows of
+    formulation/cuts.py (valid inequalities, same optimum; never in slack mode).
     """
     m = pyo.ConcreteModel(name=data.scenario.name)
     # Building creates millions of small objects and no garbage cycles: pausing the cyclic
@@ -46,6 +50,8 @@ def build_model(
         sx = add_serving(m, data, ix, fleet, slack=slack)
         if data.scenario.solver.tighten if tighten is None else tighten:
             add_integer_bounds(m, data, ix)
+        if not slack and (data.scenario.solver.cuts if cuts is None else cuts):
+            add_cuts(m, data, ix)
         add_carbon(m, data, ix, sx)
         obj = objective or data.scenario.objective
         add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)

@@ -387,6 +387,11 @@ class Solver(_Strict):
     """Exact upper bounds on the integer fleet variables, derived from the demand
     (formulation/bounds.py, docs/formulation.md "Exact integer bounds"): same optimum,
     a much faster HiGHS root. ``false`` builds the plain model (for comparison)."""
+    cuts: bool = False
+    """Valid inequalities on the replica counts: the model's capacity-covering rows rounded
+    by mixed-integer rounding (formulation/cuts.py, docs/formulation.md "Rounded covering
+    rows"): same optimum, a higher LP bound. Off by default: they pay together with a MIP
+    start's cutoff bounds, not by themselves (docs/performance.md, "Valid inequalities")."""
     mip_start: Literal["heuristic", "none"] = "none"
     """Starting solution handed to HiGHS on a fresh model: ``heuristic`` builds one in
     seconds (LP relaxation, round-up dive on the replica counts, restricted MIP for the
