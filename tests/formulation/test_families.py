@@ -493,6 +493,7 @@ TESTED = {
 # (test_family_<name>), on the hand-worked split case
 TESTED |= {"phase_capacity", "phase_balance", "phase_nvlink", "phase_bound"}
 TESTED |= {"cpu_copies_busy", "cpu_copies_staged"}
+TESTED |= {"cover_online", "cover_day", "cover_cpu"}
 
 UNTESTED: set[str] = set()
 
@@ -550,11 +551,110 @@ def test_family_cpu_copies() -> None:
             assert (body <= ub + 1e-9) is ok, (family, u_val)
 
 
+# --- rounded covering rows (formulation/cuts.py) ---------------------------------------
+
+
+def _lp(data: dict[str, Any], drop: tuple[str, ...] = ()) -> tuple[float, dict[str, float]]:
+    """LP relaxation (integers relaxed, ``solver.cuts`` on) with ``drop`` deactivated:
+    objective and the replicas bought per GPU type."""
+    built = eo.build(validate_dict(_with_cuts(data)))
+    for name in drop:
+        getattr(built.model, name).deactivate()
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(built.model)
+    res = built.solve()
+    assert res.optimal
+    reps: dict[str, float] = {}
+    for k, v in built.model.n_rep.items():
+        reps[k[1]] = reps.get(k[1], 0.0) + float(pyo.value(v))
+    return float(res.metrics["objective"]), {g: n for g, n in reps.items() if n > 1e-9}
+
+
+def _with_cuts(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "solver": {**data.get("solver", {}), "cuts": True}}
+
+
+#: one gpu-a replica with a quarter host-x: 20 + 219 (50 W) + (63.6 + 219) / 4 kg
+PER_REPLICA = 20 + 219 + (63.6 + 219) / 4
+
+
+def test_cover_online() -> None:
+    """gpu-a only, 900 tok/s: the LP relaxation buys 900/200 = 4.5 replicas (4.5 gpu-a on
+    1.125 host-x, plus 450 W of load: 4.5 x 309.65 + 1971 = 3364.425 kg). ``cover_online``
+    rounds the covering row 200 n >= 900 up to n >= 5: 3519.25 kg (+0.5 x 309.65). The MIP
+    optimum, 5 gpu-a on 2 hosts (3731.2 kg), is the same with and without it."""
+    data = tiny()
+    data["hardware"]["gpus"] = ["gpu-a"]
+    data["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 900
+    assert _lp(data) == (pytest.approx(5 * PER_REPLICA + 1971), {"gpu-a": pytest.approx(5.0)})
+    assert _lp(data, drop=("cover_online",)) == (
+        pytest.approx(3364.425),
+        {"gpu-a": pytest.approx(4.5)},
+    )
+    assert objective(solve(_with_cuts(data))) == pytest.approx(3731.2, rel=1e-9)
+    assert objective(solve(_with_cuts(data), drop=("cover_online",))) == pytest.approx(
+        3731.2, rel=1e-9
+    )
+
+
+def test_cover_day() -> None:
+    """gpu-a only, online 100 tok/s and offline 250 tok/s on average (21.6 M tokens/day,
+    window all day), shared replicas. A replica serves 200 tok/s of either class, so the
+    day cover at price u = 1 reads 200 n >= 250 + 1 x 100: the LP's 1.75 replicas
+    (1.75 x 309.65 + 766.5 kg of load = 1308.3875 kg) become 2 (1385.8 kg). Without
+    ``cover_day`` the online cover alone (200 n >= 100) leaves 1.75. The MIP optimum
+    (2 gpu-a on 1 host, 1527.1 kg) is the same either way."""
+    data = tiny()
+    data["hardware"]["gpus"] = ["gpu-a"]
+    data["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 100
+    data["llms"]["tiny-llm"]["offline"] = {
+        "tokens_per_day": 250 * 86400,
+        "input_tokens": 100,
+        "output_tokens": 100,
+    }
+    assert _lp(data) == (pytest.approx(2 * PER_REPLICA + 766.5), {"gpu-a": pytest.approx(2.0)})
+    assert _lp(data, drop=("cover_day",)) == (
+        pytest.approx(1308.3875),
+        {"gpu-a": pytest.approx(1.75)},
+    )
+    assert _lp(data, drop=("cover_online",))[1] == {"gpu-a": pytest.approx(2.0)}
+    assert objective(solve(_with_cuts(data))) == pytest.approx(1527.1, rel=1e-9)
+    assert objective(solve(_with_cuts(data), drop=("cover_day",))) == pytest.approx(
+        1527.1, rel=1e-9
+    )
+
+
+def test_cover_cpu() -> None:
+    """``cover_cpu`` defines the day's CPU rate v = sum_s (window hours/24) x^cpu that the
+    day covers credit (2 slots of 12 h: coefficient 0.5 on every CPU serving column, -1 on
+    v). On the tiny case with every pillar (host-c serves offline work on CPUs) the day
+    covers raise the LP bound from 4859.725 to 5001.8875 kg; without ``cover_cpu`` v is
+    free, meets every day cover on its own and the bound falls back to 4859.725 kg."""
+    from tests.formulation.test_tighten import VARIANTS
+
+    data = VARIANTS["all_pillars"](tiny())
+    built = eo.build(validate_dict(_with_cuts(data)))
+    m = built.model
+    ((key, con),) = list(m.cover_cpu.items())
+    coefs, ub = _linear(con)
+    assert ub == 0.0
+    assert coefs.pop(m.cover_cpu_rate[key].name) == -1.0
+    assert set(coefs) == {m.xc[k].name for k in m.xc}
+    assert set(coefs.values()) == {0.5}
+    with_rows = _lp(data)[0]
+    assert with_rows == pytest.approx(5001.8875)
+    assert _lp(data, drop=("cover_cpu",))[0] == pytest.approx(4859.725)
+    assert _lp(data, drop=("cover_day",))[0] == pytest.approx(4859.725)
+
+
 def test_every_family_is_tested() -> None:
-    """Every constraint component of the default scenario (all pillars on) and of its
-    Rightsize-off, Shift-offline-off variant has a test here (caps ``cap_*`` excepted)."""
+    """Every constraint component of the default scenario (all pillars on, with the
+    optional ``solver.cuts`` rows) and of its Rightsize-off, Shift-offline-off variant has
+    a test here (caps ``cap_*`` excepted)."""
     names: set[str] = set()
-    for override in ({}, {"pillars.rightsize": False, "pillars.shift_offline": False}):
+    for override in (
+        {"solver.cuts": True},
+        {"pillars.rightsize": False, "pillars.shift_offline": False},
+    ):
         loaded = load_scenario(scenarios_dir() / "default.yaml", overrides=override)
         m = eo.build(loaded).model
         names |= {c.local_name for c in m.component_objects(pyo.Constraint)}
