@@ -31,6 +31,7 @@ Usage::
     python benchmarks/run_fleet_scale.py --label slots8 --cases fleet20 --slots 8
     python benchmarks/run_fleet_scale.py --label no-start --cases paper --mip-start none
     python benchmarks/run_fleet_scale.py --label nocb --mip-start heuristic --cutoff-bounds off
+    python benchmarks/run_fleet_scale.py --label no-cuts --cases paper --set solver.cuts=false
 """
 
 from __future__ import annotations
@@ -229,8 +230,11 @@ def solve_one(
     slots: int | None,
     mip_start: str | None = None,
     cutoff_bounds: bool | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build and solve one case; returns the run record with its curve points."""
+    """Build and solve one case; returns the run record with its curve points.
+
+    ``settings``: scenario overrides by dot-path (``--set solver.cuts=false``)."""
     import pyomo.environ as pyo
 
     import ecoserve_opt as eo
@@ -246,7 +250,7 @@ def solve_one(
     lg.addHandler(cap)
     lg.setLevel(logging.INFO)
     lg.propagate = False
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = dict(settings or {})
     if slots is not None:
         overrides["time_slots"] = slots
     load_before = os.getloadavg()[0]
@@ -331,7 +335,7 @@ def _parse_highs(items: list[str]) -> dict[str, Any]:
     for it in items:
         key, sep, raw = it.partition("=")
         if not sep:
-            raise SystemExit(f"--highs {it!r}: expected NAME=VALUE")
+            raise SystemExit(f"{it!r}: expected NAME=VALUE")
         val: Any = raw
         for conv in (int, float):
             try:
@@ -444,14 +448,24 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="solver.cutoff_bounds (default: scenario's; acts with a heuristic start)",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="scenario override by dot-path (repeatable), e.g. solver.cuts=false",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="solves per case")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child process
     a = ap.parse_args(argv)
     highs = _parse_highs(a.highs)
+    settings = _parse_highs(a.set)
     if a.one is not None:
         cb = None if a.cutoff_bounds is None else a.cutoff_bounds == "on"
-        rec = solve_one(a.one, a.time_limit, a.gap, a.threads, highs, a.slots, a.mip_start, cb)
+        rec = solve_one(
+            a.one, a.time_limit, a.gap, a.threads, highs, a.slots, a.mip_start, cb, settings
+        )
         sys.stdout.write("\n@@RECORD@@" + json.dumps(rec, default=str) + "\n")
         return
     cases = [c.strip() for c in a.cases.split(",") if c.strip()]
@@ -482,6 +496,8 @@ def main(argv: list[str] | None = None) -> None:
                 cmd += ["--cutoff-bounds", a.cutoff_bounds]
             for h in a.highs:
                 cmd += ["--highs", h]
+            for kv in a.set:
+                cmd += ["--set", kv]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if proc.returncode != 0 or "@@RECORD@@" not in proc.stdout:
                 sys.stderr.write(proc.stderr[-4000:])
