@@ -31,7 +31,7 @@ Usage::
     python benchmarks/run_fleet_scale.py --label slots8 --cases fleet20 --slots 8
     python benchmarks/run_fleet_scale.py --label no-start --cases paper --mip-start none
     python benchmarks/run_fleet_scale.py --label nocb --mip-start heuristic --cutoff-bounds off
-    python benchmarks/run_fleet_scale.py --label no-cuts --cases paper --set solver.cuts=false
+    python benchmarks/run_fleet_scale.py --label cuts --cases paper --set solver.cuts=true
 """
 
 from __future__ import annotations
