@@ -215,6 +215,8 @@ def assemble(d: Any) -> Matrix:
     }
     x: dict[tuple[Any, ...], int] = {}
     for k in d.points:
+        if k in d.dominated:  # solver.prune: dominated operating points (data/hull.py)
+            continue
         for y in d.years:
             for sl in d.slots:
                 if k[4] == "offline" and d.offline_slot_hours.get((k[0], sl), 0.0) <= 0:

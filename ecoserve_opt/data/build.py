@@ -16,6 +16,7 @@ section                   pillar                               sets / data
 ``demand_section``        Shift offline                        demands, window hours
 ``online_capacity_f...``  (online headroom)                    capacity factors ``f[k, y, s]``
 ``drop_dominated_p...``   Rightsize (``precisions``)           ``K``, ``R`` minus dominated
+``dominated_points``      Rightsize (``solver.prune``)         points off the lower hull
 ``cpu_section``           Reuse (host CPUs)                    ``KC``
 ========================  ===================================  ================================
 """
@@ -36,6 +37,7 @@ from ecoserve_opt.data.hardware import (
     host_section,
     obsolescence_shares,
 )
+from ecoserve_opt.data.hull import dominated_points
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
 from ecoserve_opt.data.phases import phase_capacity_factors, phase_section
@@ -94,6 +96,12 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
     cap_factor = online_capacity_factors(s, sv.points, sv.info, dm.online, dm.headroom)
     # Rightsize, precision: drop replicas another precision dominates (exact pruning)
     sv, cap_factor = drop_dominated_precisions(sv, cap_factor, gs.gpus, years, slots)
+    # Rightsize: operating points off the lower convex hull of their replica type (exact)
+    dominated = (
+        dominated_points(sv.points, sv.info, cap_factor, gs.gpus, years, slots)
+        if s.solver.prune
+        else frozenset()
+    )
     phase_factor = phase_capacity_factors(s, ph, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)
@@ -176,6 +184,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         phase_tpot_s=ph.tpot_s,
         phase_transfer_s=ph.transfer_s,
         phase_capacity_factor=phase_factor,
+        dominated=dominated,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

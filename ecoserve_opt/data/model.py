@@ -187,6 +187,10 @@ class ModelData:
     phase_capacity_factor: dict[tuple[str, str, int, int, str, str, int, int], float] = field(
         default_factory=dict
     )
+    # operating points a convex combination of the other points of their replica type and
+    # class dominates in every coefficient the model reads (solver.prune; data/hull.py):
+    # the formulation leaves their served rates out (same optimum); empty when off
+    dominated: frozenset[Point] = frozenset()
 
     @property
     def hours_per_year(self) -> float:

@@ -32,6 +32,7 @@ def build_model(
     slack: bool = False,
     tighten: bool | None = None,
     cuts: bool | None = None,
+    prune: bool | None = None,
 ) -> pyo.ConcreteModel:
     """Build the fleet-design MILP for ``data``.
 
@@ -40,12 +41,15 @@ def build_model(
     bounds of formulation/bounds.py; off gives the plain model (same optimum).
     ``cuts`` (default: ``solver.cuts``, off) adds the rounded covering rows of
     formulation/cuts.py (valid inequalities, same optimum; never in slack mode).
+    ``prune`` (default: the scenario's ``solver.prune``, on) leaves out the dominated
+    operating points of ``data.dominated`` (data/hull.py; same optimum); off builds every
+    point.
     """
     m = pyo.ConcreteModel(name=data.scenario.name)
     # Building creates millions of small objects and no garbage cycles: pausing the cyclic
     # garbage collector roughly halves the build time of large models.
     with PauseGC():
-        ix = add_sets(m, data)
+        ix = add_sets(m, data, data.scenario.solver.prune if prune is None else prune)
         fleet = add_fleet(m, data, ix)
         sx = add_serving(m, data, ix, fleet, slack=slack)
         if data.scenario.solver.tighten if tighten is None else tighten:

@@ -12,7 +12,8 @@ Only valid combinations become set members:
   type :math:`g` in pool :math:`p` at numeric precision :math:`q` (``bf16`` unless the LLM's
   ``precisions`` allow more), only where the model fits;
 * :math:`\mathcal{K} = \{(l, g, t, b, c, q)\}` operating points (batch :math:`b`, class
-  :math:`c`, precision :math:`q`), online points only where the SLOs hold;
+  :math:`c`, precision :math:`q`), online points only where the SLOs hold, without the
+  points off the lower convex hull of their replica type (``solver.prune``, data/hull.py);
 * :math:`\mathcal{K}^{ph} = \{(l, g, t, b, \phi, \pi)\}` phase points (phase :math:`\phi`,
   KV path :math:`\pi`) and :math:`\mathcal{R}^{ph} = \{(l, g, t, \phi)\}` phase pools,
   only with ``pillars.split_phases`` (data/phases.py).
@@ -61,8 +62,9 @@ class Index:
     rp: list[PhaseReplica] = field(default_factory=list)  # phase pools
 
 
-def index_of(d: ModelData) -> Index:
-    """The index sets of ``d`` (see module docstring)."""
+def index_of(d: ModelData, prune: bool = True) -> Index:
+    """The index sets of ``d`` (see module docstring); with ``prune`` the operating points
+    without the dominated ones (``d.dominated``, data/hull.py)."""
     dep: list[Deployment] = []
     for h, g in d.host_gpu:
         item = d.hosts[h]
@@ -77,16 +79,16 @@ def index_of(d: ModelData) -> Index:
         dep=dep,
         hly=sorted({HostLifeYear(k.host, k.life, k.year) for k in dep}),
         rep=[PoolReplica(r.llm, r.gpu, r.tp, p, r.precision) for r in d.replicas for p in d.pools],
-        k=[Point(*p) for p in d.points],
+        k=[Point(*p) for p in d.points if not (prune and p in d.dominated)],
         kc=[CpuPoint(*p) for p in d.cpu_points],
         kp=[PhasePoint(*p) for p in d.phase_points],
         rp=sorted({PhasePoint(*p).replica for p in d.phase_points}),
     )
 
 
-def add_sets(m: pyo.ConcreteModel, d: ModelData) -> Index:
+def add_sets(m: pyo.ConcreteModel, d: ModelData, prune: bool = True) -> Index:
     """Declare the sparse index sets on ``m`` and return them as labelled keys."""
-    ix = index_of(d)
+    ix = index_of(d, prune)
     m.Y = pyo.Set(initialize=d.years, ordered=True)
     m.S = pyo.Set(initialize=d.slots, ordered=True)
     m.G = pyo.Set(initialize=sorted(d.gpus), ordered=True)

@@ -392,6 +392,12 @@ class Solver(_Strict):
     by mixed-integer rounding (formulation/cuts.py, docs/formulation.md "Rounded covering
     rows"): same optimum, a higher LP bound. Off by default: they pay together with a MIP
     start's cutoff bounds, not by themselves (docs/performance.md, "Valid inequalities")."""
+    prune: bool = True
+    """Leave out the served rates of operating points (batch sizes) that a convex
+    combination of other points of the same replica type and class beats in capacity,
+    load power and latency alike (data/hull.py, docs/formulation.md "Exact pruning of
+    operating points"): same optimum for every objective and cap, fewer columns.
+    ``false`` builds every point (for comparison)."""
     mip_start: Literal["heuristic", "none"] = "none"
     """Starting solution handed to HiGHS on a fresh model: ``heuristic`` builds one in
     seconds (LP relaxation, round-up dive on the replica counts, restricted MIP for the
