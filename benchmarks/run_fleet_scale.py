@@ -32,6 +32,7 @@ Usage::
     python benchmarks/run_fleet_scale.py --label no-start --cases paper --mip-start none
     python benchmarks/run_fleet_scale.py --label nocb --mip-start heuristic --cutoff-bounds off
     python benchmarks/run_fleet_scale.py --label cuts --cases paper --set solver.cuts=true
+    python benchmarks/run_fleet_scale.py --label prune-off --prune off   # every operating point
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ def solve_one(
     mip_start: str | None = None,
     cutoff_bounds: bool | None = None,
     settings: dict[str, Any] | None = None,
+    prune: str | None = None,
 ) -> dict[str, Any]:
     """Build and solve one case; returns the run record with its curve points.
 
@@ -253,6 +255,8 @@ def solve_one(
     overrides: dict[str, Any] = dict(settings or {})
     if slots is not None:
         overrides["time_slots"] = slots
+    if prune is not None:
+        overrides["solver.prune"] = prune == "on"
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     loaded = eo.load_scenario(path, scenario=override, overrides=overrides or None)
@@ -455,6 +459,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="KEY=VALUE",
         help="scenario override by dot-path (repeatable), e.g. solver.cuts=false",
     )
+    ap.add_argument(
+        "--prune",
+        choices=("on", "off"),
+        default=None,
+        help="solver.prune: dominated operating points left out (default: scenario's, on)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="solves per case")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child process
@@ -464,7 +474,16 @@ def main(argv: list[str] | None = None) -> None:
     if a.one is not None:
         cb = None if a.cutoff_bounds is None else a.cutoff_bounds == "on"
         rec = solve_one(
-            a.one, a.time_limit, a.gap, a.threads, highs, a.slots, a.mip_start, cb, settings
+            a.one,
+            a.time_limit,
+            a.gap,
+            a.threads,
+            highs,
+            a.slots,
+            a.mip_start,
+            cb,
+            settings,
+            a.prune,
         )
         sys.stdout.write("\n@@RECORD@@" + json.dumps(rec, default=str) + "\n")
         return
@@ -494,6 +513,8 @@ def main(argv: list[str] | None = None) -> None:
                 cmd += ["--mip-start", a.mip_start]
             if a.cutoff_bounds is not None:
                 cmd += ["--cutoff-bounds", a.cutoff_bounds]
+            if a.prune is not None:
+                cmd += ["--prune", a.prune]
             for h in a.highs:
                 cmd += ["--highs", h]
             for kv in a.set:

@@ -98,9 +98,14 @@ def offline_peak_rate(d: ModelData, llm: str, year: int, slot: int) -> float:
 def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, str, int], Affine]:
     r"""``n_rep`` bound per (llm, gpu, tp, pool, precision, year): :math:`\sigma a + 1` with
     :math:`a = \max_s \sum_{c \in p} R_{lcys} \max_b f_{kys}/\kappa_k` (online :math:`R` the
-    slot's peak demand, offline all of the day's volume in the slot's window hours)."""
+    slot's peak demand, offline all of the day's volume in the slot's window hours), the
+    maximum over the points that are not dominated (``d.dominated``, data/hull.py: a
+    solution serving a dominated point maps to one serving kept points instead, with no more
+    replica time, so the bound holds with or without them in the model)."""
     worst: dict[tuple[str, str, int, str, str, int, int, str], float] = {}
     for k in d.points:
+        if k in d.dominated:  # never needed: a combination of kept points serves as well
+            continue
         l_, g, t, c, q = k.llm, k.gpu, k.tp, k.cls, k.precision
         p = d.class_pool[c]
         for y in d.years:
