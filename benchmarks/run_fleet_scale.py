@@ -256,7 +256,8 @@ def solve_one(
     if slots is not None:
         overrides["time_slots"] = slots
     if prune is not None:
-        overrides["solver.prune"] = prune == "on"
+        overrides["solver.prune"] = prune != "off"
+        overrides["solver.prune_latency"] = prune == "no-latency"
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     loaded = eo.load_scenario(path, scenario=override, overrides=overrides or None)
@@ -461,9 +462,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument(
         "--prune",
-        choices=("on", "off"),
+        choices=("on", "off", "no-latency"),
         default=None,
-        help="solver.prune: dominated operating points left out (default: scenario's, on)",
+        help="solver.prune: dominated operating points left out (default: scenario's, on); "
+        "no-latency: also solver.prune_latency",
     )
     ap.add_argument("--repeat", type=int, default=1, help="solves per case")
     ap.add_argument("--out", type=Path, default=HERE / "results")

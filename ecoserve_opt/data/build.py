@@ -102,6 +102,11 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         if s.solver.prune
         else frozenset()
     )
+    no_latency = (
+        dominated_points(sv.points, sv.info, cap_factor, gs.gpus, years, slots, latency=False)
+        if s.solver.prune and s.solver.prune_latency
+        else frozenset()
+    )
     phase_factor = phase_capacity_factors(s, ph, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)
@@ -185,6 +190,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         phase_transfer_s=ph.transfer_s,
         phase_capacity_factor=phase_factor,
         dominated=dominated,
+        dominated_no_latency=no_latency,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

@@ -63,14 +63,15 @@ def coefficient_rows(
     gpus: dict[str, GpuType],
     years: Sequence[int],
     slots: Sequence[int],
+    latency: bool = True,
 ) -> tuple[np.ndarray, Callable[[int], list[Fraction]]]:
     r"""The coefficients of each point of one group (same replica type and class), as floats
     (one row per point) and exactly (``exact(i)``, rationals of the data's floats):
     :math:`1/\kappa` (the time share where every point of the group has the same headroom
     factor :math:`f_{ys}`, or none: a common positive factor changes no comparison),
     :math:`f_{kys}/\kappa_k` for every (year, slot) where the factors differ, :math:`e_k`,
-    and :math:`\ell_k` for online points."""
-    online = points[0].cls == "online"
+    and :math:`\ell_k` for online points (unless ``latency`` is false)."""
+    online = latency and points[0].cls == "online"
     cap = np.array([info[p]["cap"] for p in points])
     f = np.array(
         [[cap_factor.get((*p, y, s), 1.0) for y in years for s in slots] for p in points]
@@ -208,15 +209,18 @@ def dominated_points(
     gpus: dict[str, GpuType],
     years: Sequence[int],
     slots: Sequence[int],
+    latency: bool = True,
 ) -> frozenset[Point]:
     """The operating points that a convex combination of the other points of their replica
-    type and class dominates in every coefficient the model reads (module docstring)."""
+    type and class dominates in every coefficient the model reads (module docstring); with
+    ``latency`` false, in every coefficient but the latency (``solver.prune_latency``: exact
+    only for a model whose objective and caps do not read the latency)."""
     groups: dict[tuple[object, str], list[Point]] = {}
     for p in points:
         groups.setdefault((p.replica, p.cls), []).append(p)
     out: set[Point] = set()
     for pts in groups.values():
         pts = sorted(pts, key=lambda p: p.batch)
-        values, exact = coefficient_rows(pts, info, cap_factor, gpus, years, slots)
+        values, exact = coefficient_rows(pts, info, cap_factor, gpus, years, slots, latency)
         out.update(pts[i] for i in _dominated(values, exact))
     return frozenset(out)

@@ -191,6 +191,8 @@ class ModelData:
     # class dominates in every coefficient the model reads (solver.prune; data/hull.py):
     # the formulation leaves their served rates out (same optimum); empty when off
     dominated: frozenset[Point] = frozenset()
+    # the same compared without the latency row (solver.prune_latency); empty when off
+    dominated_no_latency: frozenset[Point] = frozenset()
 
     @property
     def hours_per_year(self) -> float:

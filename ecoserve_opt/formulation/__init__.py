@@ -44,12 +44,19 @@ def build_model(
     ``prune`` (default: the scenario's ``solver.prune``, on) leaves out the dominated
     operating points of ``data.dominated`` (data/hull.py; same optimum); off builds every
     point.
+    With the scenario's ``solver.prune_latency`` and an objective other than
+    ``performance`` the points of ``data.dominated_no_latency`` go instead, and the model
+    refuses the performance objective and latency caps (``m.latency_blind``).
     """
     m = pyo.ConcreteModel(name=data.scenario.name)
     # Building creates millions of small objects and no garbage cycles: pausing the cyclic
     # garbage collector roughly halves the build time of large models.
+    obj = objective or data.scenario.objective
+    pruned = data.scenario.solver.prune if prune is None else prune
+    blind = pruned and data.scenario.solver.prune_latency and obj not in ("performance", "latency")
+    m.latency_blind = bool(blind and data.dominated_no_latency)
     with PauseGC():
-        ix = add_sets(m, data, data.scenario.solver.prune if prune is None else prune)
+        ix = add_sets(m, data, pruned, m.latency_blind)
         fleet = add_fleet(m, data, ix)
         sx = add_serving(m, data, ix, fleet, slack=slack)
         if data.scenario.solver.tighten if tighten is None else tighten:
@@ -57,7 +64,6 @@ def build_model(
         if not slack and (data.scenario.solver.cuts if cuts is None else cuts):
             add_cuts(m, data, ix)
         add_carbon(m, data, ix, sx)
-        obj = objective or data.scenario.objective
         add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
     if extra_constraints is not None:
         extra_constraints(m, data)

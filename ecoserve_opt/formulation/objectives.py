@@ -153,6 +153,8 @@ def objective_metric(objective: str) -> str:
 def set_objective(m: pyo.ConcreteModel, objective: str) -> str:
     """Activate ``objective``, deactivate the others; returns its canonical name."""
     name = canonical_objective(objective)
+    if name == "performance":
+        _refuse_latency(m, "the performance objective")
     for obj in m.component_objects(pyo.Objective):
         obj.deactivate()
     getattr(m, f"obj_{name}").activate()
@@ -161,12 +163,24 @@ def set_objective(m: pyo.ConcreteModel, objective: str) -> str:
 
 def set_cap(m: pyo.ConcreteModel, metric: str, value: float | None) -> None:
     """Cap ``metric`` at ``value`` (``None`` removes the cap)."""
+    if metric == "latency" and value is not None:
+        _refuse_latency(m, "a latency cap")
     con = getattr(m, f"cap_{metric}_con")
     if value is None:
         con.deactivate()
     else:
         getattr(m, f"cap_{metric}").set_value(float(value))
         con.activate()
+
+
+def _refuse_latency(m: pyo.ConcreteModel, what: str) -> None:
+    """Error if ``m`` was built without the operating points only latency favours."""
+    if getattr(m, "latency_blind", False):
+        raise EcoserveError(
+            f"solver.prune_latency: this model was built without the operating points that "
+            f"only their lower latency keeps, so {what} would not be exact; build it with "
+            f"objective 'performance' or with solver.prune_latency: false"
+        )
 
 
 def get_cap(m: pyo.ConcreteModel, metric: str) -> float | None:

@@ -62,9 +62,11 @@ class Index:
     rp: list[PhaseReplica] = field(default_factory=list)  # phase pools
 
 
-def index_of(d: ModelData, prune: bool = True) -> Index:
+def index_of(d: ModelData, prune: bool = True, no_latency: bool = False) -> Index:
     """The index sets of ``d`` (see module docstring); with ``prune`` the operating points
-    without the dominated ones (``d.dominated``, data/hull.py)."""
+    without the dominated ones (``d.dominated``, data/hull.py; with ``no_latency``
+    ``d.dominated_no_latency``, compared without the latency)."""
+    dropped = (d.dominated_no_latency if no_latency else d.dominated) if prune else frozenset()
     dep: list[Deployment] = []
     for h, g in d.host_gpu:
         item = d.hosts[h]
@@ -79,16 +81,18 @@ def index_of(d: ModelData, prune: bool = True) -> Index:
         dep=dep,
         hly=sorted({HostLifeYear(k.host, k.life, k.year) for k in dep}),
         rep=[PoolReplica(r.llm, r.gpu, r.tp, p, r.precision) for r in d.replicas for p in d.pools],
-        k=[Point(*p) for p in d.points if not (prune and p in d.dominated)],
+        k=[Point(*p) for p in d.points if p not in dropped],
         kc=[CpuPoint(*p) for p in d.cpu_points],
         kp=[PhasePoint(*p) for p in d.phase_points],
         rp=sorted({PhasePoint(*p).replica for p in d.phase_points}),
     )
 
 
-def add_sets(m: pyo.ConcreteModel, d: ModelData, prune: bool = True) -> Index:
+def add_sets(
+    m: pyo.ConcreteModel, d: ModelData, prune: bool = True, no_latency: bool = False
+) -> Index:
     """Declare the sparse index sets on ``m`` and return them as labelled keys."""
-    ix = index_of(d, prune)
+    ix = index_of(d, prune, no_latency)
     m.Y = pyo.Set(initialize=d.years, ordered=True)
     m.S = pyo.Set(initialize=d.slots, ordered=True)
     m.G = pyo.Set(initialize=sorted(d.gpus), ordered=True)

@@ -398,6 +398,12 @@ class Solver(_Strict):
     load power and latency alike (data/hull.py, docs/formulation.md "Exact pruning of
     operating points"): same optimum for every objective and cap, fewer columns.
     ``false`` builds every point (for comparison)."""
+    prune_latency: bool = False
+    """With ``prune``, also leave out the online points that only their lower latency keeps
+    (compared in capacity and power alone): exact for the carbon, energy, cost and GPU-hours
+    objectives and their caps, and most online batch sizes go. A model built so refuses the
+    performance objective and latency caps (build it with objective ``performance``, where
+    this switch is ignored, or without it). Off by default."""
     mip_start: Literal["heuristic", "none"] = "none"
     """Starting solution handed to HiGHS on a fresh model: ``heuristic`` builds one in
     seconds (LP relaxation, round-up dive on the replica counts, restricted MIP for the

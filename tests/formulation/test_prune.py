@@ -27,6 +27,7 @@ import ecoserve_opt as eo
 from ecoserve_opt.data.hull import dominated_in_group, dominated_points
 from ecoserve_opt.data.keys import Point
 from ecoserve_opt.data.model import GpuType
+from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import load_scenario, validate_dict
 from ecoserve_opt.paths import scenarios_dir
 from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
@@ -239,3 +240,47 @@ def test_pruned_and_plain_equal_the_enumeration(
         res = built.solve()
         assert res.optimal
         assert res.carbon == pytest.approx(best, rel=1e-7)
+
+
+# --- solver.prune_latency: latency-blind pruning for objectives that do not read latency ----
+
+
+@pytest.mark.parametrize("objective", ["carbon", "energy", "cost"])
+def test_latency_blind_pruning_keeps_the_optimum(
+    objective: str, tiny_dict: dict[str, Any], catalog_copy: Callable[..., Path]
+) -> None:
+    """``solver.prune_latency``: online points are compared in capacity and power alone,
+    so gpu-a's batch 1 and gpu-b's batches 2 and 4 go online too (as offline: a larger
+    batch beats them in both; only their lower latency kept them); the carbon, energy and
+    cost optima are those of the plain model (gap 0)."""
+    data = VARIANTS["all_pillars"](_multi_batch(tiny_dict, catalog_copy))
+    data["solver"] = {**data["solver"], "prune_latency": True}
+    blind, plain = _built(data, True, objective), _built(data, False, objective)
+    assert blind.model.latency_blind
+    online = {(p.gpu, p.batch) for p in blind.data.dominated_no_latency if p.cls == "online"}
+    assert online == {("gpu-a", 1), ("gpu-b", 2), ("gpu-b", 4)}
+    assert not {p for p in blind.data.dominated if p.cls == "online"}
+    rb, rp = blind.solve(), plain.solve()
+    assert rb.optimal
+    assert rp.optimal
+    assert rb.metrics["objective"] == pytest.approx(rp.metrics["objective"], rel=1e-7)
+
+
+def test_latency_blind_model_refuses_latency(
+    tiny_dict: dict[str, Any], catalog_copy: Callable[..., Path]
+) -> None:
+    """A latency-blind model refuses the performance objective and a latency cap (they
+    would not be exact); built for performance, the switch is ignored."""
+    data = VARIANTS["all_pillars"](_multi_batch(tiny_dict, catalog_copy))
+    data["solver"] = {**data["solver"], "prune_latency": True}
+    built = _built(data, True)
+    with pytest.raises(EcoserveError, match="solver.prune_latency: this model was built"):
+        built.set_objective("performance")
+    with pytest.raises(EcoserveError, match="so a latency cap would not be exact"):
+        built.set_parameters({"cap.latency": 0.1})
+    built.set_parameters({"cap.carbon": 1e9})  # other caps are fine
+    perf = _built(data, True, "performance")
+    assert not perf.model.latency_blind
+    assert len(perf.model.x) == len(
+        _built({**data, "solver": {**data["solver"], "prune_latency": False}}, True).model.x
+    )
