@@ -136,17 +136,21 @@ def _enumerate(inst: dict[str, Any]) -> float:
     return best
 
 
+def _apply(inst: dict[str, Any], tiny_dict: dict[str, Any], catalog: Path) -> None:
+    """Point the tiny scenario at an instance: its catalog, GPUs, demand and grid (loose SLOs)."""
+    tiny_dict["catalog"] = str(catalog)
+    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
+    on = tiny_dict["llms"]["tiny-llm"]["online"]
+    on.update(tokens_per_s=inst["demand"], ttft_slo=100.0, tpot_slo=100.0)
+    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_milp_equals_enumeration(
     seed: int, tiny_dict: dict[str, Any], catalog_copy: Callable[..., Path]
 ) -> None:
     inst = _instance(seed)
-    tiny_dict["catalog"] = str(_catalog(inst, catalog_copy))
-    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
-    tiny_dict["llms"]["tiny-llm"]["online"]["tokens_per_s"] = inst["demand"]
-    tiny_dict["llms"]["tiny-llm"]["online"]["ttft_slo"] = 100.0
-    tiny_dict["llms"]["tiny-llm"]["online"]["tpot_slo"] = 100.0
-    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+    _apply(inst, tiny_dict, _catalog(inst, catalog_copy))
     res = solve_dict(tiny_dict)
     assert res.optimal
     assert res.carbon == pytest.approx(_enumerate(inst), rel=1e-7)

@@ -28,7 +28,7 @@ from ecoserve_opt.heuristics import LpArrays
 from ecoserve_opt.io.yaml_loader import validate_dict
 from ecoserve_opt.solve import SolveOptions, Solver, _ensure_scheduler, _HighsRelaxation
 from ecoserve_opt.solve_bounds import cutoff_bounds, propagate
-from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
+from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
 from tests.formulation.test_tighten import VARIANTS
 
 pytestmark = pytest.mark.milp
@@ -189,11 +189,7 @@ def test_bounded_solve_equals_the_enumeration(
     seed: int, tiny_dict: dict[str, Any], catalog_copy: Callable[..., Path]
 ) -> None:
     inst = _instance(seed)
-    tiny_dict["catalog"] = str(_catalog(inst, catalog_copy))
-    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
-    on = tiny_dict["llms"]["tiny-llm"]["online"]
-    on.update(tokens_per_s=inst["demand"], ttft_slo=100.0, tpot_slo=100.0)
-    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+    _apply(inst, tiny_dict, _catalog(inst, catalog_copy))
     res = eo.solve(validate_dict(tiny_dict), mip_start="heuristic", cutoff_bounds=True)
     assert res.optimal
     assert res.carbon == pytest.approx(_enumerate(inst), rel=1e-7)

@@ -27,7 +27,7 @@ import ecoserve_opt as eo
 from ecoserve_opt.formulation import build_model
 from ecoserve_opt.formulation.cuts import EPS, mir_coefficients
 from ecoserve_opt.io.yaml_loader import validate_dict
-from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
+from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
 from tests.formulation.test_split_phases import _scenario as _split_scenario
 from tests.formulation.test_tighten import VARIANTS
 from tests.helpers import tiny
@@ -140,11 +140,7 @@ def test_cuts_equal_the_enumeration(
     """The brute-force instances of test_bruteforce.py: with and without the rows the
     model reaches the enumerated optimum."""
     inst = _instance(seed)
-    tiny_dict["catalog"] = str(_catalog(inst, catalog_copy))
-    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
-    on = tiny_dict["llms"]["tiny-llm"]["online"]
-    on.update(tokens_per_s=inst["demand"], ttft_slo=100.0, tpot_slo=100.0)
-    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+    _apply(inst, tiny_dict, _catalog(inst, catalog_copy))
     best = _enumerate(inst)
     for cuts in (True, False):
         built = _with_cuts(tiny_dict, cuts)

@@ -30,7 +30,7 @@ from ecoserve_opt.data.model import GpuType
 from ecoserve_opt.exceptions import EcoserveError
 from ecoserve_opt.io.yaml_loader import load_scenario, validate_dict
 from ecoserve_opt.paths import scenarios_dir
-from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
+from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
 from tests.formulation.test_tighten import VARIANTS
 
 pytestmark = pytest.mark.milp
@@ -226,11 +226,7 @@ def test_pruned_and_plain_equal_the_enumeration(
     prof = pd.read_csv(cat / "profiles.csv")
     extra = prof.assign(batch=8, ttft_ms=2 * prof["ttft_ms"], tpot_ms=2 * prof["tpot_ms"])
     pd.concat([prof, extra]).to_csv(cat / "profiles.csv", index=False)
-    tiny_dict["catalog"] = str(cat)
-    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
-    on = tiny_dict["llms"]["tiny-llm"]["online"]
-    on.update(tokens_per_s=inst["demand"], ttft_slo=100.0, tpot_slo=100.0)
-    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+    _apply(inst, tiny_dict, cat)
     best = _enumerate(inst)
     for prune in (True, False):
         built = _built(tiny_dict, prune)

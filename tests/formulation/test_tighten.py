@@ -18,7 +18,7 @@ import pytest
 import ecoserve_opt as eo
 from ecoserve_opt.formulation import build_model
 from ecoserve_opt.io.yaml_loader import validate_dict
-from tests.formulation.test_bruteforce import _catalog, _enumerate, _instance
+from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
 from tests.helpers import TINY
 
 pytestmark = pytest.mark.milp
@@ -146,11 +146,7 @@ def test_bounded_and_plain_equal_the_enumeration(
     """The brute-force instances of test_bruteforce.py (best of every GPU-count vector):
     both models reach the enumerated optimum."""
     inst = _instance(seed)
-    tiny_dict["catalog"] = str(_catalog(inst, catalog_copy))
-    tiny_dict["hardware"]["gpus"] = [g["gpu"] for g in inst["gpus"]]
-    on = tiny_dict["llms"]["tiny-llm"]["online"]
-    on.update(tokens_per_s=inst["demand"], ttft_slo=100.0, tpot_slo=100.0)
-    tiny_dict["grid"]["intensity"] = f"{inst['ci']!r} kgCO2e/kWh"
+    _apply(inst, tiny_dict, _catalog(inst, catalog_copy))
     best = _enumerate(inst)
     for tighten in (True, False):
         res = _built(tiny_dict, tighten).solve()
