@@ -29,6 +29,7 @@ NOT_BUILT = {
     "profile_measurements/public_tables.csv",
     "profile_measurements/power.csv",
     "profile_measurements/power_unstated_input.csv",
+    "profile_measurements/power_traces.csv",
     "profile_measurements/llms.csv",
     "profile_measurements/cpu.csv",
     "profile_measurements/allreduce.csv",
