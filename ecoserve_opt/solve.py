@@ -406,6 +406,15 @@ class Solver:
             h.changeColsBounds(len(cols), cols, lower, upper)
         self._bounds = None
 
+    def _run(self, model: pyo.ConcreteModel, cfg: dict[str, object]) -> Any:
+        """One HiGHS run of the persistent model; a failure restores the model's own bounds
+        (a start's cutoff bounds hold for one solve only) and becomes a SolverError."""
+        try:
+            return self._highs.solve(model, **cfg)
+        except Exception as exc:
+            self._restore_bounds()
+            raise SolverError(f"HiGHS failed: {exc}") from exc
+
     def _start_fresh(self, model: pyo.ConcreteModel, cfg: dict[str, object]) -> None:
         """The heuristic start of a fresh model (``mip_start: heuristic``); its time comes
         off the time limit."""
@@ -485,10 +494,7 @@ class Solver:
         _ensure_scheduler(opts.threads)
         t0 = time.perf_counter()
         heuristic_s = getattr(self.mip_start, "seconds", 0.0)
-        try:
-            res = self._highs.solve(model, **cfg)
-        except Exception as exc:
-            raise SolverError(f"HiGHS failed: {exc}") from exc
+        res = self._run(model, cfg)
         if self.warm_started and _start_misread(model, res):
             # HiGHS 1.16 can lose an objective offset when presolve reduces a MIP start
             # ("MIP start solution is feasible in the reduced space" with a lower value),
@@ -498,10 +504,7 @@ class Solver:
             h = getattr(self._highs, "_solver_model", None)
             if h is not None:
                 h.clearSolver()
-            try:
-                res = self._highs.solve(model, **cfg)
-            except Exception as exc:
-                raise SolverError(f"HiGHS failed: {exc}") from exc
+            res = self._run(model, cfg)
         wall = time.perf_counter() - t0 + heuristic_s
         self.solves += 1
         tc = res.termination_condition

@@ -221,6 +221,33 @@ def test_bounds_apply_to_one_solve_only(
     np.testing.assert_array_equal(before[1], after[1])
 
 
+def test_bounds_are_restored_when_highs_fails(
+    tiny_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solve that raises after the start's bounds went in leaves HiGHS with the model's
+    own bounds (regression: they stayed, and the next solve of a sweep would have kept
+    them although its parameters differ)."""
+    from ecoserve_opt.exceptions import SolverError
+    from ecoserve_opt.solve_handoff import PersistentHighs
+
+    data = VARIANTS["all_pillars"](tiny_dict)
+    built = eo.build(validate_dict(data), mip_start="heuristic")
+    reference = Solver(built.options)
+    reference._hand_off(built.model)  # noqa: SLF001
+    before = _highs_bounds(reference)
+
+    def fail(self: Any, model: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("simulated HiGHS failure")
+
+    monkeypatch.setattr(PersistentHighs, "solve", fail)
+    with pytest.raises(SolverError, match="HiGHS failed: simulated HiGHS failure"):
+        built.solve()
+    assert built.solver._bounds is None  # noqa: SLF001
+    after = _highs_bounds(built.solver)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+
+
 def test_sweep_resolve_after_a_bounded_solve(tiny_dict: dict[str, Any]) -> None:
     """A grid-intensity sweep step: the first solve (500 g/kWh) is bounded by its own
     start; the warm-started re-solve at 5 g/kWh equals a fresh plain solve there
