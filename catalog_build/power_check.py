@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from catalog_build import DEFAULT_OUT
-from catalog_build.profile_validation import FOLDER, specs
+from catalog_build.profile_validation import FOLDER, add_engine_option, specs
 from ecoserve_opt.perf import roofline as rf
-from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
+from ecoserve_opt.perf.engines import ENGINES
 
 FILE = "power_unstated_input.csv"
 #: Assumed mean input lengths (tokens) bracketing a chat workload's prompts.
@@ -96,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Power error on readings without a published input length",
     )
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
-    ap.add_argument(
-        "--engine",
-        default=DEFAULT_ENGINE,
-        choices=sorted(ENGINES),
-        help="engine calibration to evaluate (default: %(default)s)",
-    )
+    add_engine_option(ap)
     args = ap.parse_args(argv)
     rows = load(args.out)
     ck = check(rows, ENGINES[args.engine].calibration, args.out)

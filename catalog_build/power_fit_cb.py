@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Continuous-batching power constants: fit on ML.ENERGY v3, held-out errors",
     )
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
-    ap.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES))
+    pv.add_engine_option(ap)
     args = ap.parse_args(argv)
     sys.stdout.write(report_markdown(args.engine, args.out))
     return 0

@@ -310,6 +310,16 @@ def write_splitwise(shared: str | Path | None, out: str | Path) -> Path:
     return path
 
 
+def add_engine_option(ap: argparse.ArgumentParser) -> None:
+    """The ``--engine`` option of the catalog_build commands that evaluate a calibration."""
+    ap.add_argument(
+        "--engine",
+        default=DEFAULT_ENGINE,
+        choices=sorted(ENGINES),
+        help="engine calibration to evaluate (default: %(default)s)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(
@@ -319,12 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder")
     ap.add_argument("--out", type=Path, default=None, help="catalog folder (default: models)")
     ap.add_argument("--report", action="store_true", help="print the error tables (markdown)")
-    ap.add_argument(
-        "--engine",
-        default=DEFAULT_ENGINE,
-        choices=sorted(ENGINES),
-        help="engine calibration to evaluate (default: %(default)s)",
-    )
+    add_engine_option(ap)
     args = ap.parse_args(argv)
     out = args.out if args.out is not None else DEFAULT_OUT
     if args.report:
