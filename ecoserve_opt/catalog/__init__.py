@@ -7,7 +7,7 @@ Units are those of the files (W, GB, ms); :mod:`ecoserve_opt.data` converts to c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,16 +95,28 @@ class Catalog:
     grid_regions: pd.DataFrame | None
     grid_countries: pd.DataFrame | None
     host_components: pd.DataFrame | None
+    #: rows already read by :meth:`row` and the ``embodied`` lookup, per table (the tables
+    #: are not changed after loading; ``dataclasses.replace`` starts an empty cache)
+    _cache: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def row(self, table: str, key: str) -> dict[str, Any]:
         """One row of a single-key table (``gpus``, ``hosts``, ``llms``) as a plain dict."""
-        df: pd.DataFrame = getattr(self, table)
-        return {str(k): v for k, v in df.loc[key].to_dict().items()}
+        rows = self._cache.setdefault(table, {})
+        r = rows.get(key)
+        if r is None:
+            df: pd.DataFrame = getattr(self, table)
+            r = rows[key] = {str(k): v for k, v in df.loc[key].to_dict().items()}
+        return dict(r)
 
     def embodied_kg(self, kind: str, item: str, source: str) -> float:
         """Embodied kgCO2e of one item per its ``per`` unit, from the chosen source."""
+        kg = self._cache.get("embodied_kg")
+        if kg is None:
+            kg = self._cache["embodied_kg"] = self.embodied["kgco2e"].to_dict()
         try:
-            return float(self.embodied["kgco2e"].to_dict()[(kind, item, source)])
+            return float(kg[(kind, item, source)])
         except KeyError:
             raise CatalogError(
                 str(self.path / "embodied.csv"),

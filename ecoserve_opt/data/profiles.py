@@ -307,35 +307,59 @@ def cpu_section(s: Scenario, cat: Catalog, hosts: dict[str, HostItem]) -> CpuSec
         cpu_spec = cpu_specs(cat.hosts)
     except (KeyError, ValueError, TypeError):
         cpu_spec = {}
+    groups = _cpu_profile_groups(cp)
     for llm, spec in s.llms.items():
         if spec.offline is None:
             continue
         n_in, n_out = spec.offline.input_tokens, spec.offline.output_tokens
+        llm_row = cat.row("llms", llm)
+        weights_gb = float(llm_row["weights_gb"])
+        kv_bytes = float(llm_row.get("kv_bytes_per_token", 0.0))
         for hid, h in hosts.items():
-            rows = cp[(cp["llm"] == llm) & (cp["cpu"] == h.cpu)]
-            for bkey, grp in rows.groupby("batch"):
-                batch = int(bkey)  # type: ignore[arg-type]
+            for batch, cols in groups.get((llm, h.cpu), []):
                 ref = _cpu_reference(llm_spec.get(llm), cpu_spec.get(h.cpu), batch)
-                point = _profile_point(grp, n_in, n_out, batch, ref)
+                point = _point_from_arrays(*cols, n_in, n_out, batch, ref)
                 if point is None:
                     continue
                 key = CpuPoint(llm, hid, batch)
                 sec.points.append(key)
                 sec.cap[key] = point[3]
-                traffic = _cpu_traffic_gbs(
-                    point[3],
-                    batch,
-                    float(cat.row("llms", llm)["weights_gb"]),
-                    float(cat.row("llms", llm).get("kv_bytes_per_token", 0.0)),
-                    n_in,
-                    n_out,
-                )
+                traffic = _cpu_traffic_gbs(point[3], batch, weights_gb, kv_bytes, n_in, n_out)
                 if h.mem_bw_gbs > 0:
                     traffic = min(traffic, h.mem_bw_gbs)
                 dc = max(point[2] - h.cpu_idle_dc_kw, 0.0) + h.dram_kw_per_gbs * traffic
                 sec.dyn_kw[key] = dc * h.dyn_factor
     sec.points.sort()
     return sec
+
+
+def _cpu_profile_groups(cp: pd.DataFrame) -> dict[tuple[str, str], list[tuple[int, Columns]]]:
+    """The CPU profile rows per (LLM, CPU) as ``(batch, columns)`` groups, by ascending
+    batch with each group's rows in their order in the frame: what
+    ``cp[(cp.llm == llm) & (cp.cpu == cpu)].groupby("batch")`` yields for every (LLM, CPU),
+    taken apart once as numpy arrays (a filter and a groupby per host were most of the
+    time of :func:`cpu_section`)."""
+    if cp.empty:
+        return {}
+    llm = cp["llm"].astype(str).to_numpy(object)
+    cpu = cp["cpu"].astype(str).to_numpy(object)
+    batch = cp["batch"].to_numpy()
+    cols = [cp[c].to_numpy(float) for c in ("prompt_tokens", "ttft_ms", "tpot_ms", "power_w")]
+    keys = list(zip(llm.tolist(), cpu.tolist(), batch.tolist(), strict=True))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: rows keep their order
+    out: dict[tuple[str, str], list[tuple[int, Columns]]] = {}
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and keys[order[stop]] == keys[order[start]]:
+            stop += 1
+        rows = np.array(order[start:stop])
+        m, c, b = keys[order[start]]
+        out.setdefault((str(m), str(c)), []).append(
+            (int(b), (cols[0][rows], cols[1][rows], cols[2][rows], cols[3][rows]))
+        )
+        start = stop
+    return out
 
 
 def _precision_points(
