@@ -7,7 +7,7 @@ or a string with a unit. Field docstrings are the reference documentation
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,10 +24,17 @@ from ecoserve_opt.schema.units import (
 
 class _Strict(BaseModel):
     # allow_inf_nan=False: .inf/.nan (and "1e999 W") are rejected at every float field,
-    # including list items such as ``diurnal``, naming the field.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
-    )
+    # including list items such as ``diurnal``, naming the field. The field docstrings are
+    # not read at class creation (use_attribute_docstrings costs a third of this module's
+    # import); model_json_schema adds them (ecoserve_opt.schema.docs).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON schema with the field docstrings as descriptions."""
+        from ecoserve_opt.schema.docs import add_field_docs
+
+        return add_field_docs(super().model_json_schema(*args, **kwargs), cls)
 
 
 # Bounded integers: out-of-range values are rejected here, naming the field, instead of
