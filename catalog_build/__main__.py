@@ -16,6 +16,8 @@ options, ``--shared DIR`` and ``--out models`` for all):
                 of assumed lengths; docs/profiles.md)
   power-fit-cb  the continuous-batching power constants (fit on ML.ENERGY v3) and their
                 held-out errors (docs/profiles.md)
+  power-cap-fit the per-phase slowdown of the power-capped H100 (h100-80gb-pcap) and its
+                held-out errors (docs/profiles.md)
   power-traces  TP > 1 power validation points from a local copy of a powertrace-sim run
                 folder (``--run DIR``; docs/profiles.md)
   fit-cpu       re-fits the CPU-socket roofline on profile_measurements/cpu.csv and prints
@@ -43,6 +45,8 @@ def _step(name: str) -> Callable[[list[str] | None], int]:
         from catalog_build.power_fit_cb import main
     elif name == "power-traces":
         from catalog_build.power_traces import main
+    elif name == "power-cap-fit":
+        from catalog_build.fit_power_cap import main
     else:
         from catalog_build.fit_engines import main
     return main
@@ -58,6 +62,7 @@ STEPS = (
     "power-check",
     "power-traces",
     "power-fit-cb",
+    "power-cap-fit",
 )
 
 

@@ -40,7 +40,9 @@ from ecoserve_opt.perf.roofline import (
 
 SPLITWISE_FILE = Path("perf") / "splitwise_perf_model.csv"
 SPLITWISE_SOURCE = "splitwise-sim data/perf_model.csv (MIT)"
-#: Splitwise hardware ids kept (the power-capped ``h100-80gb-pcap`` variant is skipped).
+#: Splitwise hardware ids of the calibration (the power-capped ``h100-80gb-pcap`` variant is
+#: not fitted on: its rows become catalog rows of that variant, see ``catalog_build.profiles``
+#: and ``catalog_build.fit_power_cap``).
 SPLITWISE_GPUS = ("a100-80gb", "h100-80gb")
 #: A recorded average power below this share of its (model, GPU, TP) group median is treated
 #: as a failed reading (the llama2-70b prompt-8192 rows read ~0.18 x TDP at every TP).
@@ -54,7 +56,9 @@ def read_splitwise_raw(shared: str | Path | None = None) -> pd.DataFrame:
     return pd.read_csv(root / SPLITWISE_FILE)
 
 
-def load_splitwise(shared: str | Path | None = None) -> pd.DataFrame:
+def load_splitwise(
+    shared: str | Path | None = None, gpus: tuple[str, ...] = SPLITWISE_GPUS
+) -> pd.DataFrame:
     """Measured Splitwise rows averaged per catalog key ``(llm, gpu, tp, batch, prompt)``.
 
     Columns: ``llm, gpu, tp, batch, prompt_tokens, output_tokens`` (mean ``token_size``),
@@ -62,10 +66,11 @@ def load_splitwise(shared: str | Path | None = None) -> pd.DataFrame:
     ``power_frac`` (mean ``average_power`` over the rows where it was recorded, i.e. > 0;
     fraction of TDP), ``power_output_tokens`` (mean ``token_size`` of those rows) and
     ``power_status``: ``measured``, ``not recorded`` (all zero) or ``failed reading`` (below
-    ``POWER_FAILED_FRACTION`` x the median of its (llm, gpu, tp) group).
+    ``POWER_FAILED_FRACTION`` x the median of its (llm, gpu, tp) group). ``gpus``: the
+    hardware ids kept (the calibration's by default).
     """
     raw = read_splitwise_raw(shared)
-    raw = raw[raw["hardware"].isin(SPLITWISE_GPUS)].copy()
+    raw = raw[raw["hardware"].isin(gpus)].copy()
     raw = raw.rename(
         columns={
             "model": "llm",

@@ -38,6 +38,7 @@ from catalog_build import DEFAULT_OUT, default_shared_dir, host_power
 from catalog_build.embodied import build_embodied
 from catalog_build.shared import Shared, _round
 from catalog_build.specs import Specs, load_specs
+from ecoserve_opt.perf.power_cap import POWER_CAPS
 
 GPU_LIFETIME_SOURCE = "assumption, EcoServe/industry practice 4-6 y"
 GPU_LIFETIME_YEARS = 5
@@ -59,6 +60,12 @@ def build_gpus(shared: Shared, specs: Specs | None = None) -> pd.DataFrame:
         if g.gpu in idle:
             idle_w = float(idle[g.gpu])
             idle_src = "splitwise-sim configs/power_model (measured idle)"
+        elif g.gpu in POWER_CAPS:  # a capped variant idles as its base GPU
+            idle_w = float(idle[POWER_CAPS[g.gpu].base])
+            idle_src = (
+                f"splitwise-sim measured idle of {POWER_CAPS[g.gpu].base} (the same GPU; "
+                "a power cap does not change idle power)"
+            )
         elif g.gpu == "a100-40gb":
             idle_w = float(idle["a100-80gb"])
             idle_src = "splitwise-sim measured A100 idle (63 W, same GA100 die and TDP)"

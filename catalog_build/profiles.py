@@ -19,8 +19,8 @@ Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
   mixture-of-experts decode step actually reads.
 * ``profiles.csv`` -- (1) the measured Splitwise rows (splitwise-sim ``data/perf_model.csv``,
   MIT), averaged per key over repeats (and, for prompt 512 / batch 1, over the 128..8192
-  ``token_size`` runs), for ``a100-80gb`` and ``h100-80gb`` (the power-capped
-  ``h100-80gb-pcap`` variant is skipped): ``ttft_ms = prompt_time``,
+  ``token_size`` runs), for ``a100-80gb``, ``h100-80gb`` and the power-capped
+  ``h100-80gb-pcap`` (:mod:`ecoserve_opt.perf.power_cap`): ``ttft_ms = prompt_time``,
   ``tpot_ms = token_time``, ``power_w = average_power x tdp_w`` where the power was
   recorded, else the roofline's power (said so in ``source``), ``method = measured``; keys
   that break the catalog memory rule (llama2-70b TP 2 at batch 32 / 64) are left out. (2)
@@ -29,6 +29,8 @@ Outputs (format: ``docs/catalog-format.md``; method: ``docs/profiles.md``):
   and has no measured row; (1) and (2) are ``engine = splitwise``. (3) the same grid for
   every other engine of :data:`ecoserve_opt.perf.engines.ENGINES` (``tensorrt-llm``) from
   its own calibration. Column ``engine`` says which engine generation a row represents.
+* ``profile_measurements/power_cap.csv`` -- the capped and uncapped H100 rows of the same
+  Splitwise file side by side, per key (:func:`catalog_build.fit_power_cap.pairs`).
 * ``cpu_profiles.csv`` -- CPU-socket roofline rows for every llm x host CPU x batch
   {1,4,16,32} x prompt {128,512,1024,2048} that fits the socket's DRAM budget; extra column
   ``mem_gb`` (weights + KV cache the row needs in the socket's DRAM).
@@ -46,11 +48,13 @@ from pathlib import Path
 import pandas as pd
 
 from catalog_build import DEFAULT_OUT, SPECS_DIR, default_shared_dir
+from catalog_build.fit_power_cap import pairs as cap_pairs
 from catalog_build.fit_roofline import SPLITWISE_SOURCE, calibration_report, load_splitwise
 from catalog_build.fit_roofline import report_markdown as calibration_markdown
 from catalog_build.specs import read_table
 from ecoserve_opt.perf import roofline as rf
 from ecoserve_opt.perf.engines import ENGINES
+from ecoserve_opt.perf.power_cap import POWER_CAPS
 from ecoserve_opt.workload import TRACE_FILES, TRACE_LICENSE
 
 TPS = (1, 2, 4, 8)
@@ -148,6 +152,15 @@ def measured_profiles(
             est = rf.estimate_gpu(llm, gpu, r.tp, r.batch, r.prompt_tokens)
             power = est.power_w
             src += f"; power {r.power_status} in the source, power_w from the roofline model"
+        if r.gpu in POWER_CAPS:
+            cap = POWER_CAPS[r.gpu]
+            src += (
+                f" of the capped variant (ecoserve_opt.perf.power_cap: each phase's power "
+                f"bounded by the {cap.cap_w:.0f} W cap, not measured); in the source "
+                f"prompt_time is {cap.prefill_slowdown:g} x and token_time "
+                f"{cap.decode_slowdown:g} x the uncapped {cap.base} row (Splitwise's "
+                "per-phase model of the cap, catalog_build.fit_power_cap)"
+            )
         rows.append(
             {
                 **key,
@@ -245,7 +258,9 @@ def build(shared: Path, out: Path) -> dict[str, Path | int]:
     gpus = rf.gpu_specs(pd.read_csv(out / "gpus.csv"))
     cpus = rf.cpu_specs(pd.read_csv(out / "hosts.csv"))
 
-    measured = load_splitwise(shared)
+    measured = pd.concat(
+        [load_splitwise(shared), load_splitwise(shared, tuple(POWER_CAPS))], ignore_index=True
+    )
     meas, dropped = measured_profiles(measured, llms, gpus)
     all_keys = {
         (r.llm, r.gpu, int(r.tp), int(r.batch), int(r.prompt_tokens)) for r in rf.rows_of(measured)
@@ -260,6 +275,8 @@ def build(shared: Path, out: Path) -> dict[str, Path | int]:
     _write(prof, out / "profiles.csv")
     cpu = cpu_profiles(llms, cpus)
     _write(cpu, out / "cpu_profiles.csv")
+    (out / "profile_measurements").mkdir(parents=True, exist_ok=True)
+    _write(cap_pairs(shared), out / "profile_measurements" / "power_cap.csv")
 
     lic = out / "licenses"
     lic.mkdir(parents=True, exist_ok=True)

@@ -246,4 +246,38 @@ def check_table(path: Path, df: pd.DataFrame) -> pd.DataFrame:
         if worse.any():
             i = int(np.flatnonzero(worse)[0])
             raise CatalogError(str(path), f"{_row(i)}.{a}", f"{a} must be <= {b}")
+    if name == "gpus.csv":
+        _check_power_caps(path, out)
     return out
+
+
+#: Columns a power-capped variant shares with its base GPU (the same silicon).
+CAP_SAME = ("memory_gb", "mem_bw_gbs", "fp16_tflops", "idle_w")
+
+
+def _check_power_caps(path: Path, gpus: pd.DataFrame) -> None:
+    """A power-capped variant (``ecoserve_opt/perf/power_cap.py``) is its base GPU with
+    ``tdp_w`` = the cap: the base must be in the table with the same memory, bandwidth,
+    tensor peak and idle power."""
+    from ecoserve_opt.perf.power_cap import POWER_CAPS
+
+    if "gpu" not in gpus.columns:
+        return
+    ids = gpus["gpu"].astype(str).tolist()
+    for i, gid in enumerate(ids):
+        cap = POWER_CAPS.get(gid)
+        if cap is None:
+            continue
+        what = f"{gid} is a power-capped variant of {cap.base} (ecoserve_opt/perf/power_cap.py)"
+        if "tdp_w" in gpus.columns and float(gpus["tdp_w"].iloc[i]) != cap.cap_w:
+            raise CatalogError(
+                str(path), f"{_row(i)}.tdp_w", f"{what}: tdp_w must be its cap, {cap.cap_w:g} W"
+            )
+        if cap.base not in ids:
+            raise CatalogError(str(path), f"{_row(i)}.gpu", f"{what}: {cap.base} must be listed")
+        j = ids.index(cap.base)
+        for col in CAP_SAME:
+            if col in gpus.columns and float(gpus[col].iloc[i]) != float(gpus[col].iloc[j]):
+                raise CatalogError(
+                    str(path), f"{_row(i)}.{col}", f"{what}: {col} must equal {cap.base}'s"
+                )

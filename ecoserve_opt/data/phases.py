@@ -47,6 +47,7 @@ from ecoserve_opt.catalog import Catalog, select_engine
 from ecoserve_opt.data.demand import headroom_demands
 from ecoserve_opt.data.keys import HostGpu, PhasePoint
 from ecoserve_opt.data.model import KV_MEMORY_FRACTION, NO_GPU, GpuType, HostItem
+from ecoserve_opt.data.power_cap import capped_filter
 from ecoserve_opt.data.power_mode import power_scale
 from ecoserve_opt.data.profiles import _gpu_reference, _profile_point, _roofline_specs
 from ecoserve_opt.schema.scenario import Scenario
@@ -169,6 +170,7 @@ def phase_section(
         prof = prof[prof["batch"].isin(s.hardware.batches)]
     llm_spec, gpu_spec = _roofline_specs(cat)
     scale = power_scale(s, cat, file)
+    keep = capped_filter(s, cat, gpus, file)  # capped GPUs: measured domain (data/power_cap.py)
     for llm, spec in s.llms.items():
         if spec.online is None:
             continue
@@ -205,6 +207,8 @@ def phase_section(
                         continue
                     k = PhasePoint(llm, g.gpu, t, b, "prefill", path)
                     _add(sec, k, b * n_out / max(ttft, tau), p_pre, ttft + tau, tpot, tau)
+            if keep is not None and not keep(llm, g.gpu, t, b, "bf16", n_in, n_out):
+                continue  # a capped decode point outside the measured domain
             if weights / t + b * (n_in + n_out) * kvb / t / 1e9 <= budget and tpot <= on.tpot_slo:
                 k = PhasePoint(llm, g.gpu, t, b, "decode", NO_PATH)
                 _add(sec, k, b / tpot, p_dec, ttft, tpot, 0.0)

@@ -23,6 +23,7 @@ import pandas as pd
 from ecoserve_opt.catalog import Catalog, select_engine
 from ecoserve_opt.data.keys import CpuPoint, HostGpu, Point, Replica
 from ecoserve_opt.data.model import CLASSES, KV_MEMORY_FRACTION, NO_GPU, GpuType, HostItem
+from ecoserve_opt.data.power_cap import filter_points
 from ecoserve_opt.data.power_mode import scale_points
 from ecoserve_opt.schema.scenario import Scenario
 
@@ -86,6 +87,7 @@ def _operating_points(
                 }
     out.update(_precision_points(s, cat, prof, gpus, file))
     out = scale_points(s, cat, gpus, out, file)  # profiles.power (data/power_mode.py)
+    out = filter_points(s, cat, gpus, out, file)  # capped GPUs: measured domain only
     return sorted(out), out
 
 

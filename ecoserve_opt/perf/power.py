@@ -25,6 +25,20 @@ class PowerCalibration(Protocol):
     def power_decode(self) -> float: ...
 
 
+def phase_powers_w(
+    idle_w: float,
+    tdp_w: float,
+    pre: tuple[float, float],
+    dec: tuple[float, float],
+    cal: PowerCalibration,
+) -> tuple[float, float]:
+    """(prefill, decode) power per GPU in W: each phase's own utilisation of the rule."""
+    (ttft, busy_p), (tpot, busy_d) = pre, dec
+    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
+    u_d = min(1.0, cal.power_decode * busy_d / tpot)
+    return idle_w + (tdp_w - idle_w) * u_p, idle_w + (tdp_w - idle_w) * u_d
+
+
 def gpu_power_w(
     idle_w: float,
     tdp_w: float,

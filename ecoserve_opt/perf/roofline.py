@@ -98,6 +98,7 @@ from typing import Any
 import pandas as pd
 
 from ecoserve_opt.perf.power import gpu_power_w
+from ecoserve_opt.perf.power_cap import POWER_CAPS
 from ecoserve_opt.perf.tp_comm import INTERCONNECT_BY_FORM as INTERCONNECT_BY_FORM
 from ecoserve_opt.perf.tp_comm import INTERCONNECT_GBS as INTERCONNECT_GBS
 from ecoserve_opt.perf.tp_comm import allreduce_bandwidth_ms, read_spec
@@ -485,10 +486,16 @@ def estimate_gpu(
     pre = gpu_prefill_ms(llm, gpu, tp, batch, prompt, cal)
     dec = gpu_decode_ms(llm, gpu, tp, batch, prompt + output_tokens / 2.0, cal)
     mem = gpu_mem_gb(llm, tp, batch, prompt + output_tokens)
+    cap = POWER_CAPS.get(gpu.gpu)  # a power-capped variant (perf/power_cap.py)
+    if cap is None:
+        ttft, tpot = pre[0], dec[0]
+        power = gpu_power_w(gpu.idle_w, gpu.tdp_w, pre, dec, output_tokens, cal)
+    else:
+        ttft, tpot, power = cap.apply(gpu.idle_w, pre, dec, output_tokens, cal)
     return Estimate(
-        ttft_ms=pre[0],
-        tpot_ms=dec[0],
-        power_w=gpu_power_w(gpu.idle_w, gpu.tdp_w, pre, dec, output_tokens, cal),
+        ttft_ms=ttft,
+        tpot_ms=tpot,
+        power_w=power,
         mem_gb=mem,
         fits=mem <= KV_MEMORY_FRACTION * gpu.memory_gb,
         batch=batch,

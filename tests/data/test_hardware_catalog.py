@@ -31,6 +31,7 @@ FILES = (
 
 GPU_IDS = {
     "h100-80gb",
+    "h100-80gb-pcap",  # the H100 capped at 350 W (ecoserve_opt/perf/power_cap.py)
     "a100-80gb",
     "a100-40gb",
     "l40s",
@@ -47,6 +48,7 @@ GPU_FORM = {
     "b200-180gb": "sxm",
     "mi300x-192gb": "oam",
     "h100-80gb": "sxm",
+    "h100-80gb-pcap": "sxm",
     "a100-80gb": "sxm",
     "a100-40gb": "sxm",
     "v100-32gb": "sxm",

@@ -62,7 +62,7 @@ def specs(llms: pd.DataFrame, gpus: pd.DataFrame) -> tuple[dict, dict]:
 def _source_means(shared: Path) -> pd.DataFrame:
     """Splitwise rows averaged per catalog key, computed directly with pandas."""
     raw = pd.read_csv(shared / "perf" / "splitwise_perf_model.csv")
-    raw = raw[raw["hardware"].isin(["a100-80gb", "h100-80gb"])]
+    raw = raw[raw["hardware"].isin(["a100-80gb", "h100-80gb", "h100-80gb-pcap"])]
     g = raw.groupby(["model", "hardware", "tensor_parallel", "batch_size", "prompt_size"])
     out = g.agg(
         prompt_time=("prompt_time", "mean"),
@@ -129,8 +129,9 @@ def test_measured_rows_match_source(
         over = mem > 0.9 * gpus.loc[r.gpu, "memory_gb"]
         in_cat = ((meas[KEY] == [getattr(r, k) for k in KEY]).all(axis=1)).any()
         assert in_cat != over, (r.llm, r.gpu, r.tp, r.batch, r.prompt_tokens)
-    # the power-capped variant is skipped
+    # the power-capped variant's rows are kept as its own GPU (ecoserve_opt/perf/power_cap.py)
     assert set(profiles["gpu"]) <= set(gpus.index)
+    assert (meas["gpu"] == "h100-80gb-pcap").sum() == (meas["gpu"] == "h100-80gb").sum() == 50
 
 
 def test_measured_power(shared: Path, profiles: pd.DataFrame, gpus: pd.DataFrame) -> None:
