@@ -15,6 +15,7 @@ dependency tree for the same checks and still need its failure cases translated.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,16 +240,21 @@ def check_table(path: Path, df: pd.DataFrame) -> pd.DataFrame:
             if reason:
                 raise CatalogError(str(path), f"{_row(i)}.{col}", reason)
         out[col] = num.astype("int64") if rule.kind == "int" and not blank.any() else num
-    for a, b in CROSS.get(name, []):
+    _check_across(path, out)
+    return out
+
+
+def _check_across(path: Path, out: pd.DataFrame) -> None:
+    """The pair rules of :data:`CROSS` and the whole-table checks of :data:`TABLE_CHECKS`."""
+    for a, b in CROSS.get(path.name, []):
         if a not in out.columns or b not in out.columns:
             continue
         worse = (out[a] > out[b]).to_numpy()
         if worse.any():
             i = int(np.flatnonzero(worse)[0])
             raise CatalogError(str(path), f"{_row(i)}.{a}", f"{a} must be <= {b}")
-    if name == "gpus.csv":
-        _check_power_caps(path, out)
-    return out
+    for check in TABLE_CHECKS.get(path.name, ()):
+        check(path, out)
 
 
 #: Columns a power-capped variant shares with its base GPU (the same silicon).
@@ -281,3 +287,9 @@ def _check_power_caps(path: Path, gpus: pd.DataFrame) -> None:
                 raise CatalogError(
                     str(path), f"{_row(i)}.{col}", f"{what}: {col} must equal {cap.base}'s"
                 )
+
+
+TABLE_CHECKS: dict[str, tuple[Callable[[Path, pd.DataFrame], None], ...]] = {
+    "gpus.csv": (_check_power_caps,),
+}
+"""Per file, whole-table checks run after the column and pair rules."""
