@@ -125,10 +125,10 @@ def validate(
     scenario_file: ScenarioArg, scenario: ScenarioOpt = None, override: OverrideOpt = None
 ) -> None:
     """Check a scenario (schema, catalog references, pre-solve checks) without solving."""
+    loaded = load(scenario_file, scenario, override)  # first: needs neither pandas nor Pyomo
     from ecoserve_opt.checks import run_checks
     from ecoserve_opt.data import build_data
 
-    loaded = load(scenario_file, scenario, override)
     data = build_data(loaded)
     for finding in run_checks(data, strict=True):
         err_console.print(str(finding), highlight=False, soft_wrap=True)
@@ -183,21 +183,21 @@ def solve_cmd(
     if fmt not in ("csv", "parquet"):
         raise fail(f"--format: {fmt!r} is not csv or parquet")
     check_solver_options(time_limit, gap, threads)
-    # Output paths are checked before the (possibly long) build and solve.
-    from ecoserve_opt.results import check_results_dir
-
-    if out is not None:
-        check_results_dir(out, "--out")
-    if save_lp is not None:
-        from ecoserve_opt.io.outputs import check_output_file
-
-        check_output_file(save_lp, "--save-lp")
     live = err_console.is_terminal and not solver_log and not json_out
     with PhaseStatus(err_console, live) as status:
         status.phase("loading the scenario")
+        # the scenario first: it needs neither pandas nor Pyomo, so a bad file, option or
+        # override fails in a fraction of the imports a solve needs
         loaded = load(scenario_file, scenario, override)
-        if out is None:  # the default folder (named after the scenario) is checked too
-            check_results_dir(results_folder(loaded.scenario.name, *groups(loaded)), "--out")
+        # output paths are checked before the (possibly long) build and solve; the default
+        # folder (named after the scenario) is checked too
+        from ecoserve_opt.results import check_results_dir
+
+        check_results_dir(out or results_folder(loaded.scenario.name, *groups(loaded)), "--out")
+        if save_lp is not None:
+            from ecoserve_opt.io.outputs import check_output_file
+
+            check_output_file(save_lp, "--save-lp")
         status.phase("building the model")
         from ecoserve_opt.api import build
         from ecoserve_opt.solve import Status

@@ -69,3 +69,23 @@ def test_cli_import_is_light() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def test_bad_scenario_input_fails_before_the_heavy_imports(tmp_path: Path) -> None:
+    """``ecoserve solve`` loads the scenario before anything needs pandas or Pyomo, so a
+    bad override (or file) fails without those imports; the exit code and message are
+    the usual ones."""
+    code = (
+        "import json, sys\n"
+        "import typer.main\n"
+        "from ecoserve_opt.cli import app\n"
+        "rc = typer.main.get_command(app).main(sys.argv[1:], standalone_mode=False)\n"
+        "heavy = ('pandas', 'pyomo', 'highspy', 'ecoserve_opt.results', 'ecoserve_opt.data')\n"
+        "print(json.dumps([rc, [m for m in heavy if m in sys.modules]]))\n"
+    )
+    args = ["solve", str(TINY / "base.yaml"), "--out", str(tmp_path / "o"), "-o", "nosuch=1"]
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == [2, []]
+    assert "nosuch: unknown key (not allowed here)" in r.stderr

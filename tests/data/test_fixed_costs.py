@@ -143,3 +143,21 @@ def test_required_tables_all_have_rules() -> None:
     """Every required catalog table goes through ``check_table``'s rules (so the fast
     route above is exercised on the tables every solve loads)."""
     assert set(REQUIRED) <= set(COLUMNS)
+
+
+def test_serve_point_is_the_point_of_its_fields() -> None:
+    """``Serve.point`` and ``CpuServe.point`` slice their first fields into the point type:
+    the same value and type as building it field by field (and the field orders agree)."""
+    from ecoserve_opt.data.keys import CpuPoint, CpuServe, Point, Serve
+
+    assert Serve._fields[:6] == Point._fields
+    assert CpuServe._fields[:3] == CpuPoint._fields
+    x = Serve("llama3-8b", "h100-80gb", 2, 16, "online", "fp8", 3, 5)
+    p = x.point
+    assert type(p) is Point
+    assert p == Point("llama3-8b", "h100-80gb", 2, 16, "online", "fp8")
+    assert p.replica == ("llama3-8b", "h100-80gb", 2, "fp8")
+    assert hash(p) == hash(Point("llama3-8b", "h100-80gb", 2, 16, "online", "fp8"))
+    c = CpuServe("llama3-8b", "rome-host", 4, 1, 0).point
+    assert type(c) is CpuPoint
+    assert c == CpuPoint("llama3-8b", "rome-host", 4)
