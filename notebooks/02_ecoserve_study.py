@@ -248,7 +248,7 @@ be_paper[["llm", "embodied_source", "break_even_g_per_kwh", "cpu_host", "gpu",
 # `scenarios/cpu_reuse.yaml` shows the mechanism's domain: offline Llama 3.2 1B/3B work on an
 # L40S/L4 fleet with Emerald Rapids (AMX) hosts. Sweeping the grid intensity shows the CPUs'
 # share of the offline tokens drop to integer-rounding leftovers above the break-even; the
-# same work on a DGX H100 fleet (`dgx_h100`) has a break-even of ~4 gCO2e/kWh and a lower
+# same work on a DGX H100 fleet (`dgx_h100`) has a break-even of ~2.5 gCO2e/kWh and a lower
 # total carbon.
 
 # %%
@@ -282,9 +282,9 @@ pd.DataFrame(sweep_rows).style.format(
 # **Under which conditions the paper's Reuse claim holds** (with this project's calibrated
 # data): only when all of these hold at once: (1) the offline work would otherwise need
 # *additional* GPUs (it cannot fill idle GPU hours of an online fleet); (2) the grid is below
-# a few gCO2e/kWh: ~13 on PCIe L40S/L4 fleets with AMX hosts, 3-4 on DGX H100 fleets
-# (GreenSKU embodied), 0.4-1.8 with ACT's fab-only embodied figures, up to ~18 with Boavizta's;
-# (3) the model is small (the break-even falls with model size, and 70B models reach
+# a few gCO2e/kWh: ~11-12 on PCIe L40S/L4 fleets with AMX hosts, 2.5-2.6 on DGX H100 fleets
+# (GreenSKU embodied), 0.3-1.6 with ACT's fab-only embodied figures, up to ~17 with Boavizta's
+# (docs/profiles.md, "Host-CPU Reuse break-even"); (3) the model is small (70B models reach
 # ~0.6 gCO2e/kWh on the default scenario). Even then the CPUs take only a few percent of the
 # offline tokens: a DGX H100 host's CPUs deliver about 1% of its GPUs' throughput.
 
@@ -316,8 +316,8 @@ for name, col in (("per GPU", "gpus"), ("per kWh", "energy_kwh"), ("per USD", "c
 
 # %% [markdown]
 # Same direction as Splitwise: the split serves the same tokens with fewer GPUs, less
-# energy and less money (about 1.75x the throughput per GPU, per kWh and per dollar here,
-# between Splitwise's 1.4x and 2.35x). The magnitudes differ for stated reasons: (1) the co-located
+# energy and less money (1.5x the throughput per GPU and per dollar, 2.0x per kWh here,
+# with the default continuous-batching GPU power; Splitwise reports 1.4x to 2.35x). The magnitudes differ for stated reasons: (1) the co-located
 # model here is static batching (a batch is prefilled, then decoded), so the TTFT SLO caps
 # its decode batch; Splitwise's baseline runs mixed continuous batching, which narrows the
 # gap; (2) Splitwise's best heterogeneous designs prefill on H100 and decode on A100; in

@@ -10,6 +10,11 @@ the point's LLM, GPU, TP degree, batch, precision and the class's lengths::
 
 so a measured row keeps its correction and only the duty-cycle effect comes from the model
 (the pattern of the precision scaling). TTFT, TPOT and capacity are untouched.
+
+A scenario that leaves ``profiles.power`` unset gets its engine's power mode
+(:func:`power_mode`): ``continuous-batching`` for ``tensorrt-llm`` (current engines),
+``static-batch`` for ``splitwise`` (Splitwise's rows are static batches) and for a catalog
+without an ``engine`` column (its rows' power is used as given).
 """
 
 from __future__ import annotations
@@ -26,9 +31,26 @@ from ecoserve_opt.schema.scenario import Scenario
 PowerScale = Callable[[str, str, int, int, str, int, int], float]
 
 
+def power_mode(s: Scenario, cat: Catalog) -> str:
+    """The scenario's power mode: ``profiles.power`` if set, else its engine's
+    (``ENGINES[engine].power``); ``static-batch`` for a catalog without an ``engine`` column
+    (profile rows not tied to an engine keep their own power)."""
+    if s.profiles.power is not None:
+        return s.profiles.power
+    from ecoserve_opt.catalog import ENGINE_COLUMN
+    from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES
+
+    prof = cat.profiles
+    if ENGINE_COLUMN not in prof.columns and ENGINE_COLUMN not in (prof.index.names or []):
+        return "static-batch"
+    engine = ENGINES.get(s.profiles.engine or DEFAULT_ENGINE)
+    return engine.power if engine is not None else "static-batch"
+
+
 def power_scale(s: Scenario, cat: Catalog, file: str) -> PowerScale | None:
     """The power factor of the scenario's power mode, or ``None`` for ``static-batch``."""
-    if s.profiles.power == "static-batch":
+    mode = power_mode(s, cat)
+    if mode == "static-batch":
         return None
     from ecoserve_opt.exceptions import ScenarioError
     from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES, power_calibration
@@ -37,14 +59,14 @@ def power_scale(s: Scenario, cat: Catalog, file: str) -> PowerScale | None:
 
     engine = s.profiles.engine if s.profiles.engine in ENGINES else DEFAULT_ENGINE
     static = power_calibration(engine, "static-batch")
-    cb = power_calibration(engine, s.profiles.power)
+    cb = power_calibration(engine, mode)
     try:
         llm_spec, gpu_spec = llm_specs(cat.llms), gpu_specs(cat.gpus)
     except (KeyError, ValueError, TypeError) as exc:
         raise ScenarioError(
             file,
             "profiles.power",
-            f"{s.profiles.power} power needs the roofline columns of llms.csv and gpus.csv ({exc})",
+            f"{mode} power needs the roofline columns of llms.csv and gpus.csv ({exc})",
         ) from exc
     cache: dict[tuple[Any, ...], float] = {}
 
@@ -55,7 +77,7 @@ def power_scale(s: Scenario, cat: Catalog, file: str) -> PowerScale | None:
                 raise ScenarioError(
                     file,
                     "profiles.power",
-                    f"{s.profiles.power} power needs roofline specs for {llm} on {gpu} "
+                    f"{mode} power needs roofline specs for {llm} on {gpu} "
                     "(llms.csv / gpus.csv architecture columns)",
                 )
             lq, gq = apply_precision(llm_spec[llm], gpu_spec[gpu], q)

@@ -43,6 +43,8 @@ class Engine:
     version: str
     calibration: Calibration
     source: str
+    #: ``profiles.power`` a scenario gets with this engine unless it sets one (POWER_MODES)
+    power: str = "static-batch"
 
 
 # Fit result of catalog_build.fit_engines.fit_engine() on the calibration points of the
@@ -89,21 +91,27 @@ ENGINES: dict[str, Engine] = {
         "v0.1.0a1 static-batch tables (models/profile_measurements); TP all-reduce from "
         "datasheet link bandwidth with latency and efficiency fitted on measured NCCL "
         "all-reduces (microsoft/vidur)",
+        # current engines batch continuously (vLLM, SGLang, TensorRT-LLM in-flight batching)
+        "continuous-batching",
     ),
     "splitwise": Engine(
         "splitwise",
         "splitwise-profiling",
         CALIBRATION,
         "ecoserve_opt.perf.roofline, calibrated on splitwise-sim perf_model.csv",
+        # Splitwise's profiling rows are static batches
+        "static-batch",
     ),
 }
 #: The engine scenarios get unless they set ``profiles.engine``.
 DEFAULT_ENGINE = "tensorrt-llm"
 
 #: Power modes of ``profiles.power``: the engines' own (static-batch) power constants, or the
-#: continuous-batching ones below.
+#: continuous-batching ones below. A scenario that sets none gets its engine's ``power``
+#: (:func:`ecoserve_opt.data.power_mode.power_mode`).
 POWER_MODES = ("static-batch", "continuous-batching")
-DEFAULT_POWER_MODE = "static-batch"
+#: The power mode of the default engine (``ENGINES[DEFAULT_ENGINE].power``).
+DEFAULT_POWER_MODE = "continuous-batching"
 # (power_prefill, power_decode) per engine for current continuous-batching engines: fit result
 # of catalog_build.power_fit_cb.fit() on the ML.ENERGY Benchmark v3 H100 readings (vLLM 0.11,
 # TP 1 and 4) at an assumed mean input of 500 tokens (not published); same functional form
@@ -115,7 +123,7 @@ CONTINUOUS_BATCHING_POWER: dict[str, tuple[float, float]] = {
 }
 
 
-def power_calibration(engine: str, power: str = DEFAULT_POWER_MODE) -> Calibration:
+def power_calibration(engine: str, power: str = "static-batch") -> Calibration:
     """The calibration of ``engine`` with the power constants of the power mode ``power``."""
     cal = ENGINES[engine].calibration
     if power == "static-batch":

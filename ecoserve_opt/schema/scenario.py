@@ -368,13 +368,16 @@ class Profiles(_Strict):
     (current engines, the default for the bundled catalog) or ``splitwise`` (the Splitwise
     measurements and the roofline fitted on them). ``None``: the default engine if the
     catalog has an ``engine`` column, else every row."""
-    power: Literal["static-batch", "continuous-batching"] = "static-batch"
-    """GPU power constants of the operating points. ``static-batch`` (default): the engine's
-    own, fitted on Splitwise's readings (within 6% of vLLM 0.5 static batches at TP 1).
-    ``continuous-batching``: refitted on ML.ENERGY v3 (vLLM 0.11, saturated continuous
-    batching, H100), for current serving engines, whose GPUs stay busier at the same batch
-    (25-35% more power; held-out error 6.8% on vLLM 0.10 TP 4 windows); only ``power_w``
-    changes (docs/profiles.md, "Continuous-batching power")."""
+    power: Literal["static-batch", "continuous-batching"] | None = None
+    """GPU power constants of the operating points. ``continuous-batching``: refitted on
+    ML.ENERGY v3 (vLLM 0.11, saturated continuous batching, H100), for current serving
+    engines (vLLM, SGLang, TensorRT-LLM in-flight batching), whose GPUs stay busier at the
+    same batch (held-out error 6.8% on vLLM 0.10 TP 4 windows). ``static-batch``: the
+    engine's own, fitted on Splitwise's static-batch readings (within 6% of vLLM 0.5 static
+    batches at TP 1, 26% low on continuous batching at TP 4). ``None`` (default): the
+    engine's own mode, ``continuous-batching`` for ``tensorrt-llm``, ``static-batch`` for
+    ``splitwise`` and for a catalog without an ``engine`` column. Only ``power_w`` changes
+    (docs/profiles.md, "Continuous-batching power")."""
 
 
 class Solver(_Strict):

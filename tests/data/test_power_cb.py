@@ -90,11 +90,11 @@ def _raw(**profiles: Any) -> dict[str, Any]:
 
 
 def test_option_changes_power_and_only_power() -> None:
-    assert DEFAULT_POWER_MODE == "static-batch"
-    st = build_data(validate_dict(_raw()))
-    default = build_data(validate_dict(_raw(power="static-batch")))
+    assert DEFAULT_POWER_MODE == ENGINES[DEFAULT_ENGINE].power == "continuous-batching"
+    default = build_data(validate_dict(_raw()))
+    st = build_data(validate_dict(_raw(power="static-batch")))
     cb = build_data(validate_dict(_raw(power="continuous-batching")))
-    assert st.gpu_power_kw == default.gpu_power_kw
+    assert default.gpu_power_kw == cb.gpu_power_kw  # the default engine's default mode
     assert cb.points == st.points
     for attr in ("cap", "latency_s", "ttft_s", "tpot_s"):
         assert getattr(cb, attr) == getattr(st, attr), attr
@@ -106,12 +106,52 @@ def test_option_changes_power_and_only_power() -> None:
         assert g.idle_kw - 1e-12 <= cb.gpu_power_kw[k] <= g.tdp_kw + 1e-12
 
 
+def test_each_engine_gets_its_own_default_power_mode() -> None:
+    """``profiles.power`` unset: ``tensorrt-llm`` (current engines) -> continuous-batching,
+    ``splitwise`` (static-batch rows) -> static-batch; an explicit mode wins."""
+    from ecoserve_opt.catalog import load_catalog
+    from ecoserve_opt.data.power_mode import power_mode
+
+    cat = load_catalog(MODELS)
+    assert ENGINES["splitwise"].power == "static-batch"
+    for engine, power, want in [
+        (None, None, "continuous-batching"),
+        ("tensorrt-llm", None, "continuous-batching"),
+        ("splitwise", None, "static-batch"),
+        ("splitwise", "continuous-batching", "continuous-batching"),
+        ("tensorrt-llm", "static-batch", "static-batch"),
+    ]:
+        prof = {k: v for k, v in (("engine", engine), ("power", power)) if v is not None}
+        assert power_mode(validate_dict(_raw(**prof)).scenario, cat) == want, prof
+    sw = build_data(validate_dict(_raw(engine="splitwise")))
+    sw_st = build_data(validate_dict(_raw(engine="splitwise", power="static-batch")))
+    assert sw.gpu_power_kw == sw_st.gpu_power_kw
+
+
+def test_catalog_without_engine_column_keeps_its_rows_power(
+    tmp_path: Path, tiny_dict: dict[str, Any]
+) -> None:
+    """A hand-made catalog (no ``engine`` column) is used as given: the default does not
+    scale its rows' power; continuous-batching power is applied only when asked for."""
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(tiny_dict))
+    d = build_data(load_scenario(p))
+    tiny_dict["profiles"] = {"power": "static-batch"}
+    p.write_text(yaml.safe_dump(tiny_dict))
+    assert build_data(load_scenario(p)).gpu_power_kw == d.gpu_power_kw
+    tiny_dict["profiles"] = {"power": "continuous-batching"}
+    p.write_text(yaml.safe_dump(tiny_dict))
+    cb = build_data(load_scenario(p)).gpu_power_kw
+    assert set(cb) == set(d.gpu_power_kw)
+    assert any(cb[k] > 1.05 * d.gpu_power_kw[k] for k in cb)
+
+
 def test_option_scales_other_precisions_and_phase_points() -> None:
     raw = _raw(power="continuous-batching")
     raw["llms"]["llama3-70b"]["precisions"] = ["bf16", "fp8"]
     raw["pillars"]["split_phases"] = True
     cb = build_data(validate_dict(raw))
-    raw["profiles"] = {}
+    raw["profiles"] = {"power": "static-batch"}
     st = build_data(validate_dict(raw))
     fp8 = [k for k in st.points if k.precision == "fp8"]
     assert fp8
