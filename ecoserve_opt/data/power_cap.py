@@ -92,10 +92,11 @@ def capped_filter(s: Scenario, cat: Catalog, gpus: Any, file: str) -> Keep | Non
     capped = [g for g in gpus if g in POWER_CAPS]
     if not capped:
         return None
+    from ecoserve_opt.data.power_mode import power_mode
     from ecoserve_opt.perf.engines import DEFAULT_ENGINE, ENGINES, power_calibration
 
     engine = s.profiles.engine if s.profiles.engine in ENGINES else DEFAULT_ENGINE
-    cal = power_calibration(engine, s.profiles.power)
+    cal = power_calibration(engine, power_mode(s, cat))
     try:
         llm_spec, gpu_spec = llm_specs(cat.llms), gpu_specs(cat.gpus)
     except (KeyError, ValueError, TypeError) as exc:

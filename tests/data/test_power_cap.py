@@ -213,7 +213,10 @@ def test_capped_points_only_inside_the_measured_decode_power() -> None:
     s = loaded.scenario
     cat = load_catalog(MODELS)
     ls, gs = llm_specs(cat.llms), gpu_specs(cat.gpus)
-    cal = power_calibration("tensorrt-llm", "static-batch")
+    from ecoserve_opt.perf.engines import ENGINES
+
+    # the scenario's power mode: the default engine's default (continuous-batching)
+    cal = power_calibration("tensorrt-llm", ENGINES["tensorrt-llm"].power)
     env = decode_envelope_w(ls, gs["h100-80gb"], CAP, cal)
     assert 350 < env < 700
     dropped = kept = 0

@@ -22,6 +22,7 @@ from ecoserve_opt.data import profiles
 from ecoserve_opt.data.demand import headroom_demands
 from ecoserve_opt.data.keys import Point
 from ecoserve_opt.data.model import CLASSES, KV_MEMORY_FRACTION
+from ecoserve_opt.data.power_mode import scale_points
 from ecoserve_opt.io.yaml_loader import load_scenario
 from ecoserve_opt.paths import bundled_scenarios
 from ecoserve_opt.queueing import capacity_factor, slots_needed, slots_needed_many
@@ -73,7 +74,8 @@ def _reference_operating_points(s: Any, cat: Any, gpus: Any, file: str) -> dict[
                     "ttft": ttft,
                     "tpot": tpot,
                 }
-    return out
+    # the profiles.power scaling (unchanged by issue 20) applies to both versions alike
+    return scale_points(s, cat, gpus, out, file)
 
 
 def _reference_capacity_factors(
