@@ -18,6 +18,7 @@ from ecoserve_opt.formulation.bounds import add_integer_bounds
 from ecoserve_opt.formulation.carbon import add_carbon
 from ecoserve_opt.formulation.cuts import add_cuts
 from ecoserve_opt.formulation.fleet import add_fleet
+from ecoserve_opt.formulation.host_cuts import add_host_cuts
 from ecoserve_opt.formulation.objectives import add_objectives, set_cap, set_objective
 from ecoserve_opt.formulation.serving import add_serving
 from ecoserve_opt.formulation.sets import add_sets
@@ -33,6 +34,7 @@ def build_model(
     tighten: bool | None = None,
     cuts: bool | None = None,
     prune: bool | None = None,
+    host_cuts: bool | None = None,
 ) -> pyo.ConcreteModel:
     """Build the fleet-design MILP for ``data``.
 
@@ -40,7 +42,9 @@ def build_model(
     ``tighten`` (default: the scenario's ``solver.tighten``, on) sets the exact integer
     bounds of formulation/bounds.py; off gives the plain model (same optimum).
     ``cuts`` (default: ``solver.cuts``, off) adds the rounded covering rows of
-    formulation/cuts.py (valid inequalities, same optimum; never in slack mode).
+    formulation/cuts.py (valid inequalities, same optimum; never in slack mode);
+    ``host_cuts`` (default: ``solver.host_cuts``, off) with them the host covers of
+    formulation/host_cuts.py.
     ``prune`` (default: the scenario's ``solver.prune``, on) leaves out the dominated
     operating points of ``data.dominated`` (data/hull.py; same optimum); off builds every
     point.
@@ -62,7 +66,9 @@ def build_model(
         if data.scenario.solver.tighten if tighten is None else tighten:
             add_integer_bounds(m, data, ix)
         if not slack and (data.scenario.solver.cuts if cuts is None else cuts):
-            add_cuts(m, data, ix)
+            covers = add_cuts(m, data, ix)
+            if data.scenario.solver.host_cuts if host_cuts is None else host_cuts:
+                add_host_cuts(m, data, ix, covers)
         add_carbon(m, data, ix, sx)
         add_objectives(m, "performance" if obj == "performance" else obj, slack=slack)
     if extra_constraints is not None:

@@ -166,7 +166,9 @@ def online_covers(d: ModelData, ix: Index) -> list[Cover]:
     return rows
 
 
-def day_covers(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> list[Cover]:
+def day_covers(
+    m: pyo.ConcreteModel, d: ModelData, ix: Index, cpu: Any | None = None
+) -> list[Cover]:
     """Day covers (module docstring): per (llm, year) with offline work and per type ``r``
     of its offline pool, the row at ``r``'s indifference price ``u`` rounded by ``a_r``."""
     kon = online_capacity(d)
@@ -178,7 +180,8 @@ def day_covers(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> list[Cover]:
     for r in ix.rep:
         if r.pool == pool:
             types.setdefault(r.llm, []).append(r)
-    cpu = add_cpu_day_rate(m, d)
+    if cpu is None:
+        cpu = add_cpu_day_rate(m, d)
     rows: list[Cover] = []
     for (l_, y), vol in sorted(d.offline_demand.items()):
         reps = types.get(l_, [])
@@ -246,30 +249,42 @@ def add_cpu_day_rate(m: pyo.ConcreteModel, d: ModelData) -> Any:
     return m.cover_cpu_rate
 
 
-def add_cuts(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> None:
-    """Add the rounded covering rows ``cover_day`` and ``cover_online`` (module docstring)."""
+def add_cuts(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> list[Cover]:
+    """Add the rounded covering rows ``cover_day`` and ``cover_online`` (module docstring);
+    returns the covering rows (before rounding) for the host covers of
+    formulation/host_cuts.py."""
     sigma = m.demand_scale
     m.cover_day = pyo.Constraint(pyo.Any)
     m.cover_online = pyo.Constraint(pyo.Any)
-    for comp, rows in ((m.cover_day, day_covers(m, d, ix)), (m.cover_online, online_covers(d, ix))):
+    day, online = day_covers(m, d, ix), online_covers(d, ix)
+    for comp, rows in ((m.cover_day, day), (m.cover_online, online)):
         for i, row in enumerate(rows):
             if row.rhs > 0:
                 comp[i] = mir_row(m, sigma, row)
+    return day + online
 
 
 def mir_row(m: pyo.ConcreteModel, sigma: Any, row: Cover) -> Any:
     """The MIR inequality of ``row`` at the model's demand scale (module docstring)."""
-    c = row.divisor
-    beta = sigma * (row.rhs / c) - EPS
+    ints = [(a, m.n_rep[(*r, row.year)]) for r, a in row.coefs.items()]
+    return mir_constraint(sigma, ints, row.cont, row.rhs, row.divisor)
+
+
+def mir_constraint(
+    sigma: Any, ints: list[tuple[float, Any]], cont: list[tuple[float, Any]], rhs: float, c: float
+) -> Any:
+    """The MIR inequality (module docstring) of the covering row
+    ``sum a v_int + sum e v_cont >= sigma rhs`` (all terms non-negative) with divisor ``c``."""
+    beta = sigma * (rhs / c) - EPS
     floor_b = pyo.floor(beta)
     t = NPV_MaxExpression((beta - floor_b, EPS))
     terms = Terms()
-    for r, a in row.coefs.items():
+    for a, v in ints:
         q = a / c
         fl = math.floor(q)
         frac = q - fl
         coef: Any = float(fl) if frac <= 0 else fl + NPV_MinExpression((frac, t)) / t
-        terms.add(coef, m.n_rep[(*r, row.year)])
-    for e, v in row.cont:
+        terms.add(coef, v)
+    for e, v in cont:
         terms.add((e / c) / t, v)
     return terms.expr() >= floor_b + 1

@@ -402,6 +402,12 @@ class Solver(_Strict):
     by mixed-integer rounding (formulation/cuts.py, docs/formulation.md "Rounded covering
     rows"): same optimum, a higher LP bound. Off by default: they pay together with a MIP
     start's cutoff bounds, not by themselves (docs/performance.md, "Valid inequalities")."""
+    host_cuts: bool = False
+    """With ``cuts``: also the host covers, the covering rows carried over to the hosts that
+    mount the GPUs and rounded the same way (formulation/host_cuts.py, docs/formulation.md
+    "Host covers"): same optimum, a higher LP bound on fleets of few host types. Off by
+    default: the heuristic MIP start's host dive gets stuck on them (docs/performance.md,
+    "Host covers")."""
     prune: bool = True
     """Leave out the served rates of operating points (batch sizes) that a convex
     combination of other points of the same replica type and class beats in capacity,

@@ -9,7 +9,10 @@
 * the rows follow ``demand_scale``: a re-solve at a smaller or larger scale equals a fresh
   build (a row rounded at scale 1 would cut the smaller fleet);
 * the hand-worked rows and the LP bounds they raise are in test_families.py
-  (``test_cover_online``, ``test_cover_day``, ``test_cover_cpu``).
+  (``test_cover_online``, ``test_cover_day``, ``test_cover_cpu``, ``test_cover_host``).
+
+The "with rows" side of every exactness test also has the host covers of
+formulation/host_cuts.py (``solver.host_cuts``).
 """
 
 from __future__ import annotations
@@ -78,8 +81,9 @@ def test_rounded_row_is_valid(seed: int) -> None:
 
 
 def _with_cuts(data: dict[str, Any], cuts: bool) -> eo.Built:
-    data = {**data, "solver": {**data.get("solver", {}), "cuts": cuts, "mip_rel_gap": 0.0}}
-    return eo.build(validate_dict(data))
+    """``cuts``: the covering rows and the host covers (``solver.host_cuts``)."""
+    solver = {**data.get("solver", {}), "cuts": cuts, "host_cuts": cuts, "mip_rel_gap": 0.0}
+    return eo.build(validate_dict({**data, "solver": solver}))
 
 
 def _separate_pools(d: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +114,7 @@ def test_cuts_keep_the_optimum(case: str, tiny_dict: dict[str, Any]) -> None:
     data = CASES[case](tiny_dict)
     on, off = _with_cuts(data, True), _with_cuts(data, False)
     assert len(on.model.cover_online) + len(on.model.cover_day) > 0
+    assert len(on.model.cover_host) > 0
     assert not hasattr(off.model, "cover_online")
     r_on, r_off = on.solve(), off.solve()
     assert r_on.optimal
@@ -183,3 +188,15 @@ def test_build_model_switch_and_slack_mode(tiny_dict: dict[str, Any]) -> None:
     assert not hasattr(build_model(built.data, cuts=False), "cover_online")
     assert len(build_model(_with_cuts(tiny_dict, False).data, cuts=True).cover_online) > 0
     assert not hasattr(build_model(built.data, slack=True), "cover_online")
+
+
+def test_host_cuts_switch(tiny_dict: dict[str, Any]) -> None:
+    """The host covers come only with the covering rows and ``solver.host_cuts`` (off by
+    default); ``build_model(..., host_cuts=...)`` overrides the scenario, never in slack
+    mode."""
+    tiny_dict["solver"] = {**tiny_dict.get("solver", {}), "cuts": True}
+    data = eo.build(validate_dict(tiny_dict)).data
+    assert not hasattr(build_model(data), "cover_host")
+    assert len(build_model(data, host_cuts=True).cover_host) > 0
+    assert not hasattr(build_model(data, cuts=False, host_cuts=True), "cover_host")
+    assert not hasattr(build_model(data, slack=True, host_cuts=True), "cover_host")

@@ -493,7 +493,7 @@ TESTED = {
 # (test_family_<name>), on the hand-worked split case
 TESTED |= {"phase_capacity", "phase_balance", "phase_nvlink", "phase_bound"}
 TESTED |= {"cpu_copies_busy", "cpu_copies_staged"}
-TESTED |= {"cover_online", "cover_day", "cover_cpu"}
+TESTED |= {"cover_online", "cover_day", "cover_cpu", "cover_host"}
 
 UNTESTED: set[str] = set()
 
@@ -570,7 +570,8 @@ def _lp(data: dict[str, Any], drop: tuple[str, ...] = ()) -> tuple[float, dict[s
 
 
 def _with_cuts(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "solver": {**data.get("solver", {}), "cuts": True}}
+    """``solver.cuts`` and ``solver.host_cuts`` on."""
+    return {**data, "solver": {**data.get("solver", {}), "cuts": True, "host_cuts": True}}
 
 
 #: one gpu-a replica with a quarter host-x: 20 + 219 (50 W) + (63.6 + 219) / 4 kg
@@ -581,12 +582,16 @@ def test_cover_online() -> None:
     """gpu-a only, 900 tok/s: the LP relaxation buys 900/200 = 4.5 replicas (4.5 gpu-a on
     1.125 host-x, plus 450 W of load: 4.5 x 309.65 + 1971 = 3364.425 kg). ``cover_online``
     rounds the covering row 200 n >= 900 up to n >= 5: 3519.25 kg (+0.5 x 309.65). The MIP
-    optimum, 5 gpu-a on 2 hosts (3731.2 kg), is the same with and without it."""
+    optimum, 5 gpu-a on 2 hosts (3731.2 kg), is the same with and without it. (The host
+    covers, ``cover_host``, are left out of the LP here: test_cover_host.)"""
     data = tiny()
     data["hardware"]["gpus"] = ["gpu-a"]
     data["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 900
-    assert _lp(data) == (pytest.approx(5 * PER_REPLICA + 1971), {"gpu-a": pytest.approx(5.0)})
-    assert _lp(data, drop=("cover_online",)) == (
+    assert _lp(data, drop=("cover_host",)) == (
+        pytest.approx(5 * PER_REPLICA + 1971),
+        {"gpu-a": pytest.approx(5.0)},
+    )
+    assert _lp(data, drop=("cover_online", "cover_host")) == (
         pytest.approx(3364.425),
         {"gpu-a": pytest.approx(4.5)},
     )
@@ -602,7 +607,8 @@ def test_cover_day() -> None:
     day cover at price u = 1 reads 200 n >= 250 + 1 x 100: the LP's 1.75 replicas
     (1.75 x 309.65 + 766.5 kg of load = 1308.3875 kg) become 2 (1385.8 kg). Without
     ``cover_day`` the online cover alone (200 n >= 100) leaves 1.75. The MIP optimum
-    (2 gpu-a on 1 host, 1527.1 kg) is the same either way."""
+    (2 gpu-a on 1 host, 1527.1 kg) is the same either way. (``cover_host`` left out of the
+    LP, as in test_cover_online.)"""
     data = tiny()
     data["hardware"]["gpus"] = ["gpu-a"]
     data["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 100
@@ -611,12 +617,15 @@ def test_cover_day() -> None:
         "input_tokens": 100,
         "output_tokens": 100,
     }
-    assert _lp(data) == (pytest.approx(2 * PER_REPLICA + 766.5), {"gpu-a": pytest.approx(2.0)})
-    assert _lp(data, drop=("cover_day",)) == (
+    assert _lp(data, drop=("cover_host",)) == (
+        pytest.approx(2 * PER_REPLICA + 766.5),
+        {"gpu-a": pytest.approx(2.0)},
+    )
+    assert _lp(data, drop=("cover_day", "cover_host")) == (
         pytest.approx(1308.3875),
         {"gpu-a": pytest.approx(1.75)},
     )
-    assert _lp(data, drop=("cover_online",))[1] == {"gpu-a": pytest.approx(2.0)}
+    assert _lp(data, drop=("cover_online", "cover_host"))[1] == {"gpu-a": pytest.approx(2.0)}
     assert objective(solve(_with_cuts(data))) == pytest.approx(1527.1, rel=1e-9)
     assert objective(solve(_with_cuts(data), drop=("cover_day",))) == pytest.approx(
         1527.1, rel=1e-9
@@ -628,7 +637,8 @@ def test_cover_cpu() -> None:
     day covers credit (2 slots of 12 h: coefficient 0.5 on every CPU serving column, -1 on
     v). On the tiny case with every pillar (host-c serves offline work on CPUs) the day
     covers raise the LP bound from 4859.725 to 5001.8875 kg; without ``cover_cpu`` v is
-    free, meets every day cover on its own and the bound falls back to 4859.725 kg."""
+    free, meets every day cover on its own and the bound falls back to 4859.725 kg. (The
+    host covers, which credit v too, are left out.)"""
     from tests.formulation.test_tighten import VARIANTS
 
     data = VARIANTS["all_pillars"](tiny())
@@ -640,19 +650,59 @@ def test_cover_cpu() -> None:
     assert coefs.pop(m.cover_cpu_rate[key].name) == -1.0
     assert set(coefs) == {m.xc[k].name for k in m.xc}
     assert set(coefs.values()) == {0.5}
-    with_rows = _lp(data)[0]
+    with_rows = _lp(data, drop=("cover_host",))[0]
     assert with_rows == pytest.approx(5001.8875)
-    assert _lp(data, drop=("cover_cpu",))[0] == pytest.approx(4859.725)
-    assert _lp(data, drop=("cover_day",))[0] == pytest.approx(4859.725)
+    assert _lp(data, drop=("cover_cpu", "cover_host"))[0] == pytest.approx(4859.725)
+    assert _lp(data, drop=("cover_day", "cover_host"))[0] == pytest.approx(4859.725)
+
+
+#: one host-x: 63.6 kg/y embodied + 50 W idle x 8760 h x 0.5 kg/kWh
+PER_HOST = 63.6 + 219
+
+
+def test_cover_host() -> None:
+    """gpu-a only, 900 tok/s (test_cover_online's case). With the replica covers the LP
+    buys 5 gpu-a but mounts them on 5/4 = 1.25 host-x (3519.25 kg). The host cover reads
+    the online cover 200 n >= 900 in GPUs of gpu-a (4.5) against the 4 slots of host-x,
+    4 z >= 4.5, and rounds it to z >= 2: the LP pays the 0.75 host-x it left out
+    (+0.75 x 282.6 kg) and meets the MIP optimum, 3731.2 kg on 2 hosts. The MIP optimum
+    is the same without the row."""
+    data = tiny()
+    data["hardware"]["gpus"] = ["gpu-a"]
+    data["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 900
+    built = eo.build(validate_dict(_with_cuts(data)))
+    rows = list(built.model.cover_host.values())
+    assert len(rows) == 1
+    coefs, lb = _linear_lower(rows[0])
+    assert lb == pytest.approx(2.0)
+    assert coefs == {built.model.z["host-x", "gpu-a", 5, 1].name: pytest.approx(1.0)}
+    assert _lp(data) == (pytest.approx(3731.2), {"gpu-a": pytest.approx(5.0)})
+    assert _lp(data, drop=("cover_host",))[0] == pytest.approx(3731.2 - 0.75 * PER_HOST)
+    assert objective(solve(_with_cuts(data))) == pytest.approx(3731.2, rel=1e-9)
+    assert objective(solve(_with_cuts(data), drop=("cover_host",))) == pytest.approx(
+        3731.2, rel=1e-9
+    )
+
+
+def _linear_lower(con: Any) -> tuple[dict[str, float], float]:
+    """Coefficients by variable name and the lower bound of a ``body >= lb`` constraint."""
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(con.body)
+    coefs = {
+        v.name: float(pyo.value(c))
+        for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)
+    }
+    return coefs, float(pyo.value(con.lower)) - float(pyo.value(repn.constant))
 
 
 def test_every_family_is_tested() -> None:
     """Every constraint component of the default scenario (all pillars on, with the
-    optional ``solver.cuts`` rows) and of its Rightsize-off, Shift-offline-off variant has
-    a test here (caps ``cap_*`` excepted)."""
+    optional ``solver.cuts`` and ``solver.host_cuts`` rows) and of its Rightsize-off,
+    Shift-offline-off variant has a test here (caps ``cap_*`` excepted)."""
     names: set[str] = set()
     for override in (
-        {"solver.cuts": True},
+        {"solver.cuts": True, "solver.host_cuts": True},
         {"pillars.rightsize": False, "pillars.shift_offline": False},
     ):
         loaded = load_scenario(scenarios_dir() / "default.yaml", overrides=override)
