@@ -101,7 +101,9 @@ def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, str, int], Af
     slot's peak demand, offline all of the day's volume in the slot's window hours), the
     maximum over the points that are not dominated (``d.dominated``, data/hull.py: a
     solution serving a dominated point maps to one serving kept points instead, with no more
-    replica time, so the bound holds with or without them in the model)."""
+    replica time, so the bound holds with or without them in the model); none for the
+    dominated replica types (``d.dominated_replicas``: not in a pruned model, and a plain
+    model has an optimum without them)."""
     worst: dict[tuple[str, str, int, str, str, int, int, str], float] = {}
     for k in d.points:
         if k in d.dominated:  # never needed: a combination of kept points serves as well
@@ -128,6 +130,7 @@ def replica_bounds(d: ModelData) -> dict[tuple[str, str, int, str, str, int], Af
             a.get((r.llm, r.gpu, r.tp, p, r.precision, y), 0.0), 1.0
         )
         for r in d.replicas
+        if r not in d.dominated_replicas  # not in a pruned model, never needed in a plain one
         for p in d.pools
         for y in d.years
     }

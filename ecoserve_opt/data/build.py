@@ -17,6 +17,7 @@ section                   pillar                               sets / data
 ``online_capacity_f...``  (online headroom)                    capacity factors ``f[k, y, s]``
 ``drop_dominated_p...``   Rightsize (``precisions``)           ``K``, ``R`` minus dominated
 ``dominated_points``      Rightsize (``solver.prune``)         points off the lower hull
+``dominated_replicas``    Rightsize (``solver.prune``)         ``R`` minus dominated TP/precision
 ``cpu_section``           Reuse (host CPUs)                    ``KC``
 ========================  ===================================  ================================
 """
@@ -37,7 +38,7 @@ from ecoserve_opt.data.hardware import (
     host_section,
     obsolescence_shares,
 )
-from ecoserve_opt.data.hull import dominated_points
+from ecoserve_opt.data.hull import dominated_points, dominated_replicas
 from ecoserve_opt.data.intensity import hourly_intensity, slot_intensity
 from ecoserve_opt.data.model import ModelData
 from ecoserve_opt.data.phases import phase_capacity_factors, phase_section
@@ -107,6 +108,17 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         if s.solver.prune and s.solver.prune_latency
         else frozenset()
     )
+    # Rightsize: replica types one replica of a smaller-or-equal TP degree (or another
+    # precision) of the same LLM and GPU replaces with no loss (exact); their points go too
+    dom_reps = (
+        dominated_replicas(sv.points, sv.info, cap_factor, gs.gpus, years, slots, dominated)
+        if s.solver.prune
+        else frozenset()
+    )
+    if dom_reps:
+        rep_points = frozenset(p for p in sv.points if p.replica in dom_reps)
+        dominated |= rep_points
+        no_latency = no_latency | rep_points if no_latency else no_latency
     phase_factor = phase_capacity_factors(s, ph, dm.online, dm.headroom)
     # Reuse (host CPUs): CPU serving points KC
     cpu = cpu_section(s, cat, hs.hosts)
@@ -191,6 +203,7 @@ def build_data(loaded: LoadedScenario, catalog: Catalog | None = None) -> ModelD
         phase_capacity_factor=phase_factor,
         dominated=dominated,
         dominated_no_latency=no_latency,
+        dominated_replicas=dom_reps,
     )
     if not math.isfinite(sum(data.cap.values())):
         raise CatalogError(str(cat.path / "profiles.csv"), "", "non-finite capacity computed")

@@ -1,4 +1,5 @@
-r"""Operating points: exact pruning of the dominated ones (``solver.prune``, no Pyomo).
+r"""Operating points and replica types: exact pruning of the dominated ones (``solver.prune``,
+no Pyomo).
 
 A served rate :math:`x_{kys}` of operating point :math:`k = (l, g, t, b, c, q)` appears in
 exactly four places of the model (docs/formulation.md, "Exact pruning of operating points"):
@@ -34,6 +35,12 @@ coefficient rows: every point of the set's boundary lies on a face spanned by at
 three vertices); with more rows (online headroom factors that differ between the points
 and between slots) the test is sufficient only, so it may keep a dominated point but never
 drops an undominated one.
+
+:func:`dominated_replicas` applies the same test across replica types: a type
+:math:`(l, g, t, q)` goes when one replica of another type :math:`(l, g, t', q')` with
+:math:`t' \le t` beats each of its kept points (docs/formulation.md, "Exact pruning of
+replica types"; replicas move one for one, so integrality, GPUs and per-replica host needs
+are kept).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ecoserve_opt.data.keys import Point
+from ecoserve_opt.data.keys import Point, Replica
 from ecoserve_opt.data.model import GpuType
 
 Num = TypeVar("Num", float, Fraction)
@@ -223,4 +230,171 @@ def dominated_points(
         pts = sorted(pts, key=lambda p: p.batch)
         values, exact = coefficient_rows(pts, info, cap_factor, gpus, years, slots, latency)
         out.update(pts[i] for i in _dominated(values, exact))
+    return frozenset(out)
+
+
+# --- replica types dominated by another TP degree or precision of the same GPU ---------------
+
+
+def _replica_row_parts(
+    p: Point,
+    info: dict[Point, dict[str, float]],
+    cap_factor: CapFactors,
+    gpus: dict[str, GpuType],
+    ys: Sequence[tuple[int, int]],
+) -> tuple[list[float], float, float | None]:
+    """Per point: its headroom factors over ``ys`` (1 offline), :math:`t\\,(P - P^{idle})`
+    and the latency (online; None offline)."""
+    f = [cap_factor.get((*p, y, s), 1.0) for y, s in ys] if p.cls == "online" else [1.0]
+    load = p.tp * (info[p]["power_kw"] - gpus[p.gpu].idle_kw)
+    return f, load, info[p]["latency"] if p.cls == "online" else None
+
+
+def _beaten(
+    k: Point,
+    cands: Sequence[Point],
+    info: dict[Point, dict[str, float]],
+    cap_factor: CapFactors,
+    gpus: dict[str, GpuType],
+    ys: Sequence[tuple[int, int]],
+) -> bool:
+    r"""Whether a convex combination of ``cands`` (points of another replica type, same
+    class) is proved no worse than ``k`` per token/s: replica time share
+    :math:`f_{ys}/\kappa` in every year and slot, load energy :math:`t\,(P - P^{idle})/\kappa`
+    and (online) latency. Columns of equal headroom factors are compared once; floats screen
+    supports of one and two points (three where there are at most three rows), and each
+    dominance is proved in exact arithmetic (:func:`_proves`)."""
+    pts = [k, *cands]
+    parts = [_replica_row_parts(p, info, cap_factor, gpus, ys) for p in pts]
+    f = np.array([fp for fp, _, _ in parts])
+    f = np.unique(f, axis=1) if f.shape[1] > 1 else f
+    cap = np.array([info[p]["cap"] for p in pts])
+    cols = [*(f[:, j] / cap for j in range(f.shape[1])), np.array([ld for _, ld, _ in parts]) / cap]
+    if k.cls == "online":
+        cols.append(np.array([float(lat or 0.0) for _, _, lat in parts]))
+    values = np.column_stack(cols)
+    r = values.shape[1]
+    v = values / np.where(np.abs(values).max(axis=0) > 0, np.abs(values).max(axis=0), 1.0)
+    rows: dict[int, list[Fraction]] = {}
+
+    def exact(i: int) -> list[Fraction]:
+        p = pts[i]
+        c = Fraction(info[p]["cap"])
+        row = [Fraction(float(x)) / c for x in f[i]]
+        row.append(p.tp * (Fraction(info[p]["power_kw"]) - Fraction(gpus[p.gpu].idle_kw)) / c)
+        if p.cls == "online":
+            row.append(Fraction(info[p]["latency"]))
+        return row
+
+    def proves(t: tuple[int, ...]) -> bool:
+        for i in (0, *t):
+            if i not in rows:
+                rows[i] = exact(i)
+        return _proves(rows, 0, t, Fraction(0))
+
+    others = list(range(1, len(pts)))
+    if any(proves((j,)) for j in others if (v[j] <= v[0] + SCREEN_TOL).all()):
+        return True
+    if any(proves(t) for t in _pair_screen(v, 0, others)):
+        return True
+    if r <= 3:
+        vl = v.tolist()
+        return any(
+            _proves(vl, 0, t, SCREEN_TOL) and proves(t) for t in itertools.combinations(others, 3)
+        )
+    return False
+
+
+def dominated_replicas(
+    points: Sequence[Point],
+    info: dict[Point, dict[str, float]],
+    cap_factor: CapFactors,
+    gpus: dict[str, GpuType],
+    years: Sequence[int],
+    slots: Sequence[int],
+    dominated: frozenset[Point] = frozenset(),
+) -> frozenset[Replica]:
+    r"""The replica types :math:`r = (l, g, t, q)` that one replica of another type
+    :math:`r' = (l, g, t', q')` of the same LLM and GPU type on no more GPUs
+    (:math:`t' \le t`, any precision) replaces with no loss (docs/formulation.md, "Exact
+    pruning of replica types"): every operating point of :math:`r` that is not in
+    ``dominated`` (its own lower hull, :func:`dominated_points`) is beaten, per token/s, by
+    a convex combination of points of :math:`r'` of the same class (:func:`_beaten`), and
+    :math:`r'` has points of every class :math:`r` has.
+
+    Then :math:`n_{r'} + n_r` replicas of :math:`r'` serve what :math:`n_{r'}` and :math:`n_r`
+    served: the integer count moves one for one, so integrality is kept, the GPUs the
+    replicas take do not increase (:math:`t' n \le t n`, same type), and the staged weight
+    copies and checkpoints (per replica, the same for every TP degree and precision) do not
+    change. Types are tested one after the other (larger TP first) against the types still
+    kept, so of two equal types one stays.
+    """
+    ys = [(y, s) for y in years for s in slots]
+    by_rep: dict[Replica, list[Point]] = {}
+    for p in points:
+        if p not in dominated:
+            by_rep.setdefault(p.replica, []).append(p)
+    groups: dict[tuple[str, str], list[Replica]] = {}
+    for rep in sorted(by_rep):
+        groups.setdefault((rep.llm, rep.gpu), []).append(rep)
+    out: set[Replica] = set()
+    # per replica type and class, its points' coefficients in floats (one row per point)
+    # for a quick necessary test: a convex combination is at least the smallest value of
+    # every coefficient, so a point below that minimum in some coefficient is not beaten;
+    # first on the load energy and latency, then (built on demand) on the time shares
+    cheap: dict[tuple[Replica, str], np.ndarray] = {}
+    full: dict[tuple[Replica, str], np.ndarray] = {}
+    for rep, pts in by_rep.items():
+        for cls in ("online", "offline"):
+            mine = [p for p in pts if p.cls == cls]
+            if mine:
+                cheap[(rep, cls)] = np.array(
+                    [
+                        [
+                            p.tp * (info[p]["power_kw"] - gpus[p.gpu].idle_kw) / info[p]["cap"],
+                            info[p]["latency"] if cls == "online" else 0.0,
+                        ]
+                        for p in mine
+                    ]
+                )
+
+    def shares(rep: Replica, cls: str) -> np.ndarray:
+        if (rep, cls) not in full:
+            full[(rep, cls)] = np.array(
+                [
+                    [
+                        x / info[p]["cap"]
+                        for x in _replica_row_parts(p, info, cap_factor, gpus, ys)[0]
+                    ]
+                    for p in by_rep[rep]
+                    if p.cls == cls
+                ]
+            )
+        return full[(rep, cls)]
+
+    def below_floor(theirs: np.ndarray, mine: np.ndarray) -> bool:
+        floor = theirs.min(axis=0)
+        return bool(((floor - mine) > SCREEN_TOL * np.maximum(np.abs(mine), 1e-300)).any())
+
+    def beats(r2: Replica, rep: Replica) -> bool:
+        for cls in ("online", "offline"):
+            if (rep, cls) not in cheap:
+                continue
+            if (r2, cls) not in cheap or below_floor(cheap[(r2, cls)], cheap[(rep, cls)]):
+                return False
+        for cls in ("online", "offline"):
+            if (rep, cls) in cheap and below_floor(shares(r2, cls), shares(rep, cls)):
+                return False
+        for k in by_rep[rep]:
+            cands = [j for j in by_rep[r2] if j.cls == k.cls]
+            if not _beaten(k, cands, info, cap_factor, gpus, ys):
+                return False
+        return True
+
+    for reps in groups.values():
+        for rep in sorted(reps, key=lambda x: (-x.tp, x.precision)):
+            if any(
+                r2 != rep and r2 not in out and r2.tp <= rep.tp and beats(r2, rep) for r2 in reps
+            ):
+                out.add(rep)
     return frozenset(out)

@@ -193,6 +193,10 @@ class ModelData:
     dominated: frozenset[Point] = frozenset()
     # the same compared without the latency row (solver.prune_latency); empty when off
     dominated_no_latency: frozenset[Point] = frozenset()
+    # replica types one replica of another TP degree or precision of the same LLM and GPU
+    # replaces with no loss (solver.prune; data/hull.py): the formulation leaves out their
+    # replica counts; their points are in ``dominated`` (and ``dominated_no_latency``)
+    dominated_replicas: frozenset[Replica] = frozenset()
 
     @property
     def hours_per_year(self) -> float:

@@ -10,7 +10,9 @@ Only valid combinations become set members:
   only in the years they are still usable;
 * :math:`\mathcal{R} = \{(l, g, t, p, q)\}` replicas of LLM :math:`l` on :math:`t` GPUs of
   type :math:`g` in pool :math:`p` at numeric precision :math:`q` (``bf16`` unless the LLM's
-  ``precisions`` allow more), only where the model fits;
+  ``precisions`` allow more), only where the model fits, without the types one replica
+  of a smaller-or-equal TP degree or another precision replaces with no loss
+  (``solver.prune``, data/hull.py);
 * :math:`\mathcal{K} = \{(l, g, t, b, c, q)\}` operating points (batch :math:`b`, class
   :math:`c`, precision :math:`q`), online points only where the SLOs hold, without the
   points off the lower convex hull of their replica type (``solver.prune``, data/hull.py);
@@ -67,6 +69,7 @@ def index_of(d: ModelData, prune: bool = True, no_latency: bool = False) -> Inde
     without the dominated ones (``d.dominated``, data/hull.py; with ``no_latency``
     ``d.dominated_no_latency``, compared without the latency)."""
     dropped = (d.dominated_no_latency if no_latency else d.dominated) if prune else frozenset()
+    gone = d.dominated_replicas if prune else frozenset()
     dep: list[Deployment] = []
     for h, g in d.host_gpu:
         item = d.hosts[h]
@@ -80,7 +83,12 @@ def index_of(d: ModelData, prune: bool = True, no_latency: bool = False) -> Inde
         oh=[OwnedHostYear(h, y) for h, ys in d.owned_host_years.items() for y in ys],
         dep=dep,
         hly=sorted({HostLifeYear(k.host, k.life, k.year) for k in dep}),
-        rep=[PoolReplica(r.llm, r.gpu, r.tp, p, r.precision) for r in d.replicas for p in d.pools],
+        rep=[
+            PoolReplica(r.llm, r.gpu, r.tp, p, r.precision)
+            for r in d.replicas
+            if r not in gone
+            for p in d.pools
+        ],
         k=[Point(*p) for p in d.points if p not in dropped],
         kc=[CpuPoint(*p) for p in d.cpu_points],
         kp=[PhasePoint(*p) for p in d.phase_points],

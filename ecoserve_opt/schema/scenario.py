@@ -413,8 +413,10 @@ class Solver(_Strict):
     """Leave out the served rates of operating points (batch sizes) that a convex
     combination of other points of the same replica type and class beats in capacity,
     load power and latency alike (data/hull.py, docs/formulation.md "Exact pruning of
-    operating points"): same optimum for every objective and cap, fewer columns.
-    ``false`` builds every point (for comparison)."""
+    operating points"), and the replica types (TP degree, precision) that one replica of
+    another type of the same LLM and GPU on no more GPUs beats at every point ("Exact
+    pruning of replica types"): same optimum for every objective and cap, fewer columns.
+    ``false`` builds every point and replica type (for comparison)."""
     prune_latency: bool = False
     """With ``prune``, also leave out the online points that only their lower latency keeps
     (compared in capacity and power alone): exact for the carbon, energy, cost and GPU-hours
