@@ -280,6 +280,7 @@ class Built:
             meta["mip_start"] = {
                 "objective": outcome.start_objective,
                 "seconds": round(outcome.start_time_s, 3),
+                **(outcome.start_info or {}),
             }
         if self.updates:
             meta["updates"] = dict(self.updates)

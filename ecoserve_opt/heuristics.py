@@ -14,11 +14,16 @@ model exactly as handed to HiGHS:
    moves the remaining demand onto other replica types. A round whose LP is infeasible is
    retried one integer at a time, ceiling then floor; an integer neither rounding keeps
    LP-feasible is left free.
-3. **Hosts**: the same dive on every other integer (cohorts, deployed hosts, components,
-   owned items in use); its last LP solution is integral, a solution of the full model.
-   If either dive leaves an integer free, a **restricted MIP** (the replica counts fixed at
-   their dive values, HiGHS on the rest to a 1% gap within the time budget) completes the
-   fleet instead.
+3. **Shave** (:func:`shave`): one pass over the rounded counts, largest first, taking
+   one off wherever the LP stays feasible and gets cheaper (rounding a quarter up per
+   round overshoots: later roundings add capacity an earlier one was bought for).
+4. **Hosts**: a dive on every other integer (cohorts, deployed hosts, components, owned
+   items in use) in stages, one year at a time, earliest first, and within a year the
+   hosts before their components (:func:`staged_dive`); hosts go to the nearer integer
+   first, components all up at once. Its last LP solution is integral, a solution of the
+   full model. If either dive leaves an integer free, a **restricted MIP** (the replica
+   counts fixed at their dive values, HiGHS on the rest to a 1% gap within the time
+   budget) completes the fleet instead.
 
 The candidate is then **verified** against every row, column bound and integrality of the
 matrix HiGHS holds (:func:`violations`); only a verified start is handed over. Any failure
@@ -45,6 +50,16 @@ log = logging.getLogger(__name__)
 
 #: Integer variables the dive rounds (replica counts, phase pools, GPU-type picks).
 DRIVING = ("n_rep", "n_phase", "gpu_pick")
+#: Cohort variables, keyed by (item, purchase year, lifetime).
+COHORTS = ("buy_gpu", "buy_host")
+#: Host component counts, rounded after the hosts of their year (a component count
+#: rounded first would cap its deployment's hosts at the count over the per-host minimum).
+COMPONENT_VARS = ("sockets_var", "dimms_var", "ssds_var")
+#: Share per round of the host dive, which rounds to the nearer integer first (its LPs
+#: move little: the replica counts are fixed by then).
+HOST_ROUND_SHARE = 0.5
+#: Replica counts the shave pass tries to take one off (0: no shave).
+SHAVE_TRIALS = 200
 #: Share of the fractional driving integers fixed per dive round (at least one).
 ROUND_SHARE = 0.25
 #: Integrality and feasibility tolerances of the verification (HiGHS's defaults are 1e-6
@@ -105,6 +120,9 @@ class MipStart:
     lp_solves: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     method: str = ""  # how the hosts were completed: "dive" or "restricted MIP"
+    #: objective of the LP relaxation (HiGHS's units): a lower bound on the optimum, so
+    #: ``objective / lp_bound - 1`` bounds how far the start is from it
+    lp_bound: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -125,6 +143,28 @@ def driving_columns(model: pyo.ConcreteModel, col_of: Mapping[int, int]) -> list
             if c is not None and not v.fixed:
                 cols.append(c)
     return cols
+
+
+def column_stages(
+    model: pyo.ConcreteModel, col_of: Mapping[int, int]
+) -> dict[int, tuple[int, int]]:
+    """Stage ``(year, part)`` of each integer column of ``model`` in the host dive (HiGHS
+    columns; ``col_of`` maps ``id(var)`` to its column). The year is the purchase year of
+    a cohort (``buy_gpu``/``buy_host``, keyed by item, year, lifetime), else the last index
+    when it is an integer, else 0 (a column of every year, such as ``gpu_pick``); the part
+    is 1 for the host components (:data:`COMPONENT_VARS`), 0 for the rest."""
+    out: dict[int, tuple[int, int]] = {}
+    for comp in model.component_objects(pyo.Var, active=True, descend_into=True):
+        pos = 1 if comp.local_name in COHORTS else -1
+        for idx, v in comp.items():
+            c = col_of.get(id(v))
+            if c is None or v.fixed or not v.is_integer():
+                continue
+            key = idx if isinstance(idx, tuple) else (idx,)
+            y = key[pos] if len(key) > max(pos, 0) else None
+            year = y if isinstance(y, int) and not isinstance(y, bool) else 0
+            out[c] = (year, int(comp.local_name in COMPONENT_VARS))
+    return out
 
 
 def violations(a: LpArrays, x: np.ndarray, tol: float = FEAS_TOL) -> list[str]:
@@ -160,12 +200,20 @@ def objective_value(a: LpArrays, x: np.ndarray) -> float:
     return float(a.cost @ x + a.offset)
 
 
+def _first_rounding(v: float, nearest: bool) -> float:
+    """The rounding a dive tries first: the ceiling, or with ``nearest`` the nearer integer."""
+    return float(round(v)) if nearest else float(math.ceil(v))
+
+
 def round_up_dive(
     rx: Relaxation,
     cols: Sequence[int],
     deadline: float,
     fixed: Mapping[int, float] | None = None,
     stop_when_stuck: bool = False,
+    nearest: bool = False,
+    x0: np.ndarray | None = None,
+    share: float = ROUND_SHARE,
 ) -> tuple[dict[int, float] | None, np.ndarray | None, int, str]:
     """Round ``cols`` up, a share per round, re-solving the LP in between (module
     docstring, step 2): ``(fixings, last LP solution, LP solves, reason)``.
@@ -174,7 +222,10 @@ def round_up_dive(
     starts with ``stuck``: the fixings are partial and the last LP solution is not
     integral). Fixings ``None``: the first LP has no optimal solution or the deadline (a
     ``time.perf_counter()`` value) passed. ``stop_when_stuck``: return at the first such
-    integer (for a caller that discards a stuck dive's fixings anyway).
+    integer (for a caller that discards a stuck dive's fixings anyway). ``nearest``: try
+    the nearer integer first (closest first) instead of the ceiling (largest fractional
+    part first). ``x0``: the LP solution for ``fixed`` when the caller has it (no first
+    LP solve). ``share``: of the fractional integers fixed per round.
     """
     fix: dict[int, float] = dict(fixed or {})
     stuck: set[int] = set()
@@ -185,7 +236,7 @@ def round_up_dive(
         lps += 1
         return rx.solve_lp(trial, deadline - time.perf_counter())
 
-    x = lp(fix)
+    x = lp(fix) if x0 is None else x0
     if x is None:
         return None, None, lps, "LP relaxation without an optimal solution"
     while True:
@@ -199,15 +250,20 @@ def round_up_dive(
             for c in cols:
                 fix.setdefault(c, float(round(x[c])))
             return fix, x, lps, "ok"
-        frac.sort(reverse=True)
-        batch = [c for _f, c in frac[: max(1, int(len(frac) * ROUND_SHARE))]]
-        y = lp({**fix, **{c: float(math.ceil(x[c])) for c in batch}})
+        if nearest:  # closest to an integer first, to that integer
+            frac.sort(key=lambda fc: min(fc[0], 1.0 - fc[0]))
+        else:
+            frac.sort(reverse=True)
+        batch = [c for _f, c in frac[: max(1, int(len(frac) * share))]]
+        first = {c: _first_rounding(x[c], nearest) for c in batch}
+        y = lp({**fix, **first})
         if y is not None:
-            fix.update({c: float(math.ceil(x[c])) for c in batch})
+            fix.update(first)
             x = y
             continue
-        c = batch[0]  # one at a time, up then down
-        for v in (float(math.ceil(x[c])), float(math.floor(x[c]))):
+        c = batch[0]  # one at a time, the first rounding then the other
+        other = float(math.floor(x[c])) if first[c] > x[c] else float(math.ceil(x[c]))
+        for v in (first[c], other):
             y = lp({**fix, c: v})
             if y is not None:
                 fix[c] = v
@@ -217,6 +273,79 @@ def round_up_dive(
             stuck.add(c)
             if stop_when_stuck:
                 return fix, x, lps, f"stuck: {len(stuck)} integers no rounding keeps feasible"
+
+
+def shave(
+    rx: Relaxation,
+    a: LpArrays,
+    cols: Sequence[int],
+    fixed: Mapping[int, float],
+    x: np.ndarray,
+    deadline: float,
+    max_trials: int,
+) -> tuple[dict[int, float], np.ndarray, int]:
+    """One pass over the rounded ``cols`` (positive values first, largest first): take
+    one off and keep it where the LP (the other fixings kept) stays feasible and its
+    objective drops: ``(fixings, LP solution, LP solves)``. The round-up dive rounds up
+    to stay feasible; taking one back where the LP moves the load elsewhere more cheaply
+    undoes a part of that rounding."""
+    fix = dict(fixed)
+    best = objective_value(a, x)
+    lps = 0
+    order = sorted((c for c in cols if fix.get(c, 0.0) >= 1.0), key=lambda c: -fix[c])
+    for c in order[:max_trials]:
+        if time.perf_counter() > deadline:
+            break
+        y = rx.solve_lp({**fix, c: fix[c] - 1.0}, deadline - time.perf_counter())
+        lps += 1
+        if y is not None and objective_value(a, y) < best - 1e-9 * max(1.0, abs(best)):
+            fix[c] -= 1.0
+            x, best = y, objective_value(a, y)
+    return fix, x, lps
+
+
+def staged_dive(
+    rx: Relaxation,
+    cols: Sequence[int],
+    stages: Mapping[int, tuple[int, int]],
+    deadline: float,
+    fixed: Mapping[int, float],
+    x0: np.ndarray | None = None,
+) -> tuple[dict[int, float] | None, np.ndarray | None, int, str]:
+    """The host dive (module docstring, step 3) one stage (:func:`column_stages`) at a
+    time, earliest first: :func:`round_up_dive` on year 1's hosts (deployed hosts, owned
+    items in use, cohorts bought that year), then year 1's components, then year 2 on top
+    of those fixings, and so on. A cohort bought in year :math:`y_0` serves every later
+    year of its lifetime, so its hosts are in place before a later year is rounded, and a
+    deployment's hosts are integral before its components are; a dive over all of them at
+    once rounds a component count or a later year first and then finds no rounding of a
+    host count that keeps the rows (the stuck dive before). Stops at the first stuck
+    integer."""
+    fix: dict[int, float] = dict(fixed)
+    lps = 0
+    x = x0
+    by_stage: dict[tuple[int, int], list[int]] = {}
+    for c in cols:
+        by_stage.setdefault(stages.get(c, (0, 0)), []).append(c)
+    for stage in sorted(by_stage):
+        # hosts: nearer integer first; components: all up at once (a count rounded up
+        # stays within its range once the hosts are integral)
+        hosts = stage[1] == 0
+        got, x, more, reason = round_up_dive(
+            rx,
+            by_stage[stage],
+            deadline,
+            fix,
+            stop_when_stuck=True,
+            nearest=hosts,
+            x0=x,
+            share=HOST_ROUND_SHARE if hosts else 1.0,
+        )
+        lps += more
+        if got is None or reason != "ok":
+            return got, x, lps, f"year {stage[0]}: {reason}"
+        fix = got
+    return fix, x, lps, "ok"
 
 
 def build_start(
@@ -238,19 +367,29 @@ def build_start(
     if not a.integer.any():
         return fail("the model has no integer variables")
     cols = driving_columns(model, col_of)
-    fixed, x, lps, reason = round_up_dive(rx, cols, deadline)
+    x_lp = rx.solve_lp({}, deadline - time.perf_counter())
+    if x_lp is None:
+        return fail("LP relaxation without an optimal solution", 1)
+    lp_bound = objective_value(a, x_lp)
+    t_lp = time.perf_counter() - t0
+    fixed, x, lps, reason = round_up_dive(rx, cols, deadline, x0=x_lp)
+    lps += 1
+    if fixed is not None and x is not None and reason == "ok" and SHAVE_TRIALS:
+        fixed, x, more = shave(rx, a, cols, fixed, x, deadline, SHAVE_TRIALS)
+        lps += more
     t_dive = time.perf_counter() - t0
     if fixed is None:
         return fail(reason, lps)
     how = "dive"
     if reason == "ok":
+        stages = column_stages(model, col_of)
         rest = [int(c) for c in np.flatnonzero(a.integer) if int(c) not in fixed]
-        # a stuck host dive's fixings are dropped (the restricted MIP starts from the
-        # replica counts), so it stops at its first stuck integer
-        full, x, more, reason = round_up_dive(rx, rest, deadline, fixed, stop_when_stuck=True)
+        full, x_full, more, reason = staged_dive(rx, rest, stages, deadline, fixed, x)
         lps += more
         if full is None or reason != "ok":
             x = None
+        elif x_full is not None:  # None: no host integers, the replica dive's LP is final
+            x = x_full
     if x is None or reason != "ok":
         log.debug("MIP start: dive incomplete (%s); restricted MIP", reason)
         how = "restricted MIP"
@@ -269,8 +408,9 @@ def build_start(
         seconds,
         "ok",
         lps,
-        {"replicas_s": t_dive, "hosts_s": seconds - t_dive},
+        {"lp_s": t_lp, "replicas_s": t_dive - t_lp, "hosts_s": seconds - t_dive},
         how,
+        lp_bound,
     )
     log.debug(
         "MIP start: solver objective %.6g in %.1f s (%d LP solves, %d replica counts, %s)",
@@ -281,6 +421,25 @@ def build_start(
         how,
     )
     return start
+
+
+def start_meta(start: MipStart, scale: float) -> dict[str, Any]:
+    """What ``Results.meta["mip_start"]`` reports beyond the objective and the seconds:
+    how the start was built (``method``, or ``reason`` when there is none), its LP
+    solves and stage times (s), and its quality: the LP relaxation's bound (``lp_bound``,
+    objective units; ``scale``: HiGHS's objective per unit) and the start's gap to it
+    (``gap_to_lp``, an upper bound on its distance to the optimum)."""
+    out: dict[str, Any] = {
+        "method": start.method if start.ok else "none",
+        "reason": start.reason,
+        "lp_solves": start.lp_solves,
+        "stages_s": {k: round(v, 3) for k, v in start.stages.items()},
+    }
+    if start.lp_bound is not None:
+        out["lp_bound"] = start.lp_bound / scale
+        if start.objective is not None and start.ok:
+            out["gap_to_lp"] = (start.objective - start.lp_bound) / max(abs(start.objective), 1e-10)
+    return out
 
 
 def model_violations(model: pyo.ConcreteModel, tol: float = FEAS_TOL) -> list[str]:

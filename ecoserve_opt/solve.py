@@ -25,7 +25,14 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 
 from ecoserve_opt.exceptions import SolverError
 from ecoserve_opt.formulation.objectives import objective_scale
-from ecoserve_opt.heuristics import BUDGET_SHARE, DEFAULT_BUDGET_S, LpArrays, MipStart, build_start
+from ecoserve_opt.heuristics import (
+    BUDGET_SHARE,
+    DEFAULT_BUDGET_S,
+    LpArrays,
+    MipStart,
+    build_start,
+    start_meta,
+)
 from ecoserve_opt.solve_bounds import cutoff_bounds
 from ecoserve_opt.solve_handoff import PersistentHighs as _PersistentHighs
 
@@ -153,6 +160,8 @@ class SolveOutcome:
     #: the heuristic MIP start's objective (metric units) and seconds; None without one
     start_objective: float | None = None
     start_time_s: float | None = None
+    #: more about the start (ecoserve_opt.heuristics.start_meta); None without one
+    start_info: Mapping[str, Any] | None = None
 
 
 def _gap(obj: float | None, bound: float | None) -> float | None:
@@ -378,7 +387,7 @@ class Solver:
                 self._tighten(h, rx, x, obj)  # before the start: new bounds drop a start
             if start.values is not None and not self._set_solution(h, start.values.tolist()):
                 log.info("MIP start: HiGHS refused the start")
-                start.values = None
+                start.values, start.reason = None, "HiGHS refused the start"
         except Exception as exc:  # a failed heuristic must never fail the solve
             log.info("MIP start: none (%s)", exc)
             return None
@@ -546,4 +555,5 @@ class Solver:
             log=res.solver_log or "",
             start_objective=start_obj,
             start_time_s=heuristic_s if self.mip_start is not None else None,
+            start_info=None if self.mip_start is None else start_meta(self.mip_start, lam),
         )

@@ -254,3 +254,150 @@ def test_the_host_dive_stops_at_its_first_stuck_integer() -> None:
     fixed, _x, lps, reason = hx.round_up_dive(rx, [0, 1, 2], 1e18)  # type: ignore[arg-type]
     assert (fixed, lps) == ({1: 1.0, 0: 1.0}, 6)
     assert reason == "stuck: 1 integers no rounding keeps feasible"
+
+
+def test_column_stages_put_cohorts_in_their_purchase_year_and_components_last(
+    tiny_dict: dict[str, Any],
+) -> None:
+    from tests.formulation.test_tighten import VARIANTS
+
+    built = eo.build(validate_dict(VARIANTS["all_pillars_2y_growth"](tiny_dict)))
+    solver = Solver(built.options)
+    solver._hand_off(built.model)  # noqa: SLF001
+    cols = solver._highs._pyomo_var_to_solver_var_map  # noqa: SLF001
+    stages = hx.column_stages(built.model, cols)
+    m = built.model
+    expected: dict[int, tuple[int, int]] = {}
+    for name, year_at, part in (
+        ("buy_host", 1, 0),
+        ("buy_gpu", 1, 0),
+        ("z", -1, 0),
+        ("n_rep", -1, 0),
+        ("dimms_var", -1, 1),
+    ):
+        comp = getattr(m, name)
+        assert len(comp) > 0, name
+        for k, v in comp.items():
+            if id(v) in cols and not v.fixed:
+                expected[cols[id(v)]] = (k[year_at], part)
+    assert {y for y, _p in expected.values()} == {1, 2}
+    assert {c: stages[c] for c in expected} == expected
+    integer = {
+        cols[id(v)]
+        for v in m.component_data_objects(pyo.Var)
+        if id(v) in cols and v.is_integer() and not v.fixed
+    }
+    assert set(stages) == integer
+
+
+def _host_lp() -> Any:
+    """z hosts (integer, 10 each), k DIMMs (integer, 1 each), g GPUs (continuous):
+    g >= 1, g <= 8 z, k >= 20 z. LP: z = 0.125, k = 2.5; optimum z = 1, k = 20."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    for cost, lo, hi in ((10.0, 0.0, 10.0), (1.0, 0.0, 100.0), (0.0, 1.0, 8.0)):
+        h.addCol(cost, lo, hi, 0, np.array([], dtype=np.int32), np.array([]))
+    h.addRow(-inf, 0.0, 2, np.array([2, 0], dtype=np.int32), np.array([1.0, -8.0]))
+    h.addRow(0.0, inf, 2, np.array([1, 0], dtype=np.int32), np.array([1.0, -20.0]))
+    for c in (0, 1):
+        h.changeColIntegrality(c, highspy.HighsVarType.kInteger)
+    return h
+
+
+def test_the_staged_host_dive_rounds_hosts_before_their_components() -> None:
+    """Rounding the DIMMs first (largest fractional part: 2.5 -> 3) caps the hosts at
+    3/20, and then neither rounding of z = 0.125 is feasible: the dive over all integers
+    at once is stuck (the restricted MIP took over on the fleet). Staged, the hosts
+    go first (z = 1 once 0 fails) and the DIMMs follow (k = 20): the optimum."""
+    from ecoserve_opt.solve import _HighsRelaxation
+
+    rx = _HighsRelaxation(_host_lp(), 1, 0)
+    _fix, _x, _lps, reason = hx.round_up_dive(rx, [0, 1], 1e18, stop_when_stuck=True)
+    assert reason == "stuck: 1 integers no rounding keeps feasible"
+    rx = _HighsRelaxation(_host_lp(), 1, 0)
+    fix, x, _lps, reason = hx.staged_dive(rx, [0, 1], {0: (1, 0), 1: (1, 1)}, 1e18, {})
+    assert reason == "ok"
+    assert fix == {0: 1.0, 1: 20.0}
+    assert x is not None
+    assert hx.objective_value(rx.arrays(), x) == pytest.approx(30.0)
+
+
+class _SlackRelaxation:
+    """One rounded replica count n (a model where n >= 2 is LP-feasible, objective 5 n):
+    the dive left it at 3."""
+
+    def __init__(self) -> None:
+        self.tried: list[float] = []
+        self.a = hx.LpArrays(
+            col_lower=np.array([0.0]),
+            col_upper=np.array([9.0]),
+            row_lower=np.array([2.0]),
+            row_upper=np.array([np.inf]),
+            rows=np.array([0]),
+            cols=np.array([0]),
+            value=np.array([1.0]),
+            cost=np.array([5.0]),
+            offset=0.0,
+            integer=np.array([True]),
+        )
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> np.ndarray | None:
+        self.tried.append(fixed[0])
+        return np.array([fixed[0]]) if fixed[0] >= 2.0 else None
+
+
+def test_the_shave_takes_one_replica_back_where_the_lp_stays_feasible() -> None:
+    rx = _SlackRelaxation()
+    fix, x, lps = hx.shave(rx, rx.a, [0], {0: 3.0}, np.array([3.0]), 1e18, 10)  # type: ignore[arg-type]
+    assert (fix, x.tolist(), lps, rx.tried) == ({0: 2.0}, [2.0], 1, [2.0])
+    # one pass: at 2 the next one off (1) would be infeasible, and is not tried either
+    fix, x, lps = hx.shave(rx, rx.a, [0], {0: 2.0}, np.array([2.0]), 1e18, 10)  # type: ignore[arg-type]
+    assert (fix, x.tolist(), lps) == ({0: 2.0}, [2.0], 1)
+    # no trials: nothing changes
+    assert hx.shave(rx, rx.a, [0], {0: 3.0}, np.array([3.0]), 1e18, 0)[0] == {0: 3.0}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_start_alone_keeps_the_enumerated_optimum(
+    seed: int, tiny_dict: dict[str, Any], catalog_copy: Any
+) -> None:
+    """The brute-force fleets of test_bruteforce.py at gap 0 with the start and without
+    its cutoff bounds: the start is feasible (every constraint of the built model), never
+    below the enumerated optimum, and the solve ends at that optimum."""
+    from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
+
+    inst = _instance(seed)
+    _apply(inst, tiny_dict, _catalog(inst, catalog_copy))
+    tiny_dict["solver"] = {**tiny_dict.get("solver", {}), "mip_rel_gap": 0.0}
+    best = _enumerate(inst)
+    built = eo.build(validate_dict(tiny_dict), cutoff_bounds=False)
+    _start(built)
+    assert hx.model_violations(built.model) == []
+    assert _carbon_at_start(built) >= best * (1 - 1e-9)
+    res = eo.solve(validate_dict(tiny_dict), mip_start="heuristic", cutoff_bounds=False)
+    assert res.optimal
+    assert res.carbon == pytest.approx(best, rel=1e-7)
+    assert res.meta["mip_start"]["method"] == "dive"
+    assert res.meta["mip_start"]["gap_to_lp"] >= 0.0
+
+
+def test_start_meta_reports_quality_or_the_reason() -> None:
+    ok = hx.MipStart(np.array([1.0]), 110.0, 2.0, "ok", 7, {"lp_s": 1.0}, "dive", 100.0)
+    assert hx.start_meta(ok, 10.0) == {
+        "method": "dive",
+        "reason": "ok",
+        "lp_solves": 7,
+        "stages_s": {"lp_s": 1.0},
+        "lp_bound": 10.0,
+        "gap_to_lp": pytest.approx(10.0 / 110.0),
+    }
+    none = hx.MipStart(None, None, 3.0, "LP relaxation without an optimal solution", 1)
+    assert hx.start_meta(none, 10.0) == {
+        "method": "none",
+        "reason": "LP relaxation without an optimal solution",
+        "lp_solves": 1,
+        "stages_s": {},
+    }
