@@ -14,13 +14,15 @@ model exactly as handed to HiGHS:
    moves the remaining demand onto other replica types. A round whose LP is infeasible is
    retried one integer at a time, ceiling then floor; an integer neither rounding keeps
    LP-feasible is left free.
-3. **Shave** (:func:`shave`): one pass over the rounded counts, largest first, taking
-   one off wherever the LP stays feasible and gets cheaper (rounding a quarter up per
-   round overshoots: later roundings add capacity an earlier one was bought for).
+3. **Shave** (:func:`shave`): rounded counts taken back by one where the LP stays
+   feasible and gets cheaper: first all those the rows allow as they are (one LP), then
+   one at a time, largest first, within :data:`SHAVE_TRIALS` LP solves (rounding a
+   quarter up per round overshoots: later roundings add capacity an earlier one was
+   bought for).
 4. **Hosts**: a dive on every other integer (cohorts, deployed hosts, components, owned
    items in use) in stages, one year at a time, earliest first, and within a year the
-   hosts before their components (:func:`staged_dive`); hosts go to the nearer integer
-   first, components all up at once. Its last LP solution is integral, a solution of the
+   hosts before their components (:func:`staged_dive`), each to the nearer integer
+   first. Its last LP solution is integral, a solution of the
    full model. If either dive leaves an integer free, a **restricted MIP** (the replica
    counts fixed at their dive values, HiGHS on the rest to a 1% gap within the time
    budget) completes the fleet instead.
@@ -58,8 +60,8 @@ COMPONENT_VARS = ("sockets_var", "dimms_var", "ssds_var")
 #: Share per round of the host dive, which rounds to the nearer integer first (its LPs
 #: move little: the replica counts are fixed by then).
 HOST_ROUND_SHARE = 0.5
-#: Replica counts the shave pass tries to take one off (0: no shave).
-SHAVE_TRIALS = 200
+#: LP solves of the shave pass at most (0: no shave).
+SHAVE_TRIALS = 30
 #: Share of the fractional driving integers fixed per dive round (at least one).
 ROUND_SHARE = 0.25
 #: Integrality and feasibility tolerances of the verification (HiGHS's defaults are 1e-6
@@ -275,6 +277,33 @@ def round_up_dive(
                 return fix, x, lps, f"stuck: {len(stuck)} integers no rounding keeps feasible"
 
 
+def free_decrements(a: LpArrays, x: np.ndarray, cols: Sequence[int]) -> list[int]:
+    """Columns of ``cols`` (in order, each at least 1 above its lower bound) that can each
+    lose one unit at ``x`` with every row still within its bounds, all of them together,
+    the other columns unchanged (chosen greedily: no LP solve needed to know the
+    decrements are feasible)."""
+    act = np.zeros(len(a.row_lower))
+    np.add.at(act, a.rows, a.value * x[a.cols])
+    order = np.argsort(a.cols, kind="stable")
+    starts = np.searchsorted(a.cols[order], np.arange(len(x) + 1))
+    lo = a.row_lower - FEAS_TOL * np.maximum(
+        1.0, np.abs(np.where(np.isfinite(a.row_lower), a.row_lower, 0.0))
+    )
+    hi = a.row_upper + FEAS_TOL * np.maximum(
+        1.0, np.abs(np.where(np.isfinite(a.row_upper), a.row_upper, 0.0))
+    )
+    out: list[int] = []
+    for c in cols:
+        if x[c] - 1.0 < a.col_lower[c] - FEAS_TOL:
+            continue
+        k = order[starts[c] : starts[c + 1]]
+        r, new = a.rows[k], act[a.rows[k]] - a.value[k]
+        if np.all(new >= lo[r]) and np.all(new <= hi[r]):
+            act[r] = new
+            out.append(int(c))
+    return out
+
+
 def shave(
     rx: Relaxation,
     a: LpArrays,
@@ -284,21 +313,41 @@ def shave(
     deadline: float,
     max_trials: int,
 ) -> tuple[dict[int, float], np.ndarray, int]:
-    """One pass over the rounded ``cols`` (positive values first, largest first): take
-    one off and keep it where the LP (the other fixings kept) stays feasible and its
-    objective drops: ``(fixings, LP solution, LP solves)``. The round-up dive rounds up
-    to stay feasible; taking one back where the LP moves the load elsewhere more cheaply
-    undoes a part of that rounding."""
+    """Take rounded ``cols`` back where the LP stays feasible and gets cheaper:
+    ``(fixings, LP solution, LP solves)``. First the decrements the rows allow at ``x``
+    as they are (:func:`free_decrements`, all at once, one LP, repeated while it finds
+    any), then one pass of single decrements (positive values first, largest first, at
+    most ``max_trials``), each kept where its LP is feasible and cheaper. The round-up
+    dive rounds up to stay feasible; taking one back where the LP moves the load
+    elsewhere more cheaply undoes a part of that rounding."""
     fix = dict(fixed)
     best = objective_value(a, x)
     lps = 0
+
+    def better(y: np.ndarray | None) -> bool:
+        return y is not None and objective_value(a, y) < best - 1e-9 * max(1.0, abs(best))
+
+    for _ in range(max_trials):
+        if time.perf_counter() > deadline:
+            break
+        free = free_decrements(
+            a, x, sorted((c for c in cols if fix.get(c, 0.0) >= 1.0), key=lambda c: -fix[c])
+        )
+        if not free:
+            break
+        y = rx.solve_lp({**fix, **{c: fix[c] - 1.0 for c in free}}, deadline - time.perf_counter())
+        lps += 1
+        if y is None or not better(y):
+            break
+        fix.update({c: fix[c] - 1.0 for c in free})
+        x, best = y, objective_value(a, y)
     order = sorted((c for c in cols if fix.get(c, 0.0) >= 1.0), key=lambda c: -fix[c])
-    for c in order[:max_trials]:
+    for c in order[: max(0, max_trials - lps)]:
         if time.perf_counter() > deadline:
             break
         y = rx.solve_lp({**fix, c: fix[c] - 1.0}, deadline - time.perf_counter())
         lps += 1
-        if y is not None and objective_value(a, y) < best - 1e-9 * max(1.0, abs(best)):
+        if y is not None and better(y):
             fix[c] -= 1.0
             x, best = y, objective_value(a, y)
     return fix, x, lps
@@ -328,18 +377,8 @@ def staged_dive(
     for c in cols:
         by_stage.setdefault(stages.get(c, (0, 0)), []).append(c)
     for stage in sorted(by_stage):
-        # hosts: nearer integer first; components: all up at once (a count rounded up
-        # stays within its range once the hosts are integral)
-        hosts = stage[1] == 0
         got, x, more, reason = round_up_dive(
-            rx,
-            by_stage[stage],
-            deadline,
-            fix,
-            stop_when_stuck=True,
-            nearest=hosts,
-            x0=x,
-            share=HOST_ROUND_SHARE if hosts else 1.0,
+            rx, by_stage[stage], deadline, fix, True, True, x, HOST_ROUND_SHARE
         )
         lps += more
         if got is None or reason != "ok":
@@ -382,8 +421,8 @@ def build_start(
         return fail(reason, lps)
     how = "dive"
     if reason == "ok":
-        stages = column_stages(model, col_of)
         rest = [int(c) for c in np.flatnonzero(a.integer) if int(c) not in fixed]
+        stages = column_stages(model, col_of)
         full, x_full, more, reason = staged_dive(rx, rest, stages, deadline, fixed, x)
         lps += more
         if full is None or reason != "ok":

@@ -351,13 +351,35 @@ class _SlackRelaxation:
 
 def test_the_shave_takes_one_replica_back_where_the_lp_stays_feasible() -> None:
     rx = _SlackRelaxation()
+    # 3 -> 2 leaves the row at its bound (a free decrement, one LP); the single trial of
+    # 2 -> 1 is infeasible and not kept
     fix, x, lps = hx.shave(rx, rx.a, [0], {0: 3.0}, np.array([3.0]), 1e18, 10)  # type: ignore[arg-type]
-    assert (fix, x.tolist(), lps, rx.tried) == ({0: 2.0}, [2.0], 1, [2.0])
-    # one pass: at 2 the next one off (1) would be infeasible, and is not tried either
+    assert (fix, x.tolist(), lps, rx.tried) == ({0: 2.0}, [2.0], 2, [2.0, 1.0])
+    rx.tried.clear()
     fix, x, lps = hx.shave(rx, rx.a, [0], {0: 2.0}, np.array([2.0]), 1e18, 10)  # type: ignore[arg-type]
-    assert (fix, x.tolist(), lps) == ({0: 2.0}, [2.0], 1)
-    # no trials: nothing changes
+    assert (fix, x.tolist(), lps, rx.tried) == ({0: 2.0}, [2.0], 1, [1.0])
+    # no LP solves allowed: nothing changes
     assert hx.shave(rx, rx.a, [0], {0: 3.0}, np.array([3.0]), 1e18, 0)[0] == {0: 3.0}  # type: ignore[arg-type]
+
+
+def test_free_decrements_keep_every_row_together() -> None:
+    # x0 + x1 >= 3 at (2, 2): either one may drop by one, not both; x2 <= 5 alone at 1
+    # may drop; x3 at its lower bound 1 may not
+    a = hx.LpArrays(
+        col_lower=np.array([0.0, 0.0, 0.0, 1.0]),
+        col_upper=np.array([9.0, 9.0, 9.0, 9.0]),
+        row_lower=np.array([3.0, -np.inf]),
+        row_upper=np.array([np.inf, 5.0]),
+        rows=np.array([0, 0, 1]),
+        cols=np.array([0, 1, 2]),
+        value=np.array([1.0, 1.0, 1.0]),
+        cost=np.zeros(4),
+        offset=0.0,
+        integer=np.array([True, True, True, True]),
+    )
+    x = np.array([2.0, 2.0, 1.0, 1.0])
+    assert hx.free_decrements(a, x, [0, 1, 2, 3]) == [0, 2]
+    assert hx.free_decrements(a, x, [1, 0]) == [1]
 
 
 @pytest.mark.parametrize("seed", range(3))
