@@ -29,11 +29,14 @@ GPU_LONGEST, HOST_LONGEST = 7, 9
 
 def _solve(intensity: float, **more: Any) -> eo.Results:
     # the scenario's 120 s limit can stop a solve on a loaded machine with a poor incumbent;
-    # the acceptance is about the model's optimum, so the limit is raised
+    # the acceptance is about the model's optimum, so the limit is raised, and the gap
+    # lowered: within the scenario's 1% another fleet can be returned (with the heuristic
+    # start, a 9-year host cohort on the dirty grid, 0.6% from the bound)
     overrides = {
         "grid.region": None,
         "grid.intensity": f"{intensity} gCO2e/kWh",
         "solver.time_limit": 900,
+        "solver.mip_rel_gap": 0.001,
         **more,
     }
     loaded = eo.load_scenario(bundled_scenarios()["ecoserve_paper"], overrides=overrides)
