@@ -13,7 +13,7 @@ calibrated roofline of ``perf/roofline.py`` as the reference outside the measure
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,22 +107,36 @@ def _profile_groups(prof: pd.DataFrame) -> dict[str, list[tuple[str, int, int, C
     gpu = prof["gpu"].astype(str).to_numpy(object)
     tp = prof["tp"].to_numpy()
     batch = prof["batch"].to_numpy()
-    cols = [prof[c].to_numpy(float) for c in ("prompt_tokens", "ttft_ms", "tpot_ms", "power_w")]
+    cols = _point_columns(prof)
     keys = list(zip(llm.tolist(), gpu.tolist(), tp.tolist(), batch.tolist(), strict=True))
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: rows keep their order
     out: dict[str, list[tuple[str, int, int, Columns]]] = {}
+    for (m, g, t, b), rows in _sorted_groups(keys):
+        out.setdefault(str(m), []).append((str(g), int(t), int(b), _take(cols, rows)))
+    return out
+
+
+def _point_columns(frame: pd.DataFrame) -> list[np.ndarray]:
+    """The prompt length, TTFT, TPOT and power columns of profile rows, as float arrays."""
+    return [frame[c].to_numpy(float) for c in ("prompt_tokens", "ttft_ms", "tpot_ms", "power_w")]
+
+
+def _take(cols: list[np.ndarray], rows: np.ndarray) -> Columns:
+    """The rows ``rows`` of the four :func:`_point_columns` arrays."""
+    return (cols[0][rows], cols[1][rows], cols[2][rows], cols[3][rows])
+
+
+def _sorted_groups(keys: list[tuple[Any, ...]]) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
+    """``(key, row positions)`` per distinct key, by ascending key, each group's rows in
+    their order in ``keys`` (a stable sort): what a pandas ``groupby`` on those columns
+    yields."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
     start = 0
     while start < len(order):
         stop = start + 1
         while stop < len(order) and keys[order[stop]] == keys[order[start]]:
             stop += 1
-        rows = np.array(order[start:stop])
-        m, g, t, b = keys[order[start]]
-        out.setdefault(str(m), []).append(
-            (str(g), int(t), int(b), (cols[0][rows], cols[1][rows], cols[2][rows], cols[3][rows]))
-        )
+        yield keys[order[start]], np.array(order[start:stop])
         start = stop
-    return out
 
 
 #: (ttft_ms, tpot_ms, power_w) of an operating point at a prompt length, from a model.
@@ -346,21 +360,11 @@ def _cpu_profile_groups(cp: pd.DataFrame) -> dict[tuple[str, str], list[tuple[in
     llm = cp["llm"].astype(str).to_numpy(object)
     cpu = cp["cpu"].astype(str).to_numpy(object)
     batch = cp["batch"].to_numpy()
-    cols = [cp[c].to_numpy(float) for c in ("prompt_tokens", "ttft_ms", "tpot_ms", "power_w")]
+    cols = _point_columns(cp)
     keys = list(zip(llm.tolist(), cpu.tolist(), batch.tolist(), strict=True))
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: rows keep their order
     out: dict[tuple[str, str], list[tuple[int, Columns]]] = {}
-    start = 0
-    while start < len(order):
-        stop = start + 1
-        while stop < len(order) and keys[order[stop]] == keys[order[start]]:
-            stop += 1
-        rows = np.array(order[start:stop])
-        m, c, b = keys[order[start]]
-        out.setdefault((str(m), str(c)), []).append(
-            (int(b), (cols[0][rows], cols[1][rows], cols[2][rows], cols[3][rows]))
-        )
-        start = stop
+    for (m, c, b), rows in _sorted_groups(keys):
+        out.setdefault((str(m), str(c)), []).append((int(b), _take(cols, rows)))
     return out
 
 
