@@ -406,9 +406,9 @@ class Solver(_Strict):
     """With ``cuts``: also the host covers, the covering rows carried over to the hosts that
     mount the GPUs and rounded the same way (formulation/host_cuts.py, docs/formulation.md
     "Host covers"): same optimum, a higher LP bound where a few GPU types serve most
-    models (the paper scenario; none on the fleet-scale benchmark). Off by default: the
-    heuristic MIP start's host dive gets stuck on them (docs/performance.md, "Host
-    covers")."""
+    models (the paper scenario, whose block turns them on; none on the fleet-scale
+    benchmark). Off by default: measured to pay on that one scenario only
+    (docs/performance.md, "Host covers")."""
     prune: bool = True
     """Leave out the served rates of operating points (batch sizes) that a convex
     combination of other points of the same replica type and class beats in capacity,
