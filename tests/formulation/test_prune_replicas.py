@@ -25,12 +25,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import ecoserve_opt as eo
 from ecoserve_opt.data.hull import dominated_replicas
 from ecoserve_opt.data.keys import Point, Replica
 from ecoserve_opt.data.model import GpuType
-from ecoserve_opt.io.yaml_loader import validate_dict
 from tests.formulation.test_bruteforce import _apply, _catalog, _enumerate, _instance
+from tests.formulation.test_prune import _assert_same_optimum, _built
 from tests.formulation.test_tighten import VARIANTS
 
 pytestmark = pytest.mark.milp
@@ -141,11 +140,6 @@ def _tp_catalog(tiny_dict: dict[str, Any], make: Callable[..., Path]) -> dict[st
     return tiny_dict
 
 
-def _built(data: dict[str, Any], prune: bool, objective: str | None = None) -> eo.Built:
-    data = {**data, "solver": {**data.get("solver", {}), "prune": prune}}
-    return eo.build(validate_dict(data), objective=objective)
-
-
 GONE = {Replica("tiny-llm", "gpu-a", 2, "bf16")}
 
 
@@ -163,12 +157,7 @@ def test_pruned_model_has_the_plain_optimum(
     assert len(plain.model.n_rep) - len(pruned.model.n_rep) == years
     assert not {k for k in pruned.model.K if (k[1], k[2]) == ("gpu-a", 2)}
     assert {k for k in pruned.model.K if (k[1], k[2]) == ("gpu-b", 2)}
-    rp, rf = pruned.solve(), plain.solve()
-    assert rp.optimal
-    assert rf.optimal
-    assert rp.metrics["gap"] <= 1e-9
-    assert rf.metrics["gap"] <= 1e-9
-    assert rp.metrics["objective"] == pytest.approx(rf.metrics["objective"], rel=1e-7)
+    _assert_same_optimum(pruned, plain)
 
 
 def test_latency_first_and_capped_solves_match(
