@@ -153,6 +153,26 @@ def _built(data: dict[str, Any], prune: bool, objective: str | None = None) -> e
     return eo.build(validate_dict(data), objective=objective)
 
 
+def _assert_latency_solves_match(data: dict[str, Any]) -> list[eo.Results]:
+    """The performance objective (latency, then cost) and a carbon solve under a latency cap
+    5% above the plain latency optimum reach the same optima pruned and plain; returns the
+    performance solves (pruned, plain)."""
+    perf = [_built(data, p, "performance").solve() for p in (True, False)]
+    assert perf[0].metrics["latency_s_per_token"] == pytest.approx(
+        perf[1].metrics["latency_s_per_token"], rel=1e-6
+    )
+    assert perf[0].metrics["cost_usd"] == pytest.approx(perf[1].metrics["cost_usd"], rel=1e-6)
+    cap = 1.05 * perf[1].metrics["latency_s_per_token"]
+    capped = []
+    for p in (True, False):
+        built = _built(data, p)
+        built.set_parameters({"cap.latency": cap})
+        capped.append(built.solve())
+    assert capped[0].optimal
+    assert capped[0].carbon == pytest.approx(capped[1].carbon, rel=1e-7)
+    return perf
+
+
 def _assert_same_optimum(pruned: eo.Built, plain: eo.Built) -> None:
     """Both models solve to gap 0 and reach the same objective."""
     rp, rf = pruned.solve(), plain.solve()
@@ -183,19 +203,7 @@ def test_latency_first_and_capped_solves_match(
     """The performance objective (latency, then cost) and a carbon solve under a latency
     cap give the same optima pruned and plain: latency is one of the compared rows."""
     data = VARIANTS["all_pillars"](_multi_batch(tiny_dict, catalog_copy))
-    perf = [_built(data, p, "performance").solve() for p in (True, False)]
-    assert perf[0].metrics["latency_s_per_token"] == pytest.approx(
-        perf[1].metrics["latency_s_per_token"], rel=1e-6
-    )
-    assert perf[0].metrics["cost_usd"] == pytest.approx(perf[1].metrics["cost_usd"], rel=1e-6)
-    cap = 1.05 * perf[1].metrics["latency_s_per_token"]
-    capped = []
-    for p in (True, False):
-        built = _built(data, p)
-        built.set_parameters({"cap.latency": cap})
-        capped.append(built.solve())
-    assert capped[0].optimal
-    assert capped[0].carbon == pytest.approx(capped[1].carbon, rel=1e-7)
+    _assert_latency_solves_match(data)
 
 
 @pytest.mark.slow
