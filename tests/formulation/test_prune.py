@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -125,13 +125,17 @@ ROWS = {
 }
 
 
-def _multi_batch(tiny_dict: dict[str, Any], make: Callable[..., Path]) -> dict[str, Any]:
-    prof = pd.DataFrame(
+def _fixture_profiles(
+    rows: Mapping[tuple[str, int], Mapping[int, tuple[float, float, float]]],
+) -> pd.DataFrame:
+    """profiles.csv rows of tiny-llm at 100 prompt tokens: ``{(gpu, tp): {batch: (ttft_ms,
+    tpot_ms, power_w)}}``."""
+    return pd.DataFrame(
         [
             {
                 "llm": "tiny-llm",
                 "gpu": g,
-                "tp": 1,
+                "tp": tp,
                 "batch": b,
                 "prompt_tokens": 100,
                 "ttft_ms": t1,
@@ -140,10 +144,14 @@ def _multi_batch(tiny_dict: dict[str, Any], make: Callable[..., Path]) -> dict[s
                 "method": "measured",
                 "source": "hand-made test fixture",
             }
-            for g, rows in ROWS.items()
-            for b, (t1, t2, w) in rows.items()
+            for (g, tp), by_batch in rows.items()
+            for b, (t1, t2, w) in by_batch.items()
         ]
     )
+
+
+def _multi_batch(tiny_dict: dict[str, Any], make: Callable[..., Path]) -> dict[str, Any]:
+    prof = _fixture_profiles({(g, 1): rows for g, rows in ROWS.items()})
     tiny_dict["catalog"] = str(make(profiles=prof))
     return tiny_dict
 

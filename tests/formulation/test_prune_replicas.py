@@ -33,6 +33,7 @@ from tests.formulation.test_prune import (
     _assert_latency_solves_match,
     _assert_same_optimum,
     _built,
+    _fixture_profiles,
 )
 from tests.formulation.test_tighten import VARIANTS
 
@@ -121,24 +122,7 @@ ROWS = {
 
 
 def _tp_catalog(tiny_dict: dict[str, Any], make: Callable[..., Path]) -> dict[str, Any]:
-    prof = pd.DataFrame(
-        [
-            {
-                "llm": "tiny-llm",
-                "gpu": g,
-                "tp": tp,
-                "batch": b,
-                "prompt_tokens": 100,
-                "ttft_ms": t1,
-                "tpot_ms": t2,
-                "power_w": w,
-                "method": "measured",
-                "source": "hand-made test fixture",
-            }
-            for (g, tp), rows in ROWS.items()
-            for b, (t1, t2, w) in rows.items()
-        ]
-    )
+    prof = _fixture_profiles(ROWS)
     tiny_dict["catalog"] = str(make(profiles=prof))
     tiny_dict["hardware"]["tp_degrees"] = [1, 2]
     return tiny_dict
