@@ -154,10 +154,12 @@ def slots_needed_many(
     operating point over its years and slots), with array work over many loads at once.
 
     The same numbers, element by element, as the scalar function: ``log B(c, a)`` at a
-    given ``c`` does not depend on how far the table goes, and the answer is the first
-    ``c > floor(a)`` that meets the bound, whatever the search window. The loads are taken
-    in ascending groups of :data:`_GROUP`, each with one table up to its largest first
-    window; a row whose answer lies beyond it (rare) is left to :func:`slots_needed`.
+    given ``c`` does not depend on how far the table goes (each entry is a sequential sum
+    from ``c = 0``), and the answer is the first ``c > floor(a)`` that meets the bound,
+    whatever the search window. The loads are taken in ascending groups of :data:`_GROUP`,
+    each with one table up to its largest first window (:func:`_first_window`, narrower
+    than the scalar function's); a row whose answer lies beyond it is left to
+    :func:`slots_needed`.
     """
     a = np.asarray(a, dtype=float)
     out = np.zeros(len(a), dtype=int)
@@ -167,7 +169,7 @@ def slots_needed_many(
     live = live[np.argsort(a[live], kind="stable")]
     for start in range(0, len(live), _GROUP):
         rows = live[start : start + _GROUP]
-        out[rows] = _slots_group([float(v) for v in a[rows]], slack_over_s, eps, cs2)
+        out[rows] = _slots_group(a[rows].tolist(), slack_over_s, eps, cs2)
     return out
 
 
@@ -175,20 +177,30 @@ def slots_needed_many(
 _GROUP = 16
 
 
+def _first_window(a: float) -> int:
+    """Candidates past ``floor(a)`` that :func:`slots_needed_many` tries first: a third of
+    :func:`slots_needed`'s first window (on the fleet-scale benchmark every answer lies
+    within a fifth of it, the median within 3%; docs/performance.md)."""
+    return int(3 * math.sqrt(a)) + 16
+
+
 def _slots_group(loads: list[float], slack_over_s: float, eps: float, cs2: float) -> list[int]:
-    lows = np.array([math.floor(v) + 1 for v in loads])
-    c_max = max(math.floor(v) + 1 + int(10 * math.sqrt(v)) + 50 for v in loads)
+    lows = [math.floor(v) + 1 for v in loads]
+    c_max = max(lo + _first_window(v) for lo, v in zip(lows, loads, strict=True))
     k = np.arange(c_max + 1, dtype=float)
     log_fact = np.concatenate([[0.0], np.cumsum(np.log(k[1:]))])
     log_a = np.array([math.log(v) for v in loads])[:, None]
     av = np.array(loads)[:, None]
     decay = 2.0 * max(slack_over_s, 0.0) / (1.0 + cs2)
+    w0 = min(lows)  # only the columns c >= min floor(a) + 1 are candidates
+    kw = k[w0:]
     with np.errstate(all="ignore"):  # the columns c <= a are masked out below
         log_p = k * log_a - av - log_fact
-        b = np.exp(log_p - np.logaddexp.accumulate(log_p, axis=1))
-        prob = _wait_tail(k, av, b, decay)
-    ok = (prob <= eps) & (k >= lows[:, None])
-    first = np.argmax(ok, axis=1).tolist()
+        cum = np.logaddexp.accumulate(log_p, axis=1)
+        b = np.exp(log_p[:, w0:] - cum[:, w0:])
+        prob = _wait_tail(kw, av, b, decay)
+    ok = (prob <= eps) & (kw >= np.array(lows)[:, None])
+    first = (np.argmax(ok, axis=1) + w0).tolist()
     found = ok.any(axis=1).tolist()
     return [
         first[i] if found[i] else slots_needed(v, slack_over_s, eps, cs2)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ecoserve_opt import queueing
 from ecoserve_opt.catalog import select_engine
 from ecoserve_opt.data import build as data_build
 from ecoserve_opt.data import profiles
@@ -187,3 +188,26 @@ def test_slots_needed_many_equals_scalar_search() -> None:
         assert got.tolist() == want
     with pytest.raises(ValueError, match="eps must be in"):
         slots_needed_many(np.array([1.0]), 0.1, 1.5)
+
+
+def test_slots_needed_many_narrow_window_equals_scalar_search() -> None:
+    """The narrower first window of ``slots_needed_many`` (``_first_window``) gives the
+    scalar search's answers on loads spread over five decades, both where the answer lies
+    inside it and where it lies beyond (a tiny ``eps``: the scalar fallback), and where a
+    group's loads are far apart (its columns start at the smallest load)."""
+    rng = np.random.default_rng(20)
+    loads = np.exp(rng.uniform(np.log(0.05), np.log(5000.0), 400))
+    beyond = 0
+    for slack, eps, cs2 in [(0.05, 0.01, 0.3), (0.0, 1e-9, 1.0), (1.0, 0.5, 0.0)]:
+        got = slots_needed_many(loads, slack, eps, cs2).tolist()
+        want = [slots_needed(float(a), slack, eps, cs2) for a in loads]
+        assert got == want
+        beyond += sum(
+            c > math.floor(a) + 1 + queueing._first_window(float(a))
+            for a, c in zip(loads, want, strict=True)
+        )
+    assert beyond > 0  # the fallback ran
+    spread = np.array([0.2, 3.0, 40.0, 900.0, 4000.0])
+    assert slots_needed_many(spread, 0.1, 0.01).tolist() == [
+        slots_needed(float(a), 0.1, 0.01) for a in spread
+    ]
