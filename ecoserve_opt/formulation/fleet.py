@@ -17,9 +17,9 @@ Variables (all non-negative integers unless noted)
 Constraint families, one function each (its docstring has the math): component ranges
 (:func:`add_component_ranges`, Reduce), :func:`add_host_balance` (Recycle, Reuse),
 :func:`add_gpu_slots`, :func:`add_gpu_supply` (Recycle, Reuse), :func:`add_host_needs`
-(Reduce) and :func:`add_reused_pools` (Reuse). :func:`add_fleet` returns a :class:`Fleet`
-with the terms the serving and carbon blocks reuse (passed explicitly, never stored on the
-model).
+(Reduce), :func:`add_reused_pools` and :func:`add_reused_in_hosts` (Reuse).
+:func:`add_fleet` returns a :class:`Fleet` with the terms the serving and carbon blocks
+reuse (passed explicitly, never stored on the model).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData, ix: Index) -> Fleet:
     add_gpu_supply(m, d, ix, fleet)
     add_host_needs(m, d, ix)
     add_reused_pools(m, d)
+    add_reused_in_hosts(m, d)
     return fleet
 
 
@@ -308,3 +309,29 @@ def add_reused_pools(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.reused_dram_pool = pool(m.reused_dram, d.reused_dram_gb)
     m.reused_ssd_pool = pool(m.reused_ssd, d.reused_ssd_tb)
+
+
+def add_reused_in_hosts(m: pyo.ConcreteModel, d: ModelData) -> None:
+    r"""Reuse: reused DRAM/SSD only in deployments that have hosts.
+
+    .. math:: r^{dram}_{hgLy} \le \bar R^{dram} z_{hgLy}, \quad
+        r^{ssd}_{hgLy} \le \bar R^{ssd} z_{hgLy}
+
+    (:math:`\bar R` the inventory's pool, which already bounds every :math:`r`). Without
+    these rows a solution within the MIP gap may "install" reused DRAM in a deployment of
+    zero hosts: its power is charged in the objective, but no host exists to report it
+    (``results`` lists deployments with hosts only), so the reported carbon fell below the
+    objective (150 kg on ``scenarios/ecoserve_paper.yaml``). Only such solutions are cut
+    off; every fleet with the reused parts in real hosts is unchanged.
+
+    Components ``reused_dram_hosts``, ``reused_ssd_hosts`` over the reuse keys.
+    """
+
+    def link(var: pyo.Var, cap: float) -> pyo.Constraint:
+        def rule(_m: pyo.ConcreteModel, *k: Any) -> object:
+            return lin(((1.0, var[k]), (-cap, m.z[k]))) <= 0.0
+
+        return pyo.Constraint(list(var.keys()), rule=rule)
+
+    m.reused_dram_hosts = link(m.reused_dram, d.reused_dram_gb)
+    m.reused_ssd_hosts = link(m.reused_ssd, d.reused_ssd_tb)

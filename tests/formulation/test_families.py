@@ -313,6 +313,37 @@ def test_reused_pools(family: str, inventory: dict[str, float], column: str, poo
     assert solve(data, drop=(family,)).deployment[column].sum() > pool + 1e-6
 
 
+@pytest.mark.parametrize(
+    ("family", "var", "inventory"),
+    [
+        ("reused_dram_hosts", "reused_dram", {"dram_gb": 4.0}),
+        ("reused_ssd_hosts", "reused_ssd", {"ssd_tb": 1.5}),
+    ],
+)
+def test_reused_in_hosts(family: str, var: str, inventory: dict[str, float]) -> None:
+    """Reuse: ``reused_dram_hosts``/``reused_ssd_hosts`` allow reused DRAM/SSD only where
+    hosts are deployed. Reuse forced (1 GB / 1 TB) into a deployment forced to zero hosts
+    is infeasible with the family; without it the model takes it and charges its power,
+    which no reported host carries: the reported carbon falls below the objective (the
+    defect the family removes)."""
+    data = _reused_pool(**inventory)
+
+    def forced(drop: bool) -> eo.Results:
+        built = eo.build(validate_dict(data))
+        m = built.model
+        k = next(iter(getattr(m, var).keys()))
+        m.z[k].fix(0)
+        getattr(m, var)[k].fix(1.0)
+        if drop:
+            getattr(m, family).deactivate()
+        return built.solve()
+
+    assert forced(drop=False).status == eo.Status.INFEASIBLE
+    dropped = forced(drop=True)
+    assert dropped.status.has_solution
+    assert dropped.carbon < objective(dropped) - 1e-6
+
+
 # --- host memory of the served models (formulation/staging.py) ---------------------------
 
 
@@ -494,6 +525,7 @@ TESTED = {
 TESTED |= {"phase_capacity", "phase_balance", "phase_nvlink", "phase_bound"}
 TESTED |= {"cpu_copies_busy", "cpu_copies_staged"}
 TESTED |= {"cover_online", "cover_day", "cover_cpu", "cover_host"}
+TESTED |= {"reused_dram_hosts", "reused_ssd_hosts"}
 
 UNTESTED: set[str] = set()
 
