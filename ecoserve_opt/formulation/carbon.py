@@ -53,7 +53,7 @@ import pyomo.core as pyo
 
 from ecoserve_opt.data import NO_GPU, ModelData
 from ecoserve_opt.data.keys import Deployment, GpuCohort, PhasePoint
-from ecoserve_opt.formulation._linear import Terms, lin
+from ecoserve_opt.formulation._linear import Terms, lin, var_data
 from ecoserve_opt.formulation.serving import ServingIndex
 from ecoserve_opt.formulation.sets import Index
 
@@ -112,12 +112,13 @@ def add_power_balance(
     dyn: dict[tuple[int, int], Terms] = {(y, s): Terms() for y in d.years for s in d.slots}
     # offline work runs only in the window hours of a slot: its power is averaged over the
     # slot with the duty factor (window hours in the slot / slot hours)
+    x = var_data(m.x)
     for xk in sx.xk:
         p = xk.point
         duty = d.offline_duty(xk.llm, xk.slot) if xk.cls == "offline" else 1.0
         f = d.gpu_dyn_factor.get(xk.gpu, 1.0)
         dyn[(xk.year, xk.slot)].add(
-            duty * f * xk.tp * (d.gpu_power_kw[p] - d.gpus[xk.gpu].idle_kw) / d.cap[p], m.x[xk]
+            duty * f * xk.tp * (d.gpu_power_kw[p] - d.gpus[xk.gpu].idle_kw) / d.cap[p], x[xk]
         )
     for q in sx.xp:  # phase pools (split_phases): online, at the phase's power
         pq = q.point
@@ -295,9 +296,8 @@ def add_latency(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -> None:
     w = d.slot_weight()
     total_on = sum(d.online_demand.values()) * w
     if total_on > 0:
-        on_t = Terms().extend(
-            (w * d.latency_s[k.point], m.x[k]) for k in sx.xk if k.cls == "online"
-        )
+        x = var_data(m.x)
+        on_t = Terms().extend((w * d.latency_s[k.point], x[k]) for k in sx.xk if k.cls == "online")
         on_t.extend((w * phase_latency_s(d, q.point), m.xp[q]) for q in sx.xp)
         on = on_t.expr()
         m.latency = pyo.Expression(expr=on / (total_on * m.demand_scale))

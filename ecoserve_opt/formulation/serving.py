@@ -28,6 +28,7 @@ overlap only). The online demand of a slot is the peak hour within it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyomo.core as pyo
 
@@ -40,7 +41,7 @@ from ecoserve_opt.data.keys import (
     PoolReplica,
     Serve,
 )
-from ecoserve_opt.formulation._linear import Terms
+from ecoserve_opt.formulation._linear import Terms, var_data
 from ecoserve_opt.formulation.cpu_serving import add_cpu_serving
 from ecoserve_opt.formulation.fleet import Fleet
 from ecoserve_opt.formulation.phases import add_phases
@@ -127,15 +128,18 @@ def add_replica_capacity(m: pyo.ConcreteModel, d: ModelData, sx: ServingIndex) -
     for k in sx.xk:
         r = PoolReplica(k.llm, k.gpu, k.tp, d.class_pool[k.cls], k.precision)
         by_rep.setdefault((r, k.year, k.slot), []).append(k)
+    x = var_data(m.x)
+    # d.capacity_factor(k.point, y, s) / d.cap[k.point], looked up directly: a serving key
+    # is its point followed by its year and slot
+    factor: dict[Any, float] = d.online_capacity_factor
+    cap: dict[Any, float] = d.cap
 
     def rep_cap(_m: pyo.ConcreteModel, *idx: object) -> object:
         r, y, s = PoolReplica._make(idx[:-2]), int(idx[-2]), int(idx[-1])  # type: ignore[call-overload]
         keys = by_rep.get((r, y, s))
         if not keys:
             return pyo.Constraint.Skip
-        t_ = Terms().extend(
-            (d.capacity_factor(k.point, y, s) / d.cap[k.point], m.x[k]) for k in keys
-        )
+        t_ = Terms().extend((factor.get(k, 1.0) / cap[k[:6]], x[k]) for k in keys)
         return t_.expr((-1.0, m.n_rep[(*r, y)])) <= 0.0
 
     m.replica_capacity = pyo.Constraint(m.R, m.Y, m.S, rule=rep_cap)
@@ -255,8 +259,10 @@ def add_online_demand(
         if k.cls == "online":
             on_keys.setdefault((k.llm, k.year, k.slot), []).append(k)
 
+    x = var_data(m.x)
+
     def online(_m: pyo.ConcreteModel, l_: str, y: int, s: int) -> object:
-        t_ = Terms().extend((1.0, m.x[k]) for k in on_keys.get((l_, y, s), []))
+        t_ = Terms().extend((1.0, x[k]) for k in on_keys.get((l_, y, s), []))
         if split and (l_, y, s) in split:
             t_.add_terms(split[(l_, y, s)])
         if slack:
@@ -291,8 +297,10 @@ def add_offline_rate(
     for kc in sx.xc:
         cpu_keys.setdefault((kc.llm, kc.year, kc.slot), []).append(kc)
 
+    x = var_data(m.x)
+
     def off_rate(l_: str, y: int, s: int) -> Terms:
-        t_ = Terms().extend((1.0, m.x[k]) for k in off_keys.get((l_, y, s), []))
+        t_ = Terms().extend((1.0, x[k]) for k in off_keys.get((l_, y, s), []))
         return t_.extend((1.0, m.xc[k]) for k in cpu_keys.get((l_, y, s), []))
 
     rate = {
