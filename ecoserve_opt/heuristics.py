@@ -61,7 +61,7 @@ COMPONENT_VARS = ("sockets_var", "dimms_var", "ssds_var")
 #: move little: the replica counts are fixed by then).
 HOST_ROUND_SHARE = 0.5
 #: LP solves of the shave pass at most (0: no shave).
-SHAVE_TRIALS = 30
+SHAVE_TRIALS = 10
 #: Share of the fractional driving integers fixed per dive round (at least one).
 ROUND_SHARE = 0.25
 #: Integrality and feasibility tolerances of the verification (HiGHS's defaults are 1e-6
@@ -70,6 +70,12 @@ INT_TOL = 1e-6
 FEAS_TOL = 1e-6
 #: Gap of the restricted MIP (a start within this of the best fleet for the dive's counts).
 SUB_MIP_GAP = 0.01
+#: RINS stage (:func:`rins`): gap of its sub-MIP, and its time limit, the larger of
+#: :data:`RINS_MIN_S` and :data:`RINS_SHARE` times the time the start took so far (within
+#: the budget). ``RINS_SHARE = 0``: no RINS stage.
+RINS_GAP = 0.003
+RINS_MIN_S = 1.0
+RINS_SHARE = 1.0
 #: Time budget of the whole heuristic (s) when the solve has no time limit, and its share
 #: of the solve's time limit otherwise. The first LP dominates on large fleets (HiGHS solves
 #: the same LP at its root before any incumbent of its own).
@@ -105,10 +111,15 @@ class Relaxation(Protocol):
         optimal LP solution within the time limit)."""
 
     def solve_mip(
-        self, fixed: Mapping[int, float], time_limit: float, rel_gap: float
+        self,
+        fixed: Mapping[int, float],
+        time_limit: float,
+        rel_gap: float,
+        start: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """Column values of the best solution of the MIP with ``fixed`` columns fixed
-        (None: no solution within the time limit)."""
+        (None: no solution within the time limit); ``start``: a feasible solution to
+        begin from."""
 
 
 @dataclass
@@ -121,10 +132,12 @@ class MipStart:
     reason: str  # "ok" or why there is no start
     lp_solves: int = 0
     stages: dict[str, float] = field(default_factory=dict)
-    method: str = ""  # how the hosts were completed: "dive" or "restricted MIP"
+    method: str = ""  # how: "dive" or "restricted MIP", then " + RINS" if it improved
     #: objective of the LP relaxation (HiGHS's units): a lower bound on the optimum, so
     #: ``objective / lp_bound - 1`` bounds how far the start is from it
     lp_bound: float | None = None
+    #: objective of the dive's fleet before the RINS stage (HiGHS's units)
+    dive_objective: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -387,6 +400,36 @@ def staged_dive(
     return fix, x, lps, "ok"
 
 
+def rins(
+    rx: Relaxation, a: LpArrays, x_lp: np.ndarray, x: np.ndarray, time_limit: float
+) -> tuple[np.ndarray, str]:
+    """RINS (relaxation-induced neighbourhood search) from the verified start ``x``:
+    ``(start, what happened)``. Every integer column on which the first LP solution
+    ``x_lp`` and ``x`` agree is fixed at that value, the others are left free, and HiGHS
+    solves that sub-MIP from ``x`` (:data:`RINS_GAP`, ``time_limit`` s). Its solution
+    replaces ``x`` only if it is verified (:func:`violations`) and cheaper; otherwise, and
+    when the sub-MIP fails, ``x`` is returned as it is."""
+    obj = objective_value(a, x)
+    if obj - objective_value(a, x_lp) <= RINS_GAP * max(abs(obj), 1e-10):
+        return x, "start within the RINS gap of the LP bound"
+    free = a.integer & (np.abs(x_lp - x) > INT_TOL)
+    if not free.any() or time_limit <= 0:
+        return x, "nothing to search" if time_limit > 0 else "no time left"
+    fixed = {int(c): float(x[c]) for c in np.flatnonzero(a.integer & ~free)}
+    try:
+        y = rx.solve_mip(fixed, time_limit, RINS_GAP, x)
+    except Exception as exc:  # the verified start stands whatever the sub-MIP does
+        return x, f"sub-MIP failed ({exc})"
+    if y is None:
+        return x, "sub-MIP without a solution"
+    y = np.where(a.integer, np.round(y), y)
+    if violations(a, y):
+        return x, "sub-MIP solution violates the model"
+    if objective_value(a, y) >= obj - 1e-9 * max(1.0, abs(obj)):
+        return x, "no better fleet in the neighbourhood"
+    return y, f"improved ({int(free.sum())} integers free)"
+
+
 def build_start(
     model: pyo.ConcreteModel,
     col_of: Mapping[int, int],
@@ -440,6 +483,14 @@ def build_start(
         return fail("candidate violates the model: " + "; ".join(bad), lps)
     # integral columns exactly integral: HiGHS re-checks the start with its own tolerance
     x = np.where(a.integer, np.round(x), x)
+    t_hosts = time.perf_counter() - t0
+    dive_obj = objective_value(a, x)
+    if RINS_SHARE > 0:
+        limit = min(max(RINS_MIN_S, RINS_SHARE * t_hosts), deadline - time.perf_counter())
+        x, note = rins(rx, a, x_lp, x, limit)
+        log.debug("MIP start: RINS %s", note)
+        if note.startswith("improved"):
+            how += " + RINS"
     seconds = time.perf_counter() - t0
     start = MipStart(
         x,
@@ -447,9 +498,15 @@ def build_start(
         seconds,
         "ok",
         lps,
-        {"lp_s": t_lp, "replicas_s": t_dive - t_lp, "hosts_s": seconds - t_dive},
+        {
+            "lp_s": t_lp,
+            "replicas_s": t_dive - t_lp,
+            "hosts_s": t_hosts - t_dive,
+            "rins_s": seconds - t_hosts,
+        },
         how,
         lp_bound,
+        dive_obj,
     )
     log.debug(
         "MIP start: solver objective %.6g in %.1f s (%d LP solves, %d replica counts, %s)",
@@ -474,6 +531,8 @@ def start_meta(start: MipStart, scale: float) -> dict[str, Any]:
         "lp_solves": start.lp_solves,
         "stages_s": {k: round(v, 3) for k, v in start.stages.items()},
     }
+    if start.dive_objective is not None:
+        out["dive_objective"] = start.dive_objective / scale
     if start.lp_bound is not None:
         out["lp_bound"] = start.lp_bound / scale
         if start.objective is not None and start.ok:

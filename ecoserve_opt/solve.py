@@ -263,12 +263,14 @@ class _HighsRelaxation:
             self.root_duals = np.asarray(h.getSolution().row_dual)
         return np.asarray(h.getSolution().col_value)
 
-    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float) -> Any:
+    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float, start: Any = None) -> Any:
         import numpy as np
 
         h = self._copy(True, time_limit)
         h.setOptionValue("mip_rel_gap", rel_gap)
         self._fix(h, fixed, list(fixed))
+        if start is not None:  # an incumbent to improve on (heuristics.rins)
+            Solver._set_solution(h, start.tolist())
         h.run()
         if h.getInfo().primal_solution_status < 2:  # 2: feasible
             return None

@@ -423,3 +423,97 @@ def test_start_meta_reports_quality_or_the_reason() -> None:
         "lp_solves": 1,
         "stages_s": {},
     }
+
+
+def test_rins_improves_the_dive_on_a_synthetic_fleet(tmp_path: Path) -> None:
+    """The synthetic XS fleet is where the staged dive lands well above the optimum
+    (hosts rounded to the nearer integer first); the RINS stage frees the integers on
+    which the dive and the first LP disagree and finds a cheaper fleet, which is
+    feasible for every constraint of the built model."""
+    built = eo.build(_xs(tmp_path))
+    start = _start(built)
+    assert hx.model_violations(built.model) == []
+    assert start.dive_objective is not None
+    assert start.objective is not None
+    assert start.objective < start.dive_objective * (1 - 1e-3)
+    assert start.method == "dive + RINS"
+    assert start.lp_bound is not None
+    assert start.objective >= start.lp_bound
+    assert "rins_s" in start.stages
+
+
+def _rins_case() -> tuple[Any, np.ndarray, np.ndarray]:
+    """``_host_lp`` with its LP solution (z = 0.125, k = 2.5) and a feasible but poor
+    fleet (z = 2, k = 40, g = 1: objective 60; the optimum is z = 1, k = 20: 30)."""
+    from ecoserve_opt.solve import _HighsRelaxation
+
+    rx = _HighsRelaxation(_host_lp(), 1, 0)
+    return rx, np.array([0.125, 2.5, 1.0]), np.array([2.0, 40.0, 1.0])
+
+
+def test_rins_frees_the_integers_the_lp_disagrees_on() -> None:
+    rx, x_lp, x = _rins_case()
+    y, note = hx.rins(rx, rx.arrays(), x_lp, x, 10.0)
+    assert note == "improved (2 integers free)"
+    assert y.tolist() == [1.0, 20.0, 1.0]
+    # where the LP agrees with the start on z = 2, z stays fixed: k = 40 is then the best
+    x_lp[0] = 2.0
+    y, note = hx.rins(rx, rx.arrays(), x_lp, x, 10.0)
+    assert note == "no better fleet in the neighbourhood"
+    assert y is x
+
+
+class _FailingMip:
+    """A real relaxation whose sub-MIP fails in a given way (or returns ``value``)."""
+
+    def __init__(self, rx: Any, how: str, value: Any = None) -> None:
+        self.rx, self.how, self.value, self.calls = rx, how, value, 0
+
+    def arrays(self) -> hx.LpArrays:
+        return self.rx.arrays()  # type: ignore[no-any-return]
+
+    def solve_lp(self, fixed: Any, time_limit: float) -> np.ndarray | None:
+        return self.rx.solve_lp(fixed, time_limit)  # type: ignore[no-any-return]
+
+    def solve_mip(self, fixed: Any, time_limit: float, rel_gap: float, start: Any = None) -> Any:
+        self.calls += 1
+        if self.how == "raise":
+            raise RuntimeError("sub-MIP exploded")
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("how", "value", "note"),
+    [
+        ("raise", None, "sub-MIP failed (sub-MIP exploded)"),
+        ("none", None, "sub-MIP without a solution"),
+        ("bad", np.array([0.0, 0.0, 1.0]), "sub-MIP solution violates the model"),
+        ("worse", np.array([3.0, 60.0, 1.0]), "no better fleet in the neighbourhood"),
+    ],
+)
+def test_a_failing_rins_keeps_the_dive_start(how: str, value: Any, note: str) -> None:
+    rx, x_lp, x = _rins_case()
+    fake = _FailingMip(rx, how, value)
+    y, got = hx.rins(fake, rx.arrays(), x_lp, x, 10.0)  # type: ignore[arg-type]
+    assert (got, fake.calls) == (note, 1)
+    assert y is x
+
+
+def test_a_failing_rins_stage_hands_over_the_dive_start(tiny_dict: dict[str, Any]) -> None:
+    """build_start with a sub-MIP that raises: the verified dive start (the hand-worked
+    optimum of the fractional tiny case) is handed over as it is."""
+    from ecoserve_opt.solve import _HighsRelaxation
+
+    tiny_dict["llms"]["tiny-llm"]["online"]["tokens_per_s"] = 1100
+    built = eo.build(validate_dict(tiny_dict), cutoff_bounds=False)
+    solver = Solver(built.options)
+    solver._hand_off(built.model)  # noqa: SLF001
+    h = solver._highs._solver_model  # noqa: SLF001
+    fake = _FailingMip(_HighsRelaxation(h, 1, 0), "raise")
+    cols = solver._highs._pyomo_var_to_solver_var_map  # noqa: SLF001
+    start = hx.build_start(built.model, cols, fake)
+    assert fake.calls == 1
+    assert start.ok
+    assert start.method == "dive"
+    assert start.objective == start.dive_objective
+    assert start.objective / objective_scale(built.model) == pytest.approx(4408.2, rel=1e-9)
