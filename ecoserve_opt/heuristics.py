@@ -28,7 +28,10 @@ model exactly as handed to HiGHS:
    budget) completes the fleet instead.
 
 The candidate is then **verified** against every row, column bound and integrality of the
-matrix HiGHS holds (:func:`violations`); only a verified start is handed over. Any failure
+matrix HiGHS holds (:func:`violations`); only a verified start is handed over. A **RINS**
+stage (:func:`rins`) then searches the integers on which the first LP and the start
+disagree with a sub-MIP begun from the start, and keeps its fleet only if it is verified
+and cheaper. Any failure
 (an infeasible LP, a restricted MIP without a solution, a violated row) means no start:
 the solve goes on exactly as without the heuristic.
 

@@ -416,6 +416,10 @@ def test_start_meta_reports_quality_or_the_reason() -> None:
         "lp_bound": 10.0,
         "gap_to_lp": pytest.approx(10.0 / 110.0),
     }
+    rins = hx.MipStart(np.array([1.0]), 105.0, 2.0, "ok", 7, {}, "dive + RINS", 100.0, 110.0)
+    meta = hx.start_meta(rins, 10.0)
+    assert (meta["method"], meta["dive_objective"]) == ("dive + RINS", 11.0)
+    assert meta["gap_to_lp"] == pytest.approx(5.0 / 105.0)
     none = hx.MipStart(None, None, 3.0, "LP relaxation without an optimal solution", 1)
     assert hx.start_meta(none, 10.0) == {
         "method": "none",
