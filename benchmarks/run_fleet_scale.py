@@ -263,8 +263,8 @@ def solve_one(
     loaded = eo.load_scenario(path, scenario=override, overrides=overrides or None)
     opts: dict[str, Any] = {"tee": True, "time_limit": time_limit, "mip_rel_gap": gap}
     opts["threads"] = threads
-    if highs:
-        opts["highs_options"] = highs
+    if highs:  # on top of the scenario's own solver.highs_options
+        opts["highs_options"] = {**loaded.scenario.solver.highs_options, **highs}
     opts["mip_start"] = mip_start
     opts["cutoff_bounds"] = cutoff_bounds
     built = eo.build(loaded, **opts)
@@ -438,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra HiGHS option (repeatable), e.g. presolve=off",
+        help="extra HiGHS option (repeatable; on top of the scenario's), e.g. presolve=off",
     )
     ap.add_argument("--slots", type=int, default=None, help="override time_slots")
     ap.add_argument(

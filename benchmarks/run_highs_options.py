@@ -7,7 +7,8 @@ limit). This script builds them once, exactly as a solve does (``Solver.heuristi
 the verified start and its cutoff bounds in HiGHS), writes HiGHS's model and the start to
 ``model.npz`` in ``--out``, then runs HiGHS on it once per option set, each in a fresh
 process, with the options a solve passes (``random_seed``, ``mip_abs_gap``,
-``mip_rel_gap``, ``threads``, ``time_limit``) plus the set's own. HiGHS's search is
+``mip_rel_gap``, ``threads``, ``time_limit``, the scenario's ``solver.highs_options``) plus
+the set's own (``default``: none). HiGHS's search is
 deterministic for a given thread count, so two option sets that follow the same path show
 the same LP-iteration counts row by row; the wall times depend on the load.
 
@@ -100,6 +101,7 @@ def dump(case: str, settings: dict[str, Any], gap: float, threads: int, out: Pat
         scale=obj.objective_scale(built.model),
         gap=gap,
         threads=threads,
+        scenario_options=json.dumps(dict(built.options.highs_options)),
     )
     return file
 
@@ -137,6 +139,7 @@ def run_one(model: Path, log: Path, time_limit: float, options: dict[str, Any]) 
     h.passModel(lp)
     base = {"random_seed": 0, "mip_abs_gap": 1e-9, "mip_rel_gap": float(d["gap"])}
     base |= {"threads": int(d["threads"]), "time_limit": time_limit}
+    base |= json.loads(str(d["scenario_options"]))  # the scenario's solver.highs_options
     for name, value in (base | options).items():
         if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
             raise SystemExit(f"HiGHS rejects option {name}={value!r}")
