@@ -37,39 +37,16 @@ from ecoserve_opt.paths import bundled_scenarios
 from tests.unit.test_handoff import _lp
 
 
-class _PlainTerms:
-    """``_linear.Terms`` as it was before the fast construction (one ``add`` per term)."""
+class _PlainTerms(_linear.Terms):
+    """``_linear.Terms`` as it was before the fast construction: one ``add`` per term and
+    one expression argument appended per term (the rest is inherited unchanged)."""
 
-    __slots__ = ("coefs", "constant", "variables")
-
-    def __init__(self) -> None:
-        self.coefs: list[Any] = []
-        self.variables: list[Any] = []
-        self.constant: Any = 0.0
-
-    def add(self, coef: Any, var: Any) -> _PlainTerms:
-        if (coef.__class__ is float or coef.__class__ is int) and coef == 0:
-            return self
-        self.coefs.append(coef)
-        self.variables.append(var)
-        return self
+    __slots__ = ()
 
     def extend(self, terms: Iterable[tuple[Any, Any]]) -> _PlainTerms:
         for c, v in terms:
             self.add(c, v)
         return self
-
-    def add_terms(self, other: Any, scale: float = 1.0) -> _PlainTerms:
-        if scale == 1.0:
-            self.coefs.extend(other.coefs)
-        else:
-            self.coefs.extend(scale * c for c in other.coefs)
-        self.variables.extend(other.variables)
-        self.constant = self.constant + scale * other.constant
-        return self
-
-    def __len__(self) -> int:
-        return len(self.variables)
 
     def expr(self, *extra: tuple[Any, Any]) -> LinearExpression:
         args: list[Any] = []
