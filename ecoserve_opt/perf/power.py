@@ -25,6 +25,17 @@ class PowerCalibration(Protocol):
     def power_decode(self) -> float: ...
 
 
+def _utilisations(
+    pre: tuple[float, float], dec: tuple[float, float], cal: PowerCalibration
+) -> tuple[float, float]:
+    """(prefill, decode) utilisation of the power rule from (ttft, busy) and (tpot, busy)."""
+    (ttft, busy_p), (tpot, busy_d) = pre, dec
+    return (
+        min(1.0, cal.power_prefill * busy_p / ttft),
+        min(1.0, cal.power_decode * busy_d / tpot),
+    )
+
+
 def phase_powers_w(
     idle_w: float,
     tdp_w: float,
@@ -33,9 +44,7 @@ def phase_powers_w(
     cal: PowerCalibration,
 ) -> tuple[float, float]:
     """(prefill, decode) power per GPU in W: each phase's own utilisation of the rule."""
-    (ttft, busy_p), (tpot, busy_d) = pre, dec
-    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
-    u_d = min(1.0, cal.power_decode * busy_d / tpot)
+    u_p, u_d = _utilisations(pre, dec, cal)
     return idle_w + (tdp_w - idle_w) * u_p, idle_w + (tdp_w - idle_w) * u_d
 
 
@@ -48,9 +57,8 @@ def gpu_power_w(
     cal: PowerCalibration,
 ) -> float:
     """Request-average power per GPU from (ttft, busy) and (tpot, busy) in ms."""
-    (ttft, busy_p), (tpot, busy_d) = pre, dec
-    u_p = min(1.0, cal.power_prefill * busy_p / ttft)
-    u_d = min(1.0, cal.power_decode * busy_d / tpot)
+    ttft, tpot = pre[0], dec[0]
+    u_p, u_d = _utilisations(pre, dec, cal)
     t_dec = output_tokens * tpot
     u = (ttft * u_p + t_dec * u_d) / (ttft + t_dec)
     return idle_w + (tdp_w - idle_w) * u
