@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from catalog_build import default_shared_dir
-from catalog_build.fit_roofline import SPLITWISE_SOURCE, read_splitwise_raw
+from catalog_build.fit_roofline import SPLITWISE_KEYS, SPLITWISE_SOURCE, read_splitwise_raw
 from ecoserve_opt.perf.power_cap import POWER_CAPS
 
 CAPPED = "h100-80gb-pcap"
@@ -57,15 +57,7 @@ def pairs(shared: str | Path | None = None, capped: str = CAPPED) -> pd.DataFram
     n_repeats, ttft_ms, ttft_ms_capped, tpot_ms, tpot_ms_capped, source``."""
     base = POWER_CAPS[capped].base
     raw = read_splitwise_raw(shared)
-    raw = raw.rename(
-        columns={
-            "model": "llm",
-            "tensor_parallel": "tp",
-            "batch_size": "batch",
-            "prompt_size": "prompt_tokens",
-            "token_size": "output_tokens",
-        }
-    )
+    raw = raw.rename(columns={**SPLITWISE_KEYS, "token_size": "output_tokens"})
     agg = {"ttft_ms": ("prompt_time", "mean"), "tpot_ms": ("token_time", "mean")}
     one = (
         raw[raw["hardware"] == base]

@@ -50,6 +50,15 @@ POWER_FAILED_FRACTION = 0.5
 
 
 # --- measured table --------------------------------------------------------------------------
+#: Splitwise's key columns under this package's names (both fits rename them so).
+SPLITWISE_KEYS = {
+    "model": "llm",
+    "tensor_parallel": "tp",
+    "batch_size": "batch",
+    "prompt_size": "prompt_tokens",
+}
+
+
 def read_splitwise_raw(shared: str | Path | None = None) -> pd.DataFrame:
     """The Splitwise perf table as shipped (all rows, all hardware ids)."""
     root = Path(shared) if shared is not None else default_shared_dir()
@@ -71,15 +80,7 @@ def load_splitwise(
     """
     raw = read_splitwise_raw(shared)
     raw = raw[raw["hardware"].isin(gpus)].copy()
-    raw = raw.rename(
-        columns={
-            "model": "llm",
-            "hardware": "gpu",
-            "tensor_parallel": "tp",
-            "batch_size": "batch",
-            "prompt_size": "prompt_tokens",
-        }
-    )
+    raw = raw.rename(columns={**SPLITWISE_KEYS, "hardware": "gpu"})
     key = ["llm", "gpu", "tp", "batch", "prompt_tokens"]
     out = raw.groupby(key, sort=True).agg(
         output_tokens=("token_size", "mean"),
