@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.run_fleet_scale import machine, resolve_case  # noqa: E402
+from benchmarks.run_fleet_scale import _cpu_s, machine, resolve_case  # noqa: E402
 from benchmarks.run_highs_options import _value  # noqa: E402
 
 COLUMNS = [
@@ -64,11 +63,6 @@ COLUMNS = [
     "load_before",
     "load_after",
 ]
-
-
-def _cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def build(case: str, settings: dict[str, Any], threads: int) -> tuple[Any, list[int], float]:
