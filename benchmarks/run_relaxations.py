@@ -120,13 +120,16 @@ def solve_stage(
     info = g.getInfo()
     status = g.modelStatusToString(g.getModelStatus())
     has_x = info.primal_solution_status >= 2
-    is_mip = integral is None or bool(integral)
+    bound: float | None
+    if integral is None or integral:  # a MIP: HiGHS's dual bound, also without a fleet
+        bound = info.mip_dual_bound
+    else:  # an LP bounds only at its optimum (not when stopped by the time limit)
+        optimal = g.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        bound = info.objective_function_value if optimal else None
     res = {
         "status": status,
         "objective": info.objective_function_value if has_x else None,
-        "bound": (info.mip_dual_bound if is_mip else info.objective_function_value)
-        if has_x or is_mip
-        else None,
+        "bound": bound,
         "wall_s": round(time.perf_counter() - t0, 2),
         "cpu_s": round(_cpu_s() - c0, 2),
         "load_before": round(load_before, 2),
