@@ -11,6 +11,7 @@ per constraint, which Pyomo's writers and the HiGHS hand-off read on their fast 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 from pyomo.core.expr.numeric_expr import LinearExpression
@@ -68,11 +69,9 @@ class Terms:
         args.extend(
             [
                 v if (c.__class__ is float or c.__class__ is int) and c == 1 else _monomial((c, v))
-                for c, v in zip(self.coefs, self.variables, strict=True)
+                for c, v in chain(zip(self.coefs, self.variables, strict=True), extra)
             ]
         )
-        for c, v in extra:
-            args.append(v if c.__class__ in (float, int) and c == 1 else _monomial((c, v)))
         return LinearExpression(args)
 
 
