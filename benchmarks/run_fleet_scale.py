@@ -72,6 +72,17 @@ def resolve_case(case: str) -> tuple[Path, str | None]:
     return path.resolve(), override or None
 
 
+def prepare_case(case: str) -> tuple[Path, str | None]:
+    """:func:`resolve_case`, with the catalog of a scenario whose LLMs are
+    ``<llm>@<service>`` copies (``benchmarks.fleet_catalog``) written next to it first."""
+    from benchmarks.fleet_catalog import services, write_catalog
+
+    path, override = resolve_case(case)
+    if services(path):
+        write_catalog(path)
+    return path, override
+
+
 CURVE_COLUMNS = [
     "label",
     "case",
@@ -242,11 +253,7 @@ def solve_one(
     import ecoserve_opt as eo
     from ecoserve_opt.formulation.objectives import objective_scale
 
-    path, override = resolve_case(case)
-    from benchmarks.fleet_catalog import services, write_catalog
-
-    if services(path):  # <llm>@<service> entries: write the catalog with the copies
-        write_catalog(path)
+    path, override = prepare_case(case)
     cap = LogCapture()
     lg = logging.getLogger("ecoserve_opt.highs")
     lg.addHandler(cap)

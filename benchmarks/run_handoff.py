@@ -54,17 +54,13 @@ def _load(case: str, tmp: Path) -> Any:
     a synthetic size of generate.py, or a scenario file."""
     import ecoserve_opt as eo
     from benchmarks import generate as gen
-    from benchmarks.run_fleet_scale import CASES, resolve_case
+    from benchmarks.run_fleet_scale import CASES, prepare_case
     from ecoserve_opt.paths import bundled_scenarios
 
     if case in gen.SIZES:
         return eo.build(eo.load_scenario(gen.write_scenario(gen.SIZES[case], tmp))).model
     if case in CASES or case.endswith(".yaml") or ".yaml:" in case:
-        path, override = resolve_case(case)
-        from benchmarks.fleet_catalog import services, write_catalog
-
-        if services(path):
-            write_catalog(path)
+        path, override = prepare_case(case)
         return eo.build(eo.load_scenario(path, scenario=override)).model
     return eo.build(eo.load_scenario(bundled_scenarios()[case])).model
 

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.run_fleet_scale import parse_mip_row, resolve_case  # noqa: E402
+from benchmarks.run_fleet_scale import parse_mip_row, prepare_case  # noqa: E402
 
 RUN_COLUMNS = [
     "label",
@@ -68,12 +68,9 @@ def dump(case: str, settings: dict[str, Any], gap: float, threads: int, out: Pat
     """Build ``case`` with its heuristic start and cutoff bounds in HiGHS; write
     HiGHS's model, the start and the objective scale to ``out/model.npz``."""
     import ecoserve_opt as eo
-    from benchmarks.fleet_catalog import services, write_catalog
     from ecoserve_opt.formulation import objectives as obj
 
-    path, override = resolve_case(case)
-    if services(path):
-        write_catalog(path)
+    path, override = prepare_case(case)
     loaded = eo.load_scenario(path, scenario=override, overrides=settings or None)
     built = eo.build(loaded, mip_start="heuristic", threads=threads, mip_rel_gap=gap)
     obj.set_objective(built.model, built.objective)

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.run_fleet_scale import _cpu_s, machine, resolve_case  # noqa: E402
+from benchmarks.run_fleet_scale import _cpu_s, machine, prepare_case  # noqa: E402
 from benchmarks.run_highs_options import _value  # noqa: E402
 
 COLUMNS = [
@@ -69,13 +69,10 @@ def build(case: str, settings: dict[str, Any], threads: int) -> tuple[Any, list[
     """HiGHS's copy of ``case`` (``highspy.Highs`` as a solve hands it over), the columns
     of its replica counts and the objective scale."""
     import ecoserve_opt as eo
-    from benchmarks.fleet_catalog import services, write_catalog
     from ecoserve_opt.formulation import objectives as obj
     from ecoserve_opt.heuristics import driving_columns
 
-    path, override = resolve_case(case)
-    if services(path):
-        write_catalog(path)
+    path, override = prepare_case(case)
     loaded = eo.load_scenario(path, scenario=override, overrides=settings or None)
     built = eo.build(loaded, threads=threads)
     obj.set_objective(built.model, built.objective)
@@ -183,6 +180,8 @@ def write(out: Path, rows: list[dict[str, Any]]) -> None:
     """Append ``rows`` to ``relaxations.csv`` and rewrite ``relaxations.md`` from it."""
     import pandas as pd
 
+    from benchmarks._measure import markdown_table
+
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "relaxations.csv"
     new = pd.DataFrame(rows, columns=COLUMNS)
@@ -195,10 +194,7 @@ def write(out: Path, rows: list[dict[str, Any]]) -> None:
         "its time limit reports its best fleet and bound.\n\n"
         f"Machine: {machine()}.\n\n"
     )
-    cells = df.astype(object).where(df.notna(), "-").astype(str)
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(r) + " |" for r in cells[COLUMNS].itertuples(index=False)]
-    (out / "relaxations.md").write_text(head + "\n".join(lines) + "\n")
+    (out / "relaxations.md").write_text(head + markdown_table(df.to_dict("records"), COLUMNS))
 
 
 def main(argv: list[str] | None = None) -> None:
