@@ -342,7 +342,9 @@ def solve_one(
 
 
 # ---- driver -------------------------------------------------------------------------------
-def _parse_highs(items: list[str]) -> dict[str, Any]:
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` items (HiGHS options, scenario overrides by dot-path) as a dict, each
+    value an int, a float or a bool (``true``/``false``) where it reads as one."""
     out: dict[str, Any] = {}
     for it in items:
         key, sep, raw = it.partition("=")
@@ -478,8 +480,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child process
     a = ap.parse_args(argv)
-    highs = _parse_highs(a.highs)
-    settings = _parse_highs(a.set)
+    highs = parse_settings(a.highs)
+    settings = parse_settings(a.set)
     if a.one is not None:
         cb = None if a.cutoff_bounds is None else a.cutoff_bounds == "on"
         rec = solve_one(

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.run_fleet_scale import parse_mip_row, prepare_case  # noqa: E402
+from benchmarks.run_fleet_scale import parse_mip_row, parse_settings, prepare_case  # noqa: E402
 
 RUN_COLUMNS = [
     "label",
@@ -101,17 +101,6 @@ def dump(case: str, settings: dict[str, Any], gap: float, threads: int, out: Pat
         scenario_options=json.dumps(dict(built.options.highs_options)),
     )
     return file
-
-
-def _value(text: str) -> bool | int | float | str:
-    if text in ("true", "false"):
-        return text == "true"
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text
 
 
 def run_one(model: Path, log: Path, time_limit: float, options: dict[str, Any]) -> dict[str, Any]:
@@ -250,17 +239,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     out = a.out or Path(tempfile.mkdtemp(prefix="highs-options-"))
     out.mkdir(parents=True, exist_ok=True)
-    settings = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
+    settings = parse_settings(a.set)
     model = a.model or dump(a.case, settings, a.gap, a.threads, out)
     d = np.load(model)
     scale = float(d["scale"])
     start_kg = float(d["cost"] @ d["x0"] + d["offset"]) / scale
     for label in a.runs:
-        opts = (
-            {}
-            if label == "default"
-            else dict((k, _value(v)) for k, v in (s.split("=", 1) for s in label.split(",")))
-        )
+        opts = {} if label == "default" else parse_settings(label.split(","))
         log = out / f"{label.replace('=', '-').replace(',', '+')}.log"
         log.unlink(missing_ok=True)
         cmd = [

@@ -45,8 +45,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.run_fleet_scale import _cpu_s, machine, prepare_case  # noqa: E402
-from benchmarks.run_highs_options import _value  # noqa: E402
+from benchmarks.run_fleet_scale import (  # noqa: E402
+    _cpu_s,
+    machine,
+    parse_settings,
+    prepare_case,
+)
 
 COLUMNS = [
     "label",
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per stage")
     p.add_argument("--out", type=Path, default=HERE / "results")
     a = p.parse_args(argv)
-    settings = {k: _value(v) for k, v in (s.split("=", 1) for s in a.set)}
+    settings = parse_settings(a.set)
     rows = run(a.case, settings, a.time_limit, a.gap, a.threads, a.label)
     write(a.out, rows)
     print(f"wrote {a.out / 'relaxations.csv'}")
